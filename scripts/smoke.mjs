@@ -1,0 +1,14 @@
+import { Queue, Worker, QueueEvents } from 'bullmq';
+import { Redis } from 'ioredis';
+const conn = new Redis({ host: '127.0.0.1', port: 6379, db: 9, maxRetriesPerRequest: null });
+const q = new Queue('smoke', { connection: conn, prefix: '{smk}' });
+const w = new Worker('smoke', async (job) => { await job.updateProgress({a:1}); return job.data.x * 2; }, { connection: conn.duplicate(), prefix: '{smk}', concurrency: 5 });
+const t0 = Date.now();
+const N = 2000;
+let done = 0;
+const p = new Promise(r => w.on('completed', () => { if (++done === N) r(); }));
+await q.addBulk(Array.from({length: N}, (_, i) => ({ name: 'x', data: { x: i }, opts: { jobId: 'id' + i, removeOnComplete: { age: 60 } } })));
+await p;
+console.log('done', N, Date.now() - t0, 'ms');
+const j = await q.getJob('id5'); console.log(j?.returnvalue, await j?.getState(), j?.progress);
+await w.close(); await q.obliterate({force:true}); await q.close(); await conn.quit();

@@ -1,0 +1,31 @@
+// Starts a private redis-server for the whole run (unless SELER_TEST_REDIS_URL names one), so tests
+// never depend on, nor disturb, a Redis the machine already runs.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { ensurePrivateRedis, type PrivateRedis } from '../../src/platform/private-redis.js';
+
+let server: PrivateRedis | undefined;
+let dir: string | undefined;
+
+export async function setup(project: TestProject) {
+  let url = process.env.SELER_TEST_REDIS_URL;
+  if (!url) {
+    dir = mkdtempSync(path.join(tmpdir(), 'seler-test-'));
+    server = await ensurePrivateRedis(dir);
+    url = server.url;
+  }
+  project.provide('redisUrl', url);
+}
+
+export async function teardown() {
+  await server?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    redisUrl: string;
+  }
+}
