@@ -1,0 +1,164 @@
+// The composition root: the one file that wires every feature together into the roles.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyMultipart from '@fastify/multipart';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config.js';
+import './demo/tasks.js';
+import { migrate, openDatabase, pingDatabase, type Db } from './platform/db/index.js';
+import { ConfigError } from './platform/errors.js';
+import { createHttpServer } from './platform/http.js';
+import type { Logger } from './platform/logger.js';
+import { ensurePrivateRedis, type PrivateRedis } from './platform/private-redis.js';
+import { checkRedisServer, connectRedis, describeRedisUrl, keyspace, type Redis } from './platform/redis.js';
+import { EventHub, TaskClient, eventsKey, loadTaskModules, registerTaskRoutes, registeredTasks, startWorker, type RunningWorker } from './tasks/index.js';
+
+import { configureThumbnails, ensureMediaDirs, mediaPaths, registerThumbnailRoutes } from './thumbnails/index.js';
+
+export const packageRoot = findPackageRoot(path.dirname(fileURLToPath(import.meta.url)));
+export const version = (JSON.parse(readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
+
+function findPackageRoot(dir: string): string {
+  for (let d = dir; ; d = path.dirname(d)) {
+    if (existsSync(path.join(d, 'package.json'))) return d;
+    if (path.dirname(d) === d) return dir;
+  }
+}
+
+/** Connections every role shares: Redis (private or configured), the task client, and optionally the database. */
+export interface Runtime {
+  config: Config;
+  logger: Logger;
+  redisUrl: string;
+  redis: Redis;
+  client: TaskClient;
+  db?: Db;
+  close(): Promise<void>;
+}
+
+export async function resolveRedisUrl(config: Config): Promise<{ url: string; server?: PrivateRedis }> {
+  if (config.redisUrl) return { url: config.redisUrl };
+  const server = await ensurePrivateRedis(config.dataDir);
+  return { url: server.url, server };
+}
+
+export async function openRuntime(config: Config, logger: Logger, options: { database?: boolean } = {}): Promise<Runtime> {
+  const { url, server } = await resolveRedisUrl(config);
+  if (server?.owned) logger.info({ url }, 'started a private redis-server (append-only persistence in the data directory)');
+  let redis: Redis;
+  try {
+    redis = await connectRedis(url, { name: 'seler' });
+  } catch (err) {
+    await server?.stop();
+    throw new ConfigError((err as Error).message);
+  }
+  const check = await checkRedisServer(redis);
+  for (const warning of check.warnings) logger.warn(warning);
+  if (check.problems.length) {
+    redis.disconnect();
+    await server?.stop();
+    throw new ConfigError(check.problems.join(' '));
+  }
+  logger.info({ redis: describeRedisUrl(url), version: check.version }, 'connected to Redis');
+
+  let db: Db | undefined;
+  if (options.database) {
+    db = openDatabase(config.databaseUrl, config.dataDir);
+    try {
+      const applied = await migrate(db);
+      if (applied.length) logger.info({ applied, database: db.description }, 'database migrated');
+    } catch (err) {
+      await db.close();
+      redis.disconnect();
+      await server?.stop();
+      throw new ConfigError(`Cannot prepare the database ${db.description}: ${(err as Error).message}`);
+    }
+  }
+
+  await loadTaskModules(config.taskModules);
+  const client = new TaskClient({
+    redis,
+    keys: keyspace(config.redisPrefix),
+    retention: { successSeconds: config.retention.successSeconds, failureSeconds: config.retention.failureSeconds },
+    eventsMaxLen: config.eventsMaxLen,
+    logger,
+  });
+  const media = mediaPaths(config.mediaDir);
+  await ensureMediaDirs(media);
+  configureThumbnails({ media, maxPixels: config.limits.maxPixels });
+
+  return {
+    config,
+    logger,
+    redisUrl: url,
+    redis,
+    client,
+    db,
+    async close() {
+      await client.close();
+      await db?.close();
+      await redis.quit().catch(() => redis.disconnect());
+      await server?.stop();
+    },
+  };
+}
+
+export interface WebRole {
+  app: FastifyInstance;
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startWeb(runtime: Runtime, options: { port?: number; host?: string } = {}): Promise<WebRole> {
+  const { config, logger, client } = runtime;
+  const hub = new EventHub(runtime.redisUrl, eventsKey(client.keys), logger);
+  await hub.start();
+  const app = await createHttpServer({
+    logger,
+    version,
+    ready: async () => {
+      await runtime.redis.ping();
+      if (runtime.db) await pingDatabase(runtime.db);
+    },
+  });
+  await app.register(fastifyMultipart, { throwFileSizeLimit: false });
+  registerTaskRoutes(app, { client, hub });
+  registerThumbnailRoutes(app, { client, media: mediaPaths(config.mediaDir), limits: config.limits });
+
+  const webDist = path.join(packageRoot, 'dist', 'web');
+  if (existsSync(path.join(webDist, 'index.html'))) {
+    await app.register(fastifyStatic, { root: webDist, prefix: '/', wildcard: false, index: ['index.html'] });
+  } else {
+    app.get('/', async (_request, reply) =>
+      reply.type('text/plain').send('The front end is not built yet: run "npm run build" (npm start does it for you).'),
+    );
+  }
+
+  const address = await app.listen({ port: options.port ?? config.port, host: options.host ?? config.host });
+  logger.info({ url: address }, 'web server listening');
+  return {
+    app,
+    url: address,
+    async close() {
+      await app.close();
+      await hub.stop();
+    },
+  };
+}
+
+export async function startWorkerRole(
+  runtime: Runtime,
+  options: { queues?: string[]; concurrency?: number } = {},
+): Promise<RunningWorker> {
+  const queues = options.queues?.length ? options.queues : [...new Set(['default', ...registeredTasks().map((t) => t.options.queue)])];
+  return startWorker({
+    redisUrl: runtime.redisUrl,
+    client: runtime.client,
+    queues,
+    concurrency: options.concurrency ?? runtime.config.concurrency ?? 4,
+    logger: runtime.logger,
+    shutdownTimeoutMs: runtime.config.shutdownTimeoutMs,
+  });
+}

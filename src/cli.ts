@@ -1,0 +1,256 @@
+// The command line: parse it, load the configuration, start roles, stop on signals.
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { loadConfig, loadDotEnv, type Config } from './config.js';
+import { openRuntime, resolveRedisUrl, startWeb, startWorkerRole, version, type Runtime } from './app.js';
+import { ConfigError, UsageError, errorMessage } from './platform/errors.js';
+import { createLogger, type Logger } from './platform/logger.js';
+import { EventHub, eventsKey, isReady, registeredTasks, type TaskView } from './tasks/index.js';
+import { cleanupMedia, mediaPaths } from './thumbnails/index.js';
+import { migrate, openDatabase } from './platform/db/index.js';
+
+type Stopper = () => Promise<void>;
+
+/** First SIGINT/SIGTERM: warm shutdown. A second one: stop at once. */
+function onShutdownSignals(logger: Logger, stop: Stopper): void {
+  let stopping = false;
+  const handler = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: stopping now');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal }, 'shutting down (send the signal again to stop at once)');
+    stop().then(
+      () => process.exit(0),
+      (err) => {
+        logger.error({ err: errorMessage(err) }, 'error during shutdown');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+}
+
+function config(): Config {
+  loadDotEnv(process.cwd());
+  return loadConfig();
+}
+
+const positiveInt = (label: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${label} must be a whole number greater than 0.`);
+  return n;
+};
+const nonNegative = (label: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${label} must be a number ≥ 0.`);
+  return n;
+};
+const json = (label: string, kind: 'array' | 'object') => (value: string) => {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new InvalidArgumentError(`${label} must be JSON, for example ${kind === 'array' ? "'[1, 2]'" : '\'{"key": "value"}\''}.`);
+  }
+  if (kind === 'array' ? !Array.isArray(parsed) : typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new InvalidArgumentError(`${label} must be a JSON ${kind}.`);
+  return parsed;
+};
+
+async function runServer(roles: { web: boolean; worker: boolean }, opts: { port?: number; host?: string; queues?: string[]; concurrency?: number }) {
+  const cfg = config();
+  const logger = createLogger(cfg.logLevel, { role: roles.web && roles.worker ? 'all' : roles.web ? 'web' : 'worker' });
+  const runtime = await openRuntime(cfg, logger, { database: roles.web });
+  const stops: Stopper[] = [];
+  try {
+    if (roles.worker) {
+      const worker = await startWorkerRole(runtime, { queues: opts.queues, concurrency: opts.concurrency });
+      stops.push(() => worker.close());
+    }
+    if (roles.web) {
+      const web = await startWeb(runtime, { port: opts.port, host: opts.host });
+      stops.unshift(() => web.close());
+    }
+  } catch (err) {
+    for (const stop of stops) await stop().catch(() => {});
+    await runtime.close();
+    throw err;
+  }
+  onShutdownSignals(logger, async () => {
+    for (const stop of stops) await stop();
+    await runtime.close();
+  });
+}
+
+async function withRuntime<T>(fn: (runtime: Runtime) => Promise<T>): Promise<T> {
+  const cfg = config();
+  const runtime = await openRuntime(cfg, createLogger(process.env.SELER_LOG_LEVEL ?? 'warn'));
+  try {
+    return await fn(runtime);
+  } finally {
+    await runtime.close();
+  }
+}
+
+async function waitForResult(runtime: Runtime, id: string, seconds: number): Promise<TaskView | null> {
+  const hub = new EventHub(runtime.redisUrl, eventsKey(runtime.client.keys), runtime.logger);
+  await hub.start();
+  try {
+    return await new Promise<TaskView | null>((resolve, reject) => {
+      let settled = false;
+      const finish = (view: TaskView | null) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        unsubscribe();
+        resolve(view);
+      };
+      const check = () => runtime.client.getTask(id).then((v) => (!v || isReady(v.status)) && finish(v), reject);
+      const unsubscribe = hub.subscribe(id, () => void check());
+      const timer = setTimeout(() => void runtime.client.getTask(id).then(finish, reject), seconds * 1000);
+      void check();
+    });
+  } finally {
+    await hub.stop();
+  }
+}
+
+function printTask(view: TaskView): void {
+  const out: Record<string, unknown> = { id: view.id, status: view.status };
+  if (view.status === 'SUCCESS') out.result = view.result;
+  if (view.error) out.error = view.error.traceback ? { code: view.error.code, message: view.error.message } : view.error;
+  if (view.progress) out.progress = view.progress;
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+}
+
+export function buildProgram(): Command {
+  const program = new Command('seler')
+    .description('Background work on Redis: tasks, a thumbnail service, periodic tasks and an admin console.')
+    .version(version)
+    .showHelpAfterError('(run "seler --help" for usage)')
+    .exitOverride();
+
+  const serverOptions = (cmd: Command) =>
+    cmd
+      .option('--port <port>', 'HTTP port (default PORT or 8000)', (v) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('port must be 0-65535.');
+        return n;
+      })
+      .option('--host <host>', 'address to listen on (default HOST or 127.0.0.1)');
+
+  serverOptions(program.command('start').description('web + worker in one process (the embedded default)'))
+    .option('-c, --concurrency <n>', 'tasks run at once by the worker', positiveInt('concurrency'))
+    .action(async (opts) => runServer({ web: true, worker: true }, opts));
+
+  serverOptions(program.command('web').description('the web server only')).action(async (opts) => runServer({ web: true, worker: false }, opts));
+
+  program
+    .command('worker')
+    .description('run tasks from one or more queues')
+    .option('-Q, --queues <names>', 'comma-separated queues (default: every queue a registered task uses)', (v) => v.split(',').map((q) => q.trim()).filter(Boolean))
+    .option('-c, --concurrency <n>', 'tasks run at once', positiveInt('concurrency'))
+    .addOption(new Option('-P, --pool <kind>', 'how tasks run').choices(['async']).default('async'))
+    .option('--loglevel <level>', 'log level (overrides SELER_LOG_LEVEL)')
+    .action(async (opts: { queues?: string[]; concurrency?: number; loglevel?: string }) => {
+      if (opts.loglevel) process.env.SELER_LOG_LEVEL = opts.loglevel;
+      await runServer({ web: false, worker: true }, opts);
+    });
+
+  program
+    .command('migrate')
+    .description('apply database migrations (start does it too)')
+    .action(async () => {
+      const cfg = config();
+      const db = openDatabase(cfg.databaseUrl, cfg.dataDir);
+      try {
+        const applied = await migrate(db);
+        process.stdout.write(applied.length ? `Applied ${applied.join(', ')} to ${db.description}.\n` : `${db.description} is up to date.\n`);
+      } finally {
+        await db.close();
+      }
+    });
+
+  program
+    .command('call <task>')
+    .description('queue a task and print its id')
+    .option('--args <json>', 'positional arguments, a JSON array', json('--args', 'array'))
+    .option('--kwargs <json>', 'keyword arguments, a JSON object', json('--kwargs', 'object'))
+    .option('--countdown <seconds>', 'run no earlier than this many seconds from now', nonNegative('--countdown'))
+    .option('--expires <seconds>', 'revoke instead of running if not started within this many seconds', nonNegative('--expires'))
+    .option('--queue <name>', 'queue to send it to (default: the task’s own)')
+    .option('--priority <n>', 'priority, 1 is the highest', positiveInt('priority'))
+    .action(async (task: string, opts) =>
+      withRuntime(async (runtime) => {
+        if (!registeredTasks().some((t) => t.name === task))
+          throw new UsageError(`Unknown task "${task}". Registered tasks: ${registeredTasks().map((t) => t.name).join(', ')}.`);
+        const { id } = await runtime.client.enqueue(task, opts);
+        process.stdout.write(`${id}\n`);
+      }),
+    );
+
+  program
+    .command('result <id>')
+    .description('print a task’s state and result as JSON')
+    .option('--wait <seconds>', 'wait up to this long for the task to finish', nonNegative('--wait'))
+    .action(async (id: string, opts: { wait?: number }) =>
+      withRuntime(async (runtime) => {
+        const view = opts.wait ? await waitForResult(runtime, id, opts.wait) : await runtime.client.getTask(id);
+        if (!view) throw new ConfigError(`No task with id "${id}" (it never existed or its result has expired).`);
+        printTask(view);
+        if (view.status === 'FAILURE' || view.status === 'REVOKED') process.exitCode = 1;
+      }),
+    );
+
+  program
+    .command('cleanup')
+    .description('remove uploads and archives older than the retention (SELER_MEDIA_TTL)')
+    .option('--older-than <seconds>', 'override the retention', nonNegative('--older-than'))
+    .action(async (opts: { olderThan?: number }) => {
+      const cfg = config();
+      const { removed, bytes } = await cleanupMedia(mediaPaths(cfg.mediaDir), opts.olderThan ?? cfg.retention.mediaSeconds);
+      process.stdout.write(`Removed ${removed} item(s), ${(bytes / 1024 / 1024).toFixed(1)} MB.\n`);
+    });
+
+  program
+    .command('lab [args...]')
+    .description('the lab’s Redis exercises ("seler lab" lists them)')
+    .allowUnknownOption()
+    .helpOption(false)
+    .action(async (args: string[]) => {
+      const { runLabCli } = await import('./redis-lab/index.js');
+      let server: { stop(): Promise<void> } | undefined;
+      const code = await runLabCli(
+        args,
+        { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) },
+        {
+          redisUrl: async () => {
+            const resolved = await resolveRedisUrl(config());
+            server = resolved.server;
+            return resolved.url;
+          },
+        },
+      );
+      await server?.stop();
+      process.exitCode = code;
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    const usage = err instanceof UsageError;
+    const known = usage || err instanceof ConfigError || (err as Error).name === 'RedisUnavailableError' || (err as { status?: number }).status === 400;
+    process.stderr.write(`seler: ${known ? errorMessage(err) : (err as Error).stack ?? String(err)}\n`);
+    process.exitCode = usage ? 2 : 1;
+  }
+}

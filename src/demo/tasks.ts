@@ -1,0 +1,45 @@
+// Small built-in tasks for trying seler out, for the examples in the README, and for tests and benchmarks.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { z } from 'zod';
+import { defineTask } from '../tasks/define-task.js';
+import { PermanentFailure } from '../tasks/worker.js';
+
+declare module '../tasks/define-task.js' {
+  interface TaskTypes {
+    'demo.add': { args: [number, number]; kwargs: Record<string, never>; result: number };
+    'demo.noop': { args: []; kwargs: Record<string, never>; result: null };
+    'demo.sleep': { args: [number]; kwargs: Record<string, never>; result: { sleptMs: number } };
+    'demo.fail': { args: [string?]; kwargs: { permanent?: boolean }; result: never };
+  }
+}
+
+export const add = defineTask(
+  'demo.add',
+  { description: 'Adds two numbers.', argsSchema: z.tuple([z.number(), z.number()]) },
+  ([a, b]) => a + b,
+);
+
+export const noop = defineTask('demo.noop', { description: 'Does nothing (for benchmarks).' }, () => null);
+
+export const sleepTask = defineTask(
+  'demo.sleep',
+  { description: 'Sleeps for the given seconds, reporting progress; stops early when revoked.', argsSchema: z.tuple([z.number().min(0).max(3600)]) },
+  async ([seconds], _kwargs, ctx) => {
+    const started = Date.now();
+    const steps = Math.max(1, Math.ceil(seconds));
+    for (let i = 0; i < steps; i++) {
+      await sleep((seconds * 1000) / steps, undefined, { signal: ctx.signal });
+      await ctx.progress({ current: i + 1, total: steps });
+    }
+    return { sleptMs: Date.now() - started };
+  },
+);
+
+export const fail = defineTask(
+  'demo.fail',
+  { description: 'Always fails with the given message (retried unless permanent).', maxAttempts: 1 },
+  ([message], kwargs) => {
+    if (kwargs.permanent) throw new PermanentFailure(message ?? 'demo failure');
+    throw new Error(message ?? 'demo failure');
+  },
+);

@@ -1,0 +1,263 @@
+// Enqueue tasks, look up their state and result, revoke them. The only place (with worker.ts) that speaks BullMQ.
+import { createHash, randomUUID } from 'node:crypto';
+import { Job, Queue } from 'bullmq';
+import { AppError, badRequest, errorMessage } from '../platform/errors.js';
+import type { Logger } from '../platform/logger.js';
+import type { Keyspace, Redis } from '../platform/redis.js';
+import { DEFAULT_QUEUE, getTaskDefinition, type TaskProgress } from './define-task.js';
+import { EventLog, eventsKey } from './events.js';
+import { REVOKED_PREFIX, isReady, stateFromJob, type TaskState } from './states.js';
+
+export interface Retention {
+  successSeconds: number;
+  failureSeconds: number;
+}
+
+export interface EnqueueOptions {
+  args?: unknown[];
+  kwargs?: Record<string, unknown>;
+  queue?: string;
+  /** Seconds from now before the task may run. */
+  countdown?: number;
+  /** The moment before which the task may not run. */
+  eta?: Date;
+  /** After this moment (or this many seconds from now) a task that has not started is revoked instead of run. */
+  expires?: Date | number;
+  priority?: number;
+  /** Enqueuing twice with the same key gives one task (the second call returns the first's id). */
+  idempotencyKey?: string;
+  /** An explicit task id (beat uses deterministic ids). */
+  taskId?: string;
+}
+
+/** What a job carries besides BullMQ's own fields. */
+export interface JobPayload {
+  args: unknown[];
+  kwargs: Record<string, unknown>;
+  expiresAt?: number;
+}
+
+export interface TaskError {
+  code: string;
+  message: string;
+  traceback?: string;
+}
+
+export interface TaskView {
+  id: string;
+  name: string;
+  queue: string;
+  status: TaskState;
+  args: unknown[];
+  kwargs: Record<string, unknown>;
+  progress?: TaskProgress;
+  result?: unknown;
+  error?: TaskError;
+  attempts: number;
+  dateCreated: string;
+  dateStarted?: string;
+  dateDone?: string;
+}
+
+export const ERROR_FIELD = 'selerError';
+export const CONTROL_CHANNEL = 'control';
+
+export interface TaskClientOptions {
+  redis: Redis;
+  keys: Keyspace;
+  retention: Retention;
+  eventsMaxLen: number;
+  logger: Logger;
+}
+
+export class TaskClient {
+  readonly events: EventLog;
+  private readonly queues = new Map<string, Queue>();
+  private readonly knownQueues = new Set<string>([DEFAULT_QUEUE]);
+
+  constructor(private readonly options: TaskClientOptions) {
+    this.events = new EventLog(options.redis, eventsKey(options.keys), options.eventsMaxLen);
+  }
+
+  get keys(): Keyspace {
+    return this.options.keys;
+  }
+
+  get retention(): Retention {
+    return this.options.retention;
+  }
+
+  get redis(): Redis {
+    return this.options.redis;
+  }
+
+  /** BullMQ's prefix: every queue key starts with `{seler}` so one Redis Cluster slot holds them all. */
+  get bullPrefix(): string {
+    return this.options.keys.root;
+  }
+
+  queue(name: string): Queue {
+    let queue = this.queues.get(name);
+    if (!queue) {
+      queue = new Queue(name, {
+        connection: this.options.redis,
+        prefix: this.bullPrefix,
+        defaultJobOptions: {
+          removeOnComplete: { age: this.options.retention.successSeconds },
+          removeOnFail: { age: this.options.retention.failureSeconds },
+        },
+      });
+      queue.on('error', (err) => this.options.logger.warn({ err: errorMessage(err), queue: name }, 'queue error'));
+      this.queues.set(name, queue);
+      this.knownQueues.add(name);
+      void this.options.redis.sadd(this.options.keys.key('queues'), name).catch(() => {});
+    }
+    return queue;
+  }
+
+  async enqueue(name: string, options: EnqueueOptions = {}): Promise<{ id: string }> {
+    const definition = getTaskDefinition(name);
+    const args = options.args ?? [];
+    const kwargs = options.kwargs ?? {};
+    if (!Array.isArray(args)) throw badRequest('invalid_args', 'args must be a JSON array');
+    if (typeof kwargs !== 'object' || kwargs === null || Array.isArray(kwargs)) throw badRequest('invalid_kwargs', 'kwargs must be a JSON object');
+    if (definition?.options.argsSchema) {
+      const parsed = definition.options.argsSchema.safeParse(args);
+      if (!parsed.success) throw badRequest('invalid_args', `arguments of ${name}: ${parsed.error.issues[0]?.message}`);
+    }
+    if (definition?.options.kwargsSchema) {
+      const parsed = definition.options.kwargsSchema.safeParse(kwargs);
+      if (!parsed.success) throw badRequest('invalid_kwargs', `keyword arguments of ${name}: ${parsed.error.issues[0]?.message}`);
+    }
+    const queueName = options.queue ?? definition?.options.queue ?? DEFAULT_QUEUE;
+    if (!/^[\w.-]{1,100}$/.test(queueName)) throw badRequest('invalid_queue', `queue name "${queueName}" may contain letters, digits, "_", "." and "-"`);
+
+    const now = Date.now();
+    let delay = 0;
+    if (options.countdown !== undefined) {
+      if (!(options.countdown >= 0)) throw badRequest('invalid_countdown', 'countdown must be a number of seconds ≥ 0');
+      delay = Math.round(options.countdown * 1000);
+    }
+    if (options.eta) delay = Math.max(0, options.eta.getTime() - now);
+    const expiresAt =
+      options.expires === undefined ? undefined : typeof options.expires === 'number' ? now + options.expires * 1000 : options.expires.getTime();
+
+    const id = options.taskId ?? (options.idempotencyKey ? idFromKey(options.idempotencyKey) : randomUUID());
+    const payload: JobPayload = { args, kwargs, ...(expiresAt ? { expiresAt } : {}) };
+    const attempts = definition?.options.maxAttempts ?? 1;
+    const job = await this.queue(queueName).add(name, payload, {
+      jobId: id,
+      delay,
+      priority: options.priority ?? definition?.options.priority,
+      attempts,
+      backoff: { type: 'exponential', delay: definition?.options.retryBackoffMs ?? 1000, jitter: 0.5 },
+    });
+    void this.events
+      .append({ type: 'sent', taskId: id, name, queue: queueName, ts: now, data: delay ? { eta: now + delay } : undefined })
+      .catch(() => {});
+    return { id: job.id ?? id };
+  }
+
+  /** The queue holding a task, found among the queues seler knows about; undefined for an unknown id. */
+  private async findQueue(id: string): Promise<string | undefined> {
+    const known = await this.options.redis.smembers(this.options.keys.key('queues')).catch(() => [] as string[]);
+    for (const q of known) this.knownQueues.add(q);
+    const names = [...this.knownQueues];
+    const pipeline = this.options.redis.pipeline();
+    for (const q of names) pipeline.exists(`${this.bullPrefix}:${q}:${id}`);
+    const replies = (await pipeline.exec()) ?? [];
+    const index = replies.findIndex(([, exists]) => exists === 1);
+    return index >= 0 ? names[index] : undefined;
+  }
+
+  async getTask(id: string): Promise<TaskView | null> {
+    if (!isValidTaskId(id)) return null;
+    const queueName = await this.findQueue(id);
+    if (!queueName) return null;
+    const queue = this.queue(queueName);
+    const [job, bullState, revoked, errorJson] = await Promise.all([
+      Job.fromId(queue, id),
+      queue.getJobState(id),
+      this.options.redis.zscore(this.options.keys.key('revoked'), id),
+      this.options.redis.hget(`${this.bullPrefix}:${queueName}:${id}`, ERROR_FIELD),
+    ]);
+    if (!job) return null;
+    let status = stateFromJob(bullState, job);
+    if (revoked !== null && !isReady(status)) status = 'REVOKED';
+    const payload = (job.data ?? {}) as Partial<JobPayload>;
+    const view: TaskView = {
+      id,
+      name: job.name,
+      queue: queueName,
+      status,
+      args: payload.args ?? [],
+      kwargs: payload.kwargs ?? {},
+      attempts: job.attemptsMade,
+      dateCreated: new Date(job.timestamp).toISOString(),
+    };
+    if (job.processedOn) view.dateStarted = new Date(job.processedOn).toISOString();
+    if (job.finishedOn && isReady(status)) view.dateDone = new Date(job.finishedOn).toISOString();
+    if (job.progress && typeof job.progress === 'object' && !isReady(status)) view.progress = job.progress as TaskProgress;
+    if (status === 'SUCCESS') view.result = job.returnvalue;
+    if (status === 'FAILURE' || status === 'RETRY') view.error = readError(errorJson, job.failedReason, job.stacktrace);
+    if (status === 'REVOKED') {
+      const reason = job.failedReason?.startsWith(REVOKED_PREFIX) ? job.failedReason.slice(REVOKED_PREFIX.length) : 'revoked';
+      view.error = { code: reason.startsWith('expired') ? 'expired' : 'revoked', message: reason };
+    }
+    return view;
+  }
+
+  /**
+   * Revokes a task. The revoke is kept in Redis (not only broadcast), so it holds for workers
+   * that are offline now; a running task has its AbortSignal aborted.
+   */
+  async revoke(id: string, options: { reason?: string; terminate?: boolean } = {}): Promise<TaskView | null> {
+    const view = await this.getTask(id);
+    if (!view) return null;
+    if (isReady(view.status)) return view;
+    const keepUntil = Date.now() + this.options.retention.failureSeconds * 1000;
+    const reason = options.reason ?? 'revoked by request';
+    await this.options.redis
+      .multi()
+      .zadd(this.options.keys.key('revoked'), keepUntil, id)
+      .zremrangebyscore(this.options.keys.key('revoked'), '-inf', Date.now())
+      .publish(this.options.keys.key(CONTROL_CHANNEL), JSON.stringify({ type: 'revoke', id, reason, terminate: !!options.terminate }))
+      .exec();
+    void this.events.append({ type: 'revoked', taskId: id, name: view.name, queue: view.queue, ts: Date.now(), data: { reason } }).catch(() => {});
+    return { ...view, status: 'REVOKED', error: { code: 'revoked', message: reason } };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((q) => q.close().catch(() => {})));
+    this.queues.clear();
+  }
+}
+
+export function isValidTaskId(id: string): boolean {
+  return /^[\w.:-]{1,200}$/.test(id);
+}
+
+function idFromKey(key: string): string {
+  const hex = createHash('sha256').update(key).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+function readError(json: string | null, failedReason: string | undefined, stacktrace: string[] | null | undefined): TaskError {
+  if (json) {
+    try {
+      return JSON.parse(json) as TaskError;
+    } catch {
+      /* fall through to BullMQ's own fields */
+    }
+  }
+  return { code: 'task_error', message: failedReason ?? 'the task failed', traceback: stacktrace?.at(-1) };
+}
+
+export function serializeError(err: unknown): TaskError {
+  if (err instanceof AppError) return { code: err.code, message: err.message, traceback: err.stack };
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return { code: typeof code === 'string' ? code : err.name === 'Error' ? 'task_error' : err.name, message: err.message, traceback: err.stack };
+  }
+  return { code: 'task_error', message: String(err) };
+}

@@ -1,0 +1,103 @@
+// Named tasks with typed arguments, registered when their module is imported (Celery's autodiscovery).
+import type { z } from 'zod';
+import type { Logger } from '../platform/logger.js';
+
+/**
+ * The typed map from task name to arguments and result. Feature modules extend it:
+ *   declare module '../tasks/index.js' { interface TaskTypes { 'demo.add': { args: [number, number]; kwargs: {}; result: number } } }
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface TaskTypes {}
+
+export type TaskName = keyof TaskTypes & string;
+type Entry<N extends TaskName> = TaskTypes[N] extends { args: unknown[]; kwargs: object; result: unknown } ? TaskTypes[N] : never;
+export type ArgsOf<N extends TaskName> = Entry<N>['args'];
+export type KwargsOf<N extends TaskName> = Entry<N>['kwargs'];
+export type ResultOf<N extends TaskName> = Entry<N>['result'];
+
+export interface TaskProgress {
+  current: number;
+  total: number;
+  step?: string;
+  [key: string]: unknown;
+}
+
+export interface TaskContext {
+  id: string;
+  name: string;
+  queue: string;
+  /** 1 on the first run, 2 on the first retry, … */
+  attempt: number;
+  /** Aborted when the task is revoked or the worker shuts down hard. */
+  signal: AbortSignal;
+  log: Logger;
+  progress(progress: TaskProgress): Promise<void>;
+}
+
+export interface TaskOptions {
+  /** The queue a call goes to unless the caller names another. */
+  queue?: string;
+  /** Total runs including the first (1 = never retried). */
+  maxAttempts?: number;
+  /** Base delay of the exponential backoff between retries, in ms. */
+  retryBackoffMs?: number;
+  priority?: number;
+  description?: string;
+  /** Validates positional arguments at enqueue time (and drives forms in the admin). */
+  argsSchema?: z.ZodType<unknown[]>;
+  kwargsSchema?: z.ZodType<Record<string, unknown>>;
+}
+
+export type TaskHandler<A extends unknown[] = unknown[], K extends object = Record<string, unknown>, R = unknown> = (
+  args: A,
+  kwargs: K,
+  ctx: TaskContext,
+) => Promise<R> | R;
+
+export interface TaskDefinition<A extends unknown[] = unknown[], K extends object = Record<string, unknown>, R = unknown> {
+  name: string;
+  options: TaskOptions & { queue: string; maxAttempts: number; retryBackoffMs: number };
+  handler: TaskHandler<A, K, R>;
+}
+
+export const DEFAULT_QUEUE = 'default';
+
+const registry = new Map<string, TaskDefinition>();
+
+export function defineTask<N extends TaskName>(
+  name: N,
+  options: TaskOptions,
+  handler: TaskHandler<ArgsOf<N>, KwargsOf<N>, ResultOf<N>>,
+): TaskDefinition<ArgsOf<N>, KwargsOf<N>, ResultOf<N>>;
+export function defineTask<A extends unknown[], K extends object, R>(name: string, options: TaskOptions, handler: TaskHandler<A, K, R>): TaskDefinition<A, K, R>;
+export function defineTask(name: string, options: TaskOptions, handler: TaskHandler): TaskDefinition {
+  if (!/^[a-z][\w-]*(\.[\w-]+)+$/i.test(name)) throw new Error(`task name "${name}" must be dotted, like "thumbnails.make"`);
+  if (registry.has(name)) throw new Error(`task "${name}" is defined twice`);
+  const definition: TaskDefinition = {
+    name,
+    options: { maxAttempts: 1, retryBackoffMs: 1000, ...options, queue: options.queue ?? DEFAULT_QUEUE },
+    handler,
+  };
+  registry.set(name, definition);
+  return definition;
+}
+
+export function getTaskDefinition(name: string): TaskDefinition | undefined {
+  return registry.get(name);
+}
+
+export function registeredTasks(): TaskDefinition[] {
+  return [...registry.values()].sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** Imports task modules named in the configuration; each defines its tasks on import. */
+export async function loadTaskModules(paths: string[]): Promise<void> {
+  const { pathToFileURL } = await import('node:url');
+  for (const modulePath of paths) {
+    try {
+      await import(pathToFileURL(modulePath).href);
+    } catch (err) {
+      throw new Error(`cannot load task module ${modulePath}: ${(err as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,139 @@
+// Task lifecycle events on one capped Redis stream, and a hub that reads it once per process
+// and fans events out to any number of listeners (SSE clients, result waiters).
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '../platform/logger.js';
+import { createRedis, type Keyspace, type Redis } from '../platform/redis.js';
+
+export const TASK_EVENT_TYPES = ['sent', 'received', 'started', 'progress', 'retried', 'succeeded', 'failed', 'revoked'] as const;
+export type TaskEventType = (typeof TASK_EVENT_TYPES)[number];
+
+export interface TaskEvent {
+  /** The stream entry id: a reader resumes after it and misses nothing. */
+  streamId?: string;
+  type: TaskEventType;
+  taskId: string;
+  name: string;
+  queue: string;
+  ts: number;
+  data?: Record<string, unknown>;
+}
+
+export function eventsKey(keys: Keyspace): string {
+  return keys.key('events');
+}
+
+export class EventLog {
+  constructor(
+    private readonly redis: Redis,
+    private readonly key: string,
+    private readonly maxLen: number,
+  ) {}
+
+  /** Appends without waiting for a round trip of its own when the caller does not await (ioredis pipelines it). */
+  append(event: TaskEvent): Promise<string | null> {
+    const fields = ['t', event.type, 'id', event.taskId, 'n', event.name, 'q', event.queue, 'ts', String(event.ts)];
+    if (event.data) fields.push('d', JSON.stringify(event.data));
+    return this.redis.xadd(this.key, 'MAXLEN', '~', String(this.maxLen), '*', ...fields);
+  }
+
+  async range(fromExclusive: string, count: number): Promise<TaskEvent[]> {
+    const entries = await this.redis.xrange(this.key, `(${fromExclusive}`, '+', 'COUNT', count);
+    return entries.map(([id, fields]) => parseEvent(id, fields));
+  }
+}
+
+export function parseEvent(streamId: string, fields: string[]): TaskEvent {
+  const map: Record<string, string> = {};
+  for (let i = 0; i + 1 < fields.length; i += 2) map[fields[i]!] = fields[i + 1]!;
+  return {
+    streamId,
+    type: map.t as TaskEventType,
+    taskId: map.id ?? '',
+    name: map.n ?? '',
+    queue: map.q ?? '',
+    ts: Number(map.ts),
+    data: map.d ? (JSON.parse(map.d) as Record<string, unknown>) : undefined,
+  };
+}
+
+type Listener = (event: TaskEvent) => void;
+
+/** One blocking XREAD loop per process; listeners subscribe per task id or to everything. */
+export class EventHub {
+  private readonly byTask = new Map<string, Set<Listener>>();
+  private readonly everything = new Set<Listener>();
+  private client: Redis | undefined;
+  private running = false;
+  private loop: Promise<void> | undefined;
+  lastId = '$';
+
+  constructor(
+    private readonly redisUrl: string,
+    private readonly key: string,
+    private readonly logger: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    this.client = createRedis(this.redisUrl, { name: 'seler-events', maxRetriesPerRequest: null });
+    // Start from the current end so a resumed loop (after a Redis restart) continues from the last id seen.
+    const last = await this.client.xrevrange(this.key, '+', '-', 'COUNT', 1);
+    this.lastId = last[0]?.[0] ?? '0-0';
+    this.loop = this.run();
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      try {
+        const reply = (await this.client!.xread('COUNT', 1000, 'BLOCK', 2000, 'STREAMS', this.key, this.lastId)) as
+          | [string, [string, string[]][]][]
+          | null;
+        if (!reply) continue;
+        for (const [, entries] of reply) {
+          for (const [id, fields] of entries) {
+            this.lastId = id;
+            this.dispatch(parseEvent(id, fields));
+          }
+        }
+      } catch (err) {
+        if (!this.running) break;
+        this.logger.warn({ err: (err as Error).message }, 'event stream read failed; retrying');
+        await sleep(500);
+      }
+    }
+  }
+
+  private dispatch(event: TaskEvent): void {
+    for (const listener of this.byTask.get(event.taskId) ?? []) safeCall(listener, event);
+    for (const listener of this.everything) safeCall(listener, event);
+  }
+
+  subscribe(taskId: string | '*', listener: Listener): () => void {
+    if (taskId === '*') {
+      this.everything.add(listener);
+      return () => this.everything.delete(listener);
+    }
+    let set = this.byTask.get(taskId);
+    if (!set) this.byTask.set(taskId, (set = new Set()));
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0) this.byTask.delete(taskId);
+    };
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.client?.disconnect();
+    await this.loop?.catch(() => {});
+  }
+}
+
+function safeCall(listener: Listener, event: TaskEvent): void {
+  try {
+    listener(event);
+  } catch {
+    /* a listener's failure must not stop the others */
+  }
+}

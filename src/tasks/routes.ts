@@ -1,0 +1,135 @@
+// Task results over HTTP: state, live events (SSE), revoke.
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { errorSchema } from '../platform/http.js';
+import { notFound } from '../platform/errors.js';
+import type { TaskClient, TaskView } from './client.js';
+import type { TaskProgress } from './define-task.js';
+import type { EventHub } from './events.js';
+import { isReady } from './states.js';
+
+const idParams = { type: 'object', properties: { id: { type: 'string', maxLength: 200 } }, required: ['id'] } as const;
+
+export const taskViewSchema = {
+  type: 'object',
+  description: 'A task: its Celery state, progress while it runs, then its result or error.',
+  properties: {
+    id: { type: 'string' },
+    name: { type: 'string' },
+    queue: { type: 'string' },
+    status: { type: 'string', enum: ['PENDING', 'STARTED', 'PROGRESS', 'RETRY', 'SUCCESS', 'FAILURE', 'REVOKED'] },
+    args: { type: 'array' },
+    kwargs: { type: 'object', additionalProperties: true },
+    progress: { type: 'object', additionalProperties: true },
+    result: {},
+    error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' }, traceback: { type: 'string' } } },
+    attempts: { type: 'integer' },
+    dateCreated: { type: 'string', format: 'date-time' },
+    dateStarted: { type: 'string', format: 'date-time' },
+    dateDone: { type: 'string', format: 'date-time' },
+  },
+} as const;
+
+export async function requireTask(client: TaskClient, id: string): Promise<TaskView> {
+  const task = await client.getTask(id);
+  if (!task) throw notFound(`No task with id "${id}" (it never existed or its result has expired).`, 'task_not_found');
+  return task;
+}
+
+export function registerTaskRoutes(app: FastifyInstance, deps: { client: TaskClient; hub: EventHub; heartbeatMs?: number }): void {
+  const { client, hub } = deps;
+
+  app.get<{ Params: { id: string } }>(
+    '/api/v1/tasks/:id',
+    { schema: { tags: ['tasks'], summary: 'A task’s state and result', params: idParams, response: { 200: taskViewSchema, 404: errorSchema } } },
+    async (request) => requireTask(client, request.params.id),
+  );
+
+  app.delete<{ Params: { id: string }; Querystring: { terminate?: boolean } }>(
+    '/api/v1/tasks/:id',
+    {
+      schema: {
+        tags: ['tasks'],
+        summary: 'Revoke a task: a waiting task will not run; a running one has its abort signal raised',
+        params: idParams,
+        querystring: { type: 'object', properties: { terminate: { type: 'boolean' } } },
+        response: { 200: taskViewSchema, 404: errorSchema },
+      },
+    },
+    async (request) => {
+      const view = await client.revoke(request.params.id, { terminate: request.query.terminate, reason: 'revoked over HTTP' });
+      if (!view) throw notFound(`No task with id "${request.params.id}".`, 'task_not_found');
+      return view;
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/api/v1/tasks/:id/events',
+    {
+      schema: {
+        tags: ['tasks'],
+        summary: 'Server-sent events: `event: task` with the task JSON on every change; the stream ends after SUCCESS, FAILURE or REVOKED',
+        params: idParams,
+      },
+    },
+    async (request, reply) => {
+      const id = request.params.id;
+      let view: TaskView | null = null;
+      let closed = false;
+      let finish!: () => void;
+      const finished = new Promise<void>((resolve) => (finish = resolve));
+      let headersSent!: () => void;
+      // Events queue up behind the initial state; each is sent in order once the headers are out.
+      let pending = new Promise<void>((resolve) => (headersSent = resolve));
+      let heartbeat: NodeJS.Timeout | undefined;
+      const close = () => {
+        if (closed) return;
+        closed = true;
+        clearInterval(heartbeat);
+        unsubscribe();
+        if (reply.sent || reply.raw.headersSent) reply.raw.end();
+        finish();
+      };
+      const publish = (next: TaskView, streamId?: string) => {
+        view = next;
+        send(reply, next, streamId);
+        if (isReady(next.status)) close();
+      };
+      // Subscribe before reading the state, so an event between the two is not lost.
+      const unsubscribe = hub.subscribe(id, (event) => {
+        pending = pending.then(async () => {
+          if (closed) return;
+          if (event.type === 'progress' && view && !isReady(view.status)) {
+            publish({ ...view, status: 'PROGRESS', progress: event.data as TaskProgress }, event.streamId);
+          } else {
+            const next = await client.getTask(id).catch(() => null);
+            if (next) publish(next, event.streamId);
+          }
+        });
+      });
+      try {
+        view = await requireTask(client, id);
+      } catch (err) {
+        unsubscribe();
+        throw err;
+      }
+      reply.hijack();
+      reply.raw.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
+      reply.raw.write('retry: 2000\n\n');
+      heartbeat = setInterval(() => reply.raw.write(': keep-alive\n\n'), deps.heartbeatMs ?? 15_000);
+      reply.raw.on('close', close);
+      publish(view, hub.lastId);
+      headersSent();
+      await finished;
+    },
+  );
+}
+
+function send(reply: FastifyReply, view: TaskView, streamId?: string): void {
+  if (reply.raw.writableEnded) return;
+  reply.raw.write(`${streamId && streamId !== '$' ? `id: ${streamId}\n` : ''}event: task\ndata: ${JSON.stringify(view)}\n\n`);
+}

@@ -1,0 +1,29 @@
+// Celery's state names, derived from where BullMQ keeps a job.
+
+export const TASK_STATES = ['PENDING', 'STARTED', 'PROGRESS', 'RETRY', 'SUCCESS', 'FAILURE', 'REVOKED'] as const;
+export type TaskState = (typeof TASK_STATES)[number];
+
+export const READY_STATES: ReadonlySet<TaskState> = new Set(['SUCCESS', 'FAILURE', 'REVOKED']);
+
+export function isReady(state: TaskState): boolean {
+  return READY_STATES.has(state);
+}
+
+/** The error marker stored with jobs a worker discarded because they were revoked or expired. */
+export const REVOKED_PREFIX = '[revoked] ';
+
+export function stateFromJob(bullState: string, job: { attemptsMade: number; progress: unknown; failedReason?: string }): TaskState {
+  switch (bullState) {
+    case 'completed':
+      return 'SUCCESS';
+    case 'failed':
+      return job.failedReason?.startsWith(REVOKED_PREFIX) ? 'REVOKED' : 'FAILURE';
+    case 'active':
+      return job.progress && typeof job.progress === 'object' && Object.keys(job.progress).length > 0 ? 'PROGRESS' : 'STARTED';
+    case 'delayed':
+      return job.attemptsMade > 0 ? 'RETRY' : 'PENDING';
+    default:
+      // waiting, prioritized, waiting-children
+      return job.attemptsMade > 0 ? 'RETRY' : 'PENDING';
+  }
+}

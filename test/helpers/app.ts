@@ -1,0 +1,57 @@
+// A whole seler (web + worker) in the test process, on the run's Redis under a unique prefix,
+// with its own data directory and SQLite file.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { openRuntime, startWeb, startWorkerRole, type Runtime, type WebRole } from '../../src/app.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import { silentLogger } from '../../src/platform/logger.js';
+import type { RunningWorker } from '../../src/tasks/index.js';
+import { deleteKeys, testRedisUrl, uniquePrefix } from './redis.js';
+
+export interface TestApp {
+  config: Config;
+  runtime: Runtime;
+  web?: WebRole;
+  worker?: RunningWorker;
+  baseUrl: string;
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+export async function startTestApp(
+  options: { env?: Record<string, string>; web?: boolean; worker?: boolean; concurrency?: number; queues?: string[] } = {},
+): Promise<TestApp> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'seler-app-'));
+  const prefix = uniquePrefix('app');
+  const config = loadConfig({ SELER_DATA_DIR: dataDir, REDIS_URL: testRedisUrl(), SELER_REDIS_PREFIX: prefix, PORT: '0', ...options.env }, dataDir);
+  const runtime = await openRuntime(config, silentLogger, { database: options.web !== false });
+  const web = options.web === false ? undefined : await startWeb(runtime, { port: 0, host: '127.0.0.1' });
+  const worker = options.worker === false ? undefined : await startWorkerRole(runtime, { concurrency: options.concurrency ?? 2, queues: options.queues });
+  return {
+    config,
+    runtime,
+    web,
+    worker,
+    baseUrl: web?.url ?? '',
+    dataDir,
+    async close() {
+      await web?.close();
+      await worker?.close();
+      await deleteKeys(runtime.redis, `{${prefix}}*`);
+      await runtime.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Waits until the predicate holds (for tests only; the product waits on events). */
+export async function waitFor<T>(fn: () => Promise<T | undefined | null | false>, timeoutMs = 15_000, everyMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
