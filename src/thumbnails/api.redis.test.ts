@@ -1,0 +1,222 @@
+import { execFileSync } from 'node:child_process';
+import { readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, waitFor, type TestApp } from '../../test/helpers/app.js';
+import { HEIC_IMAGE, PDF_BYTES, SVG_IMAGE, makeAnimatedGif, makeBomb, makeJpeg, makePng, truncated } from './test-images.js';
+
+let app: TestApp;
+beforeAll(async () => {
+  app = await startTestApp({
+    env: { SELER_MAX_UPLOAD_MB: '1', SELER_MAX_FILES: '3', SELER_MAX_MEGAPIXELS: '50', SELER_MAX_SIZES: '4', SELER_MAX_DIMENSION: '1024' },
+  });
+});
+afterAll(async () => app?.close());
+
+type Part = { field?: string; name: string; data: Buffer | string; type?: string };
+
+function form(parts: Part[], fields: Record<string, string> = {}): FormData {
+  const body = new FormData();
+  for (const [k, v] of Object.entries(fields)) body.append(k, v);
+  for (const p of parts) body.append(p.field ?? 'images', new Blob([p.data], { type: p.type ?? 'application/octet-stream' }), p.name);
+  return body;
+}
+
+async function post(url: string, body: FormData | string, headers: Record<string, string> = {}) {
+  const res = await fetch(app.baseUrl + url, { method: 'POST', body, headers });
+  return { status: res.status, body: (await res.json()) as Record<string, any>, headers: res.headers };
+}
+
+async function getJson(url: string) {
+  const res = await fetch(app.baseUrl + url);
+  return { status: res.status, body: (await res.json()) as Record<string, any> };
+}
+
+/** Reads the task's SSE stream until the server closes it; returns every task snapshot received. */
+async function readEvents(eventsUrl: string): Promise<Record<string, any>[]> {
+  const res = await fetch(app.baseUrl + eventsUrl);
+  expect(res.headers.get('content-type')).toContain('text/event-stream');
+  const text = await res.text();
+  return text
+    .split('\n\n')
+    .filter((block) => block.includes('event: task'))
+    .map((block) => JSON.parse(block.split('\n').find((l) => l.startsWith('data: '))!.slice(6)));
+}
+
+const finished = (id: string) =>
+  waitFor(async () => {
+    const { body } = await getJson(`/api/v1/tasks/${id}`);
+    return ['SUCCESS', 'FAILURE', 'REVOKED'].includes(body.status) ? body : undefined;
+  });
+
+function uploadsLeft(): string[] {
+  return readdirSync(path.join(app.config.mediaDir, 'uploads'));
+}
+
+describe('POST /api/v1/thumbnails', () => {
+  it('makes every size of every image, pushes progress over SSE and serves the zip and files', async () => {
+    const photo = await makeJpeg({ width: 400, height: 300, gps: true });
+    const logo = await makePng({ width: 120, height: 200, alpha: true });
+    const res = await post('/api/v1/thumbnails', form([{ name: 'photo.jpg', data: photo }, { name: 'logo.png', data: logo }]));
+    expect(res.status, JSON.stringify(res.body)).toBe(202);
+    expect(res.body).toMatchObject({ status: 'PENDING', statusUrl: `/api/v1/tasks/${res.body.id}`, eventsUrl: `/api/v1/tasks/${res.body.id}/events` });
+
+    const snapshots = await readEvents(res.body.eventsUrl);
+    const last = snapshots.at(-1)!;
+    expect(last.status).toBe('SUCCESS');
+    expect(snapshots.some((s) => s.status === 'PROGRESS' || s.status === 'STARTED' || s.status === 'PENDING')).toBe(true);
+
+    const result = last.result;
+    expect(result.files.map((f: any) => f.name).sort()).toEqual(['logo_128x128.png', 'photo_128x128.jpg']);
+    const photoThumb = result.files.find((f: any) => f.name === 'photo_128x128.jpg');
+    expect(photoThumb).toMatchObject({ width: 128, height: 96, format: 'jpeg' });
+
+    const file = await fetch(app.baseUrl + photoThumb.url);
+    expect(file.status).toBe(200);
+    expect(file.headers.get('content-type')).toBe('image/jpeg');
+    const meta = await sharp(Buffer.from(await file.arrayBuffer())).metadata();
+    expect([meta.width, meta.height, meta.exif]).toEqual([128, 96, undefined]);
+
+    const zip = await fetch(app.baseUrl + result.archiveUrl);
+    expect(zip.status).toBe(200);
+    expect(zip.headers.get('content-disposition')).toContain('photo.zip');
+    const zipPath = path.join(app.dataDir, 'download.zip');
+    writeFileSync(zipPath, Buffer.from(await zip.arrayBuffer()));
+    const listing = execFileSync('unzip', ['-Z1', zipPath], { encoding: 'utf8' }).trim().split('\n').sort();
+    expect(listing).toEqual(['logo.png', 'logo_128x128.png', 'photo.jpg', 'photo_128x128.jpg']);
+    execFileSync('unzip', ['-tq', zipPath]); // every CRC checks out
+  });
+
+  it('honours sizes, format and fit', async () => {
+    const wide = await makeJpeg({ width: 300, height: 100 });
+    const res = await post('/api/v1/thumbnails', form([{ name: 'wide.jpg', data: wide }], { sizes: '64x64, 32x16', format: 'webp', fit: 'cover' }));
+    expect(res.status).toBe(202);
+    const done = await finished(res.body.id);
+    expect(done.result.files.map((f: any) => [f.name, f.width, f.height, f.format])).toEqual([
+      ['wide_64x64.webp', 64, 64, 'webp'],
+      ['wide_32x16.webp', 32, 16, 'webp'],
+    ]);
+  });
+
+  it('stores uploads under generated names and sanitises hostile names in the zip and headers', async () => {
+    const res = await post('/api/v1/thumbnails', form([{ name: '../../etc/pass"wd\r\n.jpg', data: await makeJpeg() }]));
+    expect(res.status).toBe(202);
+    expect(uploadsLeft().every((n) => /^[0-9a-f-]{36}$/.test(n))).toBe(true);
+    const done = await finished(res.body.id);
+    expect(done.status).toBe('SUCCESS');
+    for (const f of done.result.files) expect(f.name).not.toMatch(/[\\/"\r\n]|\.\./);
+    const zip = await fetch(app.baseUrl + done.result.archiveUrl);
+    expect(zip.headers.get('content-disposition')).not.toMatch(/[\r\n]|\.\.\//);
+  });
+
+  it('takes the first frame of an animated GIF', async () => {
+    const res = await post('/api/v1/thumbnails', form([{ name: 'anim.gif', data: await makeAnimatedGif() }]));
+    const done = await finished(res.body.id);
+    expect(done.status).toBe('SUCCESS');
+    const file = await fetch(app.baseUrl + done.result.files[0].url);
+    const meta = await sharp(Buffer.from(await file.arrayBuffer()), { pages: -1 }).metadata();
+    expect(meta.pages ?? 1).toBe(1);
+  });
+
+  it('ends a truncated image as FAILURE with a clear error code', async () => {
+    const res = await post('/api/v1/thumbnails', form([{ name: 'cut.jpg', data: truncated(await makeJpeg({ width: 400, height: 300 })) }]));
+    if (res.status === 422) {
+      expect(res.body.error.code).toBe('undecodable_image');
+      return;
+    }
+    expect(res.status).toBe(202);
+    const done = await finished(res.body.id);
+    expect(done.status).toBe('FAILURE');
+    expect(done.error.code).toBe('undecodable_image');
+  });
+});
+
+describe('bad input is refused with the contract status and loses nothing', () => {
+  const cases: [string, () => Promise<FormData | string>, number, string, Record<string, string>?][] = [
+    ['no file at all', async () => form([], { sizes: '64x64' }), 400, 'no_files'],
+    ['a file in the wrong field', async () => form([{ field: 'image', name: 'a.jpg', data: await makeJpeg() }]), 400, 'unexpected_file_field'],
+    ['an SVG', async () => form([{ name: 'a.svg', data: SVG_IMAGE, type: 'image/svg+xml' }]), 415, 'unsupported_format'],
+    ['a PDF named .jpg', async () => form([{ name: 'a.jpg', data: PDF_BYTES, type: 'image/jpeg' }]), 415, 'unsupported_format'],
+    ['a HEIC', async () => form([{ name: 'a.heic', data: HEIC_IMAGE }]), 415, 'unsupported_format'],
+    ['random bytes', async () => form([{ name: 'a.png', data: Buffer.from('definitely not an image, just text') }]), 415, 'unsupported_format'],
+    ['an empty file', async () => form([{ name: 'a.jpg', data: Buffer.alloc(0) }]), 422, 'empty_file'],
+    ['a file over the size limit', async () => form([{ name: 'big.png', data: Buffer.alloc(1.5 * 1024 * 1024, 7) }]), 413, 'file_too_large'],
+    ['more files than allowed', async () => form(await Promise.all([1, 2, 3, 4].map(async (i) => ({ name: `${i}.jpg`, data: await makeJpeg() })))), 413, 'too_many_files'],
+    ['a decompression bomb', async () => form([{ name: 'bomb.png', data: makeBomb() }]), 413, 'too_many_pixels'],
+    ['garbage sizes', async () => form([{ name: 'a.jpg', data: await makeJpeg() }], { sizes: 'big' }), 400, 'invalid_sizes'],
+    ['too many sizes', async () => form([{ name: 'a.jpg', data: await makeJpeg() }], { sizes: '1x1,2x2,3x3,4x4,5x5' }), 400, 'invalid_sizes'],
+    ['a size over the maximum', async () => form([{ name: 'a.jpg', data: await makeJpeg() }], { sizes: '2000x2000' }), 400, 'invalid_sizes'],
+    ['an unknown format', async () => form([{ name: 'a.jpg', data: await makeJpeg() }], { format: 'bmp' }), 400, 'invalid_format'],
+    ['an unknown fit', async () => form([{ name: 'a.jpg', data: await makeJpeg() }], { fit: 'stretch' }), 400, 'invalid_fit'],
+    ['a JSON body instead of multipart', async () => JSON.stringify({ images: [] }), 400, 'not_multipart', { 'content-type': 'application/json' }],
+  ];
+
+  for (const [label, body, status, code, headers] of cases) {
+    it(`${label} → ${status} ${code}`, async () => {
+      const before = new Set(uploadsLeft());
+      const res = await post('/api/v1/thumbnails', await body(), headers);
+      expect(res.status, JSON.stringify(res.body)).toBe(status);
+      expect(res.body.error.code).toBe(code);
+      expect(res.body.error.message.length).toBeGreaterThan(10);
+      expect(uploadsLeft().filter((n) => !before.has(n))).toEqual([]);
+    });
+  }
+
+  it('removes the files it already stored when a later file is refused', async () => {
+    const before = new Set(uploadsLeft());
+    const res = await post('/api/v1/thumbnails', form([{ name: 'ok.jpg', data: await makeJpeg() }, { name: 'bad.svg', data: SVG_IMAGE }]));
+    expect(res.status).toBe(415);
+    expect(res.body.error.message).toContain('bad.svg');
+    expect(uploadsLeft().filter((n) => !before.has(n))).toEqual([]);
+  });
+
+  it('answers 404 for unknown task ids everywhere, never PENDING', async () => {
+    for (const url of ['/api/v1/tasks/nope', '/task/nope/', '/api/v1/tasks/nope/archive', '/api/v1/tasks/nope/files/x.jpg', '/api/v1/tasks/nope/events']) {
+      const res = await getJson(url);
+      expect(res.status, url).toBe(404);
+      expect(res.body.error.code).toBe('task_not_found');
+    }
+  });
+
+  it('does not serve a file name the task did not produce', async () => {
+    const res = await post('/api/v1/thumbnails', form([{ name: 'a.jpg', data: await makeJpeg() }]));
+    await finished(res.body.id);
+    const probe = await getJson(`/api/v1/tasks/${res.body.id}/files/${encodeURIComponent('../../../seler.db')}`);
+    expect(probe.status).toBe(404);
+    expect(probe.body.error.code).toBe('file_not_found');
+  });
+});
+
+describe('the lab’s own API', () => {
+  it('POST / with image_file answers {task_id}; GET /task/<id>/ ends with results.archive_path', async () => {
+    const res = await post('/', form([{ field: 'image_file', name: 'rob.jpg', data: await makeJpeg({ width: 300, height: 200 }) }]));
+    expect(res.status).toBe(202);
+    expect(Object.keys(res.body)).toEqual(['task_id']);
+    const status = await waitFor(async () => {
+      const r = await getJson(`/task/${res.body.task_id}/`);
+      return r.body.task_status === 'SUCCESS' ? r.body : undefined;
+    });
+    expect(status).toEqual({ task_id: res.body.task_id, task_status: 'SUCCESS', results: { archive_path: `/api/v1/tasks/${res.body.task_id}/archive` } });
+    const zip = await fetch(app.baseUrl + status.results.archive_path);
+    expect(zip.status).toBe(200);
+    expect(Buffer.from(await zip.arrayBuffer()).subarray(0, 2).toString()).toBe('PK');
+  });
+});
+
+describe('operations endpoints', () => {
+  it('reports health, readiness and the OpenAPI document', async () => {
+    expect((await getJson('/healthz')).body).toEqual({ status: 'ok' });
+    expect((await getJson('/readyz')).body).toEqual({ status: 'ready' });
+    const spec = await getJson('/docs/json');
+    expect(Object.keys(spec.body.paths)).toEqual(expect.arrayContaining(['/api/v1/thumbnails', '/api/v1/tasks/{id}', '/api/v1/tasks/{id}/events']));
+  });
+
+  it('revokes a queued task with DELETE', async () => {
+    const { id } = await app.runtime.client.enqueue('demo.add', { args: [1, 2], countdown: 60 });
+    const res = await fetch(`${app.baseUrl}/api/v1/tasks/${id}`, { method: 'DELETE' });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { status: string }).status).toBe('REVOKED');
+    expect((await getJson(`/api/v1/tasks/${id}`)).body.status).toBe('REVOKED');
+  });
+});
