@@ -137,7 +137,6 @@ export async function startWeb(runtime: Runtime, options: { port?: number; host?
   }
 
   const address = await app.listen({ port: options.port ?? config.port, host: options.host ?? config.host });
-  logger.info({ url: address }, 'web server listening');
   return {
     app,
     url: address,
