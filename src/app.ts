@@ -87,7 +87,7 @@ export async function openRuntime(config: Config, logger: Logger, options: { dat
   });
   const media = mediaPaths(config.mediaDir);
   await ensureMediaDirs(media);
-  configureThumbnails({ media, maxPixels: config.limits.maxPixels });
+  configureThumbnails({ media, maxPixels: config.limits.maxPixels, mediaTtlSeconds: config.retention.mediaSeconds });
 
   return {
     config,

@@ -6,7 +6,7 @@ import { defineTask } from '../tasks/index.js';
 import { writeArchive, uniqueNames, type ArchiveEntry } from './archive.js';
 import { makeThumbnails, type Fit, type OutputFormat } from './image.js';
 import { fileStem, sanitizeFileName, type Size } from './naming.js';
-import { ARCHIVE_FILE, resultDir, uploadFile, type MediaPaths } from './storage.js';
+import { ARCHIVE_FILE, cleanupMedia, resultDir, uploadFile, type MediaPaths } from './storage.js';
 
 export const THUMBNAILS_QUEUE = 'thumbnails';
 
@@ -36,6 +36,7 @@ export interface MakeThumbnailsResult {
 declare module '../tasks/define-task.js' {
   interface TaskTypes {
     'thumbnails.make': { args: [MakeThumbnailsRequest]; kwargs: Record<string, never>; result: MakeThumbnailsResult };
+    'thumbnails.cleanup': { args: [] | [number]; kwargs: Record<string, never>; result: { removed: number; bytes: number } };
   }
 }
 
@@ -51,6 +52,8 @@ const requestSchema = z.tuple([
 interface ThumbnailDeps {
   media: MediaPaths;
   maxPixels: number;
+  /** Uploads and results older than this are removed by `thumbnails.cleanup`. */
+  mediaTtlSeconds: number;
 }
 
 let deps: ThumbnailDeps | undefined;
@@ -115,5 +118,19 @@ export const makeThumbnailsTask = defineTask(
     const archive = await writeArchive(path.join(outDir, ARCHIVE_FILE), entries);
     ctx.log.info({ files: files.length, archiveBytes: archive.bytes }, 'thumbnails ready');
     return { archiveUrl: archiveUrl(ctx.id), archiveBytes: archive.bytes, files };
+  },
+);
+
+export const cleanupTask = defineTask(
+  'thumbnails.cleanup',
+  {
+    description: 'Removes uploads and archives older than the retention (SELER_MEDIA_TTL, or the seconds given).',
+    argsSchema: z.union([z.tuple([]), z.tuple([z.number().int().min(0)])]) as unknown as z.ZodType<unknown[]>,
+  },
+  async ([olderThanSeconds], _kwargs, ctx) => {
+    if (!deps) throw new Error('thumbnails are not configured in this process (configureThumbnails was not called)');
+    const result = await cleanupMedia(deps.media, olderThanSeconds ?? deps.mediaTtlSeconds);
+    ctx.log.info(result, 'media cleaned up');
+    return result;
   },
 );

@@ -1,0 +1,21 @@
+// npm run bench -- <name> [options]: benchmarks print figures; they assert nothing.
+const benches: Record<string, { description: string; load: () => Promise<{ main(argv: string[]): Promise<void> }> }> = {
+  thumbnails: {
+    description: 'upload real photos over HTTP at concurrency 1 and 8; images/s, p50/p95 latency, vs the bare pipeline; worker peak memory',
+    load: () => import('./thumbnails.js'),
+  },
+};
+
+const [name, ...rest] = process.argv.slice(2);
+const bench = name ? benches[name] : undefined;
+if (!bench) {
+  process.stderr.write(`${name ? `Unknown benchmark "${name}". ` : ''}Usage: npm run bench -- <name> [options]\n`);
+  for (const [n, b] of Object.entries(benches)) process.stderr.write(`  ${n.padEnd(12)} ${b.description}\n`);
+  process.exit(2);
+}
+try {
+  await (await bench.load()).main(rest);
+} catch (err) {
+  process.stderr.write(`bench ${name}: ${(err as Error).message}\n`);
+  process.exit(1);
+}
