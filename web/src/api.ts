@@ -1,0 +1,137 @@
+// The HTTP contract the page relies on (see docs/ARCHITECTURE.md, "HTTP"): types and small fetchers.
+
+export const TERMINAL = ['SUCCESS', 'FAILURE', 'REVOKED'] as const;
+export type TaskStatus = 'PENDING' | 'STARTED' | 'PROGRESS' | 'RETRY' | (typeof TERMINAL)[number];
+
+export interface ThumbnailFile {
+  name: string;
+  width: number;
+  height: number;
+  format: string;
+  bytes: number;
+  url: string;
+}
+
+export interface Task {
+  id: string;
+  name: string;
+  status: TaskStatus;
+  progress?: { current: number; total: number; step?: string };
+  result?: { archiveUrl: string; files: ThumbnailFile[] };
+  error?: { code: string; message: string };
+  dateCreated: string;
+  dateDone?: string | null;
+}
+
+/** 202 answer of POST /api/v1/thumbnails. */
+export interface Accepted {
+  id: string;
+  status: TaskStatus;
+  statusUrl: string;
+  eventsUrl: string;
+}
+
+export interface Limits {
+  maxUploadBytes: number;
+  maxFiles: number;
+  maxPixels: number;
+  maxSizes: number;
+  maxDimension: number;
+}
+
+export interface Config {
+  limits: Limits;
+  formats: string[];
+  fits: string[];
+  accepted: string[];
+}
+
+/** Used until (or if never) GET /api/v1/config answers; the server checks again anyway. */
+export const DEFAULT_CONFIG: Config = {
+  limits: {
+    maxUploadBytes: 25 * 1024 * 1024,
+    maxFiles: 20,
+    maxPixels: 100_000_000,
+    maxSizes: 8,
+    maxDimension: 4096,
+  },
+  formats: ['original', 'jpeg', 'png', 'webp', 'avif'],
+  fits: ['inside', 'cover', 'contain'],
+  accepted: ['image/jpeg', 'image/png', 'image/gif', 'image/webp', 'image/tiff', 'image/avif'],
+};
+
+export function isTerminal(status: string | undefined): boolean {
+  return (TERMINAL as readonly string[]).includes(status ?? '');
+}
+
+/** An error as the page shows it: a code (HTTP-ish or our own) and one sentence. */
+export class ApiError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly httpStatus = 0,
+    readonly retryable = false,
+  ) {
+    super(message);
+  }
+}
+
+/** Turn a non-2xx answer into an ApiError, reading `{error:{code,message}}` when present. */
+export function errorFromResponse(status: number, body: string, retryAfter?: string | null): ApiError {
+  let code = `HTTP_${status}`;
+  let message = '';
+  try {
+    const parsed = JSON.parse(body) as { error?: { code?: unknown; message?: unknown } };
+    if (typeof parsed.error?.code === 'string') code = parsed.error.code;
+    if (typeof parsed.error?.message === 'string') message = parsed.error.message;
+  } catch {
+    // not JSON (a proxy's page, say): fall through to the generic sentence
+  }
+  if (!message) message = GENERIC[status] ?? `The server answered with an unexpected error (${status}).`;
+  if (status === 429 && retryAfter && /^\d+$/.test(retryAfter)) {
+    message += ` Try again in ${retryAfter} s.`;
+  }
+  return new ApiError(code, message, status, status === 429 || status >= 500);
+}
+
+const GENERIC: Record<number, string> = {
+  400: 'The server could not accept that request.',
+  401: 'You need to sign in to do that.',
+  403: 'You are not allowed to do that.',
+  404: 'Not found.',
+  413: 'The upload is too large for the server.',
+  415: 'That file type is not supported.',
+  422: 'One of the images could not be read.',
+  429: 'Too many requests right now.',
+};
+
+export async function fetchConfig(signal?: AbortSignal): Promise<Config> {
+  const res = await fetch('/api/v1/config', { headers: { accept: 'application/json' }, signal });
+  if (!res.ok) throw errorFromResponse(res.status, await res.text());
+  const body = (await res.json()) as Partial<Config>;
+  const limits = { ...DEFAULT_CONFIG.limits };
+  for (const key of Object.keys(limits) as (keyof Limits)[]) {
+    const v = body.limits?.[key];
+    if (typeof v === 'number' && v > 0) limits[key] = v;
+  }
+  const strings = (v: unknown, fallback: string[]): string[] =>
+    Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string') ? (v as string[]) : fallback;
+  return {
+    limits,
+    formats: strings(body.formats, DEFAULT_CONFIG.formats),
+    fits: strings(body.fits, DEFAULT_CONFIG.fits),
+    accepted: strings(body.accepted, DEFAULT_CONFIG.accepted),
+  };
+}
+
+export async function fetchTask(statusUrl: string): Promise<Task> {
+  const res = await fetch(statusUrl, { headers: { accept: 'application/json' }, cache: 'no-store' });
+  if (!res.ok) throw errorFromResponse(res.status, await res.text());
+  return (await res.json()) as Task;
+}
+
+/** DELETE /api/v1/tasks/<id>: ask the server to revoke the task. */
+export async function revokeTask(statusUrl: string): Promise<void> {
+  const res = await fetch(statusUrl, { method: 'DELETE', headers: { accept: 'application/json' } });
+  if (!res.ok && res.status !== 404) throw errorFromResponse(res.status, await res.text());
+}
