@@ -1,0 +1,83 @@
+// The Thumbnailer in a real headless Chromium against a real seler (web + worker, real Redis).
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { makeJpeg, makePng } from '../../src/thumbnails/test-images.js';
+import { startTestApp, type TestApp } from '../helpers/app.js';
+import { repoRoot } from '../helpers/cli.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+let app: TestApp;
+let browser: Browser;
+const downloads = mkdtempSync(path.join(tmpdir(), 'seler-downloads-'));
+
+beforeAll(async () => {
+  if (!existsSync(path.join(repoRoot, 'dist', 'web', 'index.html'))) throw new Error('the front end is not built: run "npm run build" (npm test does it)');
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (.ci/run does it)`);
+  app = await startTestApp();
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.close();
+  rmSync(downloads, { recursive: true, force: true });
+});
+
+it('adds two images, submits, shows progress and previews, and downloads a valid zip', async () => {
+  const page = await browser.newPage({ acceptDownloads: true });
+  const pageErrors: string[] = [];
+  page.on('pageerror', (err) => pageErrors.push(err.message));
+  await page.goto(app.baseUrl + '/');
+
+  await page.getByTestId('file-input').setInputFiles([
+    { name: 'sunset.jpg', mimeType: 'image/jpeg', buffer: await makeJpeg({ width: 640, height: 480 }) },
+    { name: 'logo.png', mimeType: 'image/png', buffer: await makePng({ width: 300, height: 300, alpha: true }) },
+  ]);
+  await expect.poll(() => page.getByTestId('file-card').count()).toBe(2);
+
+  const download = page.waitForEvent('download', { timeout: 20_000 });
+  await page.getByTestId('submit').click();
+
+  // The status shows the Celery state as the task moves, and ends in SUCCESS.
+  await page.locator('[data-testid="status"][data-status="SUCCESS"]').waitFor({ timeout: 20_000 });
+  for (const bar of await page.getByTestId('upload-progress').all()) {
+    const [value, max] = await bar.evaluate((el: HTMLProgressElement) => [el.value, el.max]);
+    expect(value).toBe(max);
+  }
+
+  const thumbnails = page.getByTestId('thumbnail');
+  await expect.poll(() => thumbnails.count()).toBe(2);
+  for (const img of await thumbnails.all()) {
+    await expect.poll(() => img.evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth)).toBeGreaterThan(0);
+  }
+  const href = await page.getByTestId('download').getAttribute('href');
+  expect(href).toMatch(/^\/api\/v1\/tasks\/[\w-]+\/archive$/);
+
+  // The zip downloads by itself, as in the lab, and holds both originals and both thumbnails.
+  const file = path.join(downloads, 'thumbnails.zip');
+  await (await download).saveAs(file);
+  const entries = execFileSync('unzip', ['-Z1', file], { encoding: 'utf8' }).trim().split('\n').sort();
+  expect(entries).toEqual(['logo.png', 'logo_128x128.png', 'sunset.jpg', 'sunset_128x128.jpg']);
+  execFileSync('unzip', ['-tq', file]);
+  expect(pageErrors).toEqual([]);
+}, 60_000);
+
+it('shows the server’s error for a file it refuses', async () => {
+  const page = await browser.newPage();
+  await page.goto(app.baseUrl + '/');
+  // A file whose name and type claim an image but whose bytes are SVG: only the server can tell.
+  await page.getByTestId('file-input').setInputFiles([
+    { name: 'sneaky.png', mimeType: 'image/png', buffer: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>') },
+  ]);
+  await page.getByTestId('submit').click();
+  const error = page.getByTestId('error');
+  await error.waitFor({ state: 'visible', timeout: 15_000 });
+  expect(await error.textContent()).toContain('sneaky.png');
+}, 30_000);
