@@ -6,16 +6,16 @@ import fastifyMultipart from '@fastify/multipart';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
-import './demo/tasks.js';
 import { migrate, openDatabase, pingDatabase, type Db } from './platform/db/index.js';
 import { ConfigError } from './platform/errors.js';
 import { createHttpServer } from './platform/http.js';
 import type { Logger } from './platform/logger.js';
 import { ensurePrivateRedis, type PrivateRedis } from './platform/private-redis.js';
 import { checkRedisServer, connectRedis, describeRedisUrl, keyspace, type Redis } from './platform/redis.js';
-import { EventHub, TaskClient, eventsKey, loadTaskModules, registerTaskRoutes, registeredTasks, startWorker, type RunningWorker } from './tasks/index.js';
+import { EventHub, TaskClient, eventsKey, registerTaskRoutes, registeredTasks, startWorker, type RunningWorker } from './tasks/index.js';
+import { loadTasks } from './task-modules.js';
 
-import { configureThumbnails, ensureMediaDirs, mediaPaths, registerThumbnailRoutes } from './thumbnails/index.js';
+import { ensureMediaDirs, mediaPaths, registerThumbnailRoutes } from './thumbnails/index.js';
 
 export const packageRoot = findPackageRoot(path.dirname(fileURLToPath(import.meta.url)));
 export const version = (JSON.parse(readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
@@ -77,7 +77,7 @@ export async function openRuntime(config: Config, logger: Logger, options: { dat
     }
   }
 
-  await loadTaskModules(config.taskModules);
+  await loadTasks(config);
   const client = new TaskClient({
     redis,
     keys: keyspace(config.redisPrefix),
@@ -85,9 +85,7 @@ export async function openRuntime(config: Config, logger: Logger, options: { dat
     eventsMaxLen: config.eventsMaxLen,
     logger,
   });
-  const media = mediaPaths(config.mediaDir);
-  await ensureMediaDirs(media);
-  configureThumbnails({ media, maxPixels: config.limits.maxPixels, mediaTtlSeconds: config.retention.mediaSeconds });
+  await ensureMediaDirs(mediaPaths(config.mediaDir));
 
   return {
     config,

@@ -68,6 +68,9 @@ export function createRedis(url: string, options: CreateRedisOptions = {}): Redi
     connectTimeout: options.connectTimeoutMs ?? 5000,
     maxRetriesPerRequest: options.maxRetriesPerRequest === undefined ? 20 : options.maxRetriesPerRequest,
     lazyConnect: options.lazyConnect ?? false,
+    // ioredis 6 speaks RESP3 by default, which changes reply shapes (XREAD, ZRANGE WITHSCORES, Lua
+    // booleans); RESP2 keeps the shapes BullMQ's scripts and our code are written for.
+    protocol: 2,
     // Reconnect for ever with a capped delay: a restarted Redis must not leave a process idle.
     retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
   });
@@ -92,7 +95,7 @@ export async function connectRedis(url: string, options: CreateRedisOptions = {}
     );
   } catch (err) {
     client.disconnect();
-    throw new RedisUnavailableError(`Cannot reach Redis at ${describeRedisUrl(url)}: ${errorMessage(lastError ?? err)}.`);
+    throw new RedisUnavailableError(`Cannot reach Redis at ${describeRedisUrl(url)}: ${errorMessage(lastError ?? err).replace(/\.+$/, '')}.`);
   } finally {
     client.off('error', onError);
   }

@@ -1,0 +1,11 @@
+// Every process that runs or lists tasks (web, worker, beat, pool children) loads them the same way:
+// the built-in tasks, configured from the configuration, then the modules the configuration lists.
+import type { Config } from './config.js';
+import './demo/tasks.js';
+import { loadTaskModules } from './tasks/index.js';
+import { configureThumbnails, mediaPaths } from './thumbnails/index.js';
+
+export async function loadTasks(config: Config): Promise<void> {
+  configureThumbnails({ media: mediaPaths(config.mediaDir), maxPixels: config.limits.maxPixels, mediaTtlSeconds: config.retention.mediaSeconds });
+  await loadTaskModules(config.taskModules);
+}
