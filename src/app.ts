@@ -12,8 +12,8 @@ import { createHttpServer } from './platform/http.js';
 import type { Logger } from './platform/logger.js';
 import { ensurePrivateRedis, type PrivateRedis } from './platform/private-redis.js';
 import { checkRedisServer, connectRedis, describeRedisUrl, keyspace, type Redis } from './platform/redis.js';
-import { EventHub, TaskClient, eventsKey, registerTaskRoutes, registeredTasks, startWorker, type RunningWorker } from './tasks/index.js';
-import { loadTasks } from './task-modules.js';
+import { EventHub, TaskClient, eventsKey, registerTaskRoutes, registeredTasks, startWorker, type PoolKind, type RunningWorker } from './tasks/index.js';
+import { bootstrapModuleUrl, loadTasks } from './task-modules.js';
 
 import { ensureMediaDirs, mediaPaths, registerThumbnailRoutes } from './thumbnails/index.js';
 
@@ -145,17 +145,36 @@ export async function startWeb(runtime: Runtime, options: { port?: number; host?
   };
 }
 
-export async function startWorkerRole(
-  runtime: Runtime,
-  options: { queues?: string[]; concurrency?: number } = {},
-): Promise<RunningWorker> {
+export interface WorkerRoleOptions {
+  queues?: string[];
+  concurrency?: number;
+  pool?: PoolKind;
+  maxTasksPerChild?: number;
+  maxMemoryPerChildMb?: number;
+  softTimeLimitSeconds?: number;
+  timeLimitSeconds?: number;
+  rateLimit?: string;
+  lockDurationMs?: number;
+}
+
+export async function startWorkerRole(runtime: Runtime, options: WorkerRoleOptions = {}): Promise<RunningWorker> {
+  const { config } = runtime;
   const queues = options.queues?.length ? options.queues : [...new Set(['default', ...registeredTasks().map((t) => t.options.queue)])];
   return startWorker({
     redisUrl: runtime.redisUrl,
     client: runtime.client,
     queues,
-    concurrency: options.concurrency ?? runtime.config.concurrency ?? 4,
+    concurrency: options.concurrency ?? config.concurrency ?? 4,
+    pool: options.pool ?? 'async',
     logger: runtime.logger,
-    shutdownTimeoutMs: runtime.config.shutdownTimeoutMs,
+    logLevel: config.logLevel,
+    shutdownTimeoutMs: config.shutdownTimeoutMs,
+    lockDurationMs: options.lockDurationMs ?? config.lockDurationMs,
+    maxTasksPerChild: options.maxTasksPerChild,
+    maxMemoryPerChildBytes: options.maxMemoryPerChildMb ? options.maxMemoryPerChildMb * 1024 * 1024 : undefined,
+    softTimeLimitMs: options.softTimeLimitSeconds ? options.softTimeLimitSeconds * 1000 : undefined,
+    timeLimitMs: options.timeLimitSeconds ? options.timeLimitSeconds * 1000 : undefined,
+    queueRateLimit: options.rateLimit,
+    bootstrap: { module: bootstrapModuleUrl, payload: config },
   });
 }

@@ -1,10 +1,11 @@
 // The command line: parse it, load the configuration, start roles, stop on signals.
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { loadConfig, loadDotEnv, type Config } from './config.js';
-import { openRuntime, resolveRedisUrl, startWeb, startWorkerRole, version, type Runtime } from './app.js';
+import { openRuntime, resolveRedisUrl, startWeb, startWorkerRole, version, type Runtime, type WorkerRoleOptions } from './app.js';
 import { ConfigError, UsageError, errorMessage } from './platform/errors.js';
 import { createLogger, type Logger } from './platform/logger.js';
-import { EventHub, eventsKey, isReady, registeredTasks, type TaskView } from './tasks/index.js';
+import { EventHub, INSPECT_COMMANDS, eventsKey, inspect, isReady, parseRate, registeredTasks, type InspectCommand, type TaskView } from './tasks/index.js';
+import { createRedis } from './platform/redis.js';
 import { cleanupMedia, mediaPaths } from './thumbnails/index.js';
 import { migrate, openDatabase } from './platform/db/index.js';
 
@@ -42,6 +43,11 @@ const positiveInt = (label: string) => (value: string) => {
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${label} must be a whole number greater than 0.`);
   return n;
 };
+const positiveNumber = (label: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${label} must be a number greater than 0.`);
+  return n;
+};
 const nonNegative = (label: string) => (value: string) => {
   const n = Number(value);
   if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${label} must be a number ≥ 0.`);
@@ -59,14 +65,14 @@ const json = (label: string, kind: 'array' | 'object') => (value: string) => {
   return parsed;
 };
 
-async function runServer(roles: { web: boolean; worker: boolean }, opts: { port?: number; host?: string; queues?: string[]; concurrency?: number }) {
+async function runServer(roles: { web: boolean; worker: boolean }, opts: WorkerRoleOptions & { port?: number; host?: string }) {
   const cfg = config();
   const logger = createLogger(cfg.logLevel, { role: roles.web && roles.worker ? 'all' : roles.web ? 'web' : 'worker' });
   const runtime = await openRuntime(cfg, logger, { database: roles.web });
   const stops: Stopper[] = [];
   try {
     if (roles.worker) {
-      const worker = await startWorkerRole(runtime, { queues: opts.queues, concurrency: opts.concurrency });
+      const worker = await startWorkerRole(runtime, opts);
       stops.push(() => worker.close());
     }
     if (roles.web) {
@@ -125,6 +131,12 @@ function printTask(view: TaskView): void {
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }
 
+function formatReply(reply: unknown): string {
+  if (typeof reply === 'string') return reply;
+  if (Array.isArray(reply)) return reply.length ? `\n${reply.map((r) => `   * ${typeof r === 'string' ? r : JSON.stringify(r)}`).join('\n')}` : 'none';
+  return `\n${JSON.stringify(reply, null, 2).replace(/^/gm, '   ')}`;
+}
+
 export function buildProgram(): Command {
   const program = new Command('seler')
     .description('Background work on Redis: tasks, a thumbnail service, periodic tasks and an admin console.')
@@ -152,11 +164,30 @@ export function buildProgram(): Command {
     .description('run tasks from one or more queues')
     .option('-Q, --queues <names>', 'comma-separated queues (default: every queue a registered task uses)', (v) => v.split(',').map((q) => q.trim()).filter(Boolean))
     .option('-c, --concurrency <n>', 'tasks run at once', positiveInt('concurrency'))
-    .addOption(new Option('-P, --pool <kind>', 'how tasks run').choices(['async']).default('async'))
+    .addOption(
+      new Option('-P, --pool <kind>', 'async: in this process (I/O-bound tasks); threads or process: CPU-bound tasks in worker threads or child processes')
+        .choices(['async', 'threads', 'process'])
+        .default('async'),
+    )
+    .option('--max-tasks-per-child <n>', 'replace a pool child after this many tasks', positiveInt('--max-tasks-per-child'))
+    .option('--max-memory-per-child <MB>', 'replace a pool child whose memory grows past this', positiveInt('--max-memory-per-child'))
+    .option('--soft-time-limit <seconds>', 'abort a task’s signal after this long', positiveNumber('--soft-time-limit'))
+    .option('--time-limit <seconds>', 'give up a task after this long (pool children are killed)', positiveNumber('--time-limit'))
+    .option('--rate-limit <rate>', 'start at most this many tasks per queue across all workers, e.g. 10/m', (v) => {
+      try {
+        parseRate(v);
+      } catch (err) {
+        throw new InvalidArgumentError((err as Error).message);
+      }
+      return v;
+    })
     .option('--loglevel <level>', 'log level (overrides SELER_LOG_LEVEL)')
-    .action(async (opts: { queues?: string[]; concurrency?: number; loglevel?: string }) => {
+    .action(async (opts: WorkerRoleOptions & { loglevel?: string; maxMemoryPerChild?: number; softTimeLimit?: number; timeLimit?: number }) => {
       if (opts.loglevel) process.env.SELER_LOG_LEVEL = opts.loglevel;
-      await runServer({ web: false, worker: true }, opts);
+      await runServer(
+        { web: false, worker: true },
+        { ...opts, maxMemoryPerChildMb: opts.maxMemoryPerChild, softTimeLimitSeconds: opts.softTimeLimit, timeLimitSeconds: opts.timeLimit },
+      );
     });
 
   program
@@ -201,6 +232,27 @@ export function buildProgram(): Command {
         if (!view) throw new ConfigError(`No task with id "${id}" (it never existed or its result has expired).`);
         printTask(view);
         if (view.status === 'FAILURE' || view.status === 'REVOKED') process.exitCode = 1;
+      }),
+    );
+
+  program
+    .command('inspect')
+    .description('ask every live worker: active | scheduled | registered | stats | ping')
+    .addArgument(new Argument('<command>', 'what to ask').choices([...INSPECT_COMMANDS]))
+    .option('--timeout <seconds>', 'how long to wait for replies', positiveNumber('--timeout'), 1.5)
+    .option('--json', 'print the replies as JSON')
+    .action(async (command: InspectCommand, opts: { timeout: number; json?: boolean }) =>
+      withRuntime(async (runtime) => {
+        const blocking = createRedis(runtime.redisUrl, { name: 'seler-inspect', maxRetriesPerRequest: null });
+        try {
+          const replies = await inspect(runtime.redis, blocking, runtime.client.keys, command, opts.timeout * 1000);
+          if (opts.json) process.stdout.write(`${JSON.stringify(replies, null, 2)}\n`);
+          else if (!replies.length) process.stdout.write('No worker answered.\n');
+          else for (const { worker, reply } of replies) process.stdout.write(`-> ${worker}: ${formatReply(reply)}\n`);
+          if (!replies.length) process.exitCode = 1;
+        } finally {
+          blocking.disconnect();
+        }
       }),
     );
 

@@ -32,6 +32,7 @@ const envSchema = z.object({
   SELER_EVENTS_MAXLEN: positiveInt('SELER_EVENTS_MAXLEN').default(100_000),
   SELER_CONCURRENCY: positiveInt('SELER_CONCURRENCY').optional(),
   SELER_SHUTDOWN_TIMEOUT: positiveNumber('SELER_SHUTDOWN_TIMEOUT').default(30),
+  SELER_LOCK_DURATION: positiveNumber('SELER_LOCK_DURATION').default(30),
 });
 
 export const CONFIG_FILE_NAMES = ['seler.config.json'];
@@ -69,6 +70,8 @@ export interface Config {
   eventsMaxLen: number;
   concurrency: number | undefined;
   shutdownTimeoutMs: number;
+  /** A running task whose worker stops renewing its lock this long is handed to another worker. */
+  lockDurationMs: number;
   /** Absolute paths of task modules to import (Celery's autodiscovery). */
   taskModules: string[];
   beatSchedule: Record<string, unknown>;
@@ -170,6 +173,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     eventsMaxLen: e.SELER_EVENTS_MAXLEN,
     concurrency: e.SELER_CONCURRENCY,
     shutdownTimeoutMs: e.SELER_SHUTDOWN_TIMEOUT * 1000,
+    lockDurationMs: e.SELER_LOCK_DURATION * 1000,
     taskModules: fileConfig.tasks.map((t) => path.resolve(configDir, t)),
     beatSchedule: fileConfig.beatSchedule,
   };

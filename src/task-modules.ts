@@ -9,3 +9,10 @@ export async function loadTasks(config: Config): Promise<void> {
   configureThumbnails({ media: mediaPaths(config.mediaDir), maxPixels: config.limits.maxPixels, mediaTtlSeconds: config.retention.mediaSeconds });
   await loadTaskModules(config.taskModules);
 }
+
+/** Runs inside a threads/process pool child: the parent hands over its configuration. */
+export async function bootstrapPoolChild(config: Config): Promise<void> {
+  await loadTasks(config);
+}
+
+export const bootstrapModuleUrl = import.meta.url;

@@ -2,7 +2,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { defineTask } from '../tasks/define-task.js';
-import { PermanentFailure } from '../tasks/worker.js';
+import { PermanentFailure } from '../tasks/execute.js';
 
 declare module '../tasks/define-task.js' {
   interface TaskTypes {
@@ -10,6 +10,8 @@ declare module '../tasks/define-task.js' {
     'demo.noop': { args: []; kwargs: Record<string, never>; result: null };
     'demo.sleep': { args: [number]; kwargs: Record<string, never>; result: { sleptMs: number } };
     'demo.fail': { args: [string?]; kwargs: { permanent?: boolean }; result: never };
+    'demo.spin': { args: [number]; kwargs: Record<string, never>; result: { pid: number; threadId: number } };
+    'demo.flaky': { args: [number]; kwargs: { countdown?: number }; result: { attempt: number } };
   }
 }
 
@@ -41,5 +43,28 @@ export const fail = defineTask(
   ([message], kwargs) => {
     if (kwargs.permanent) throw new PermanentFailure(message ?? 'demo failure');
     throw new Error(message ?? 'demo failure');
+  },
+);
+
+export const spin = defineTask(
+  'demo.spin',
+  { description: 'Keeps a CPU busy for the given milliseconds without yielding (for pool and time-limit demos).', argsSchema: z.tuple([z.number().min(0).max(600_000)]) },
+  async ([ms]) => {
+    const until = Date.now() + ms;
+    while (Date.now() < until) {
+      /* busy on purpose: only a pool child can be stopped in the middle of this */
+    }
+    const { threadId } = await import('node:worker_threads');
+    return { pid: process.pid, threadId };
+  },
+);
+
+export const flaky = defineTask(
+  'demo.flaky',
+  { description: 'Asks to be retried (ctx.retry) until its attempt number reaches the argument.', maxAttempts: 5 },
+  ([succeedOnAttempt], kwargs, ctx) => {
+    const attempt = ctx.attempt + ctx.retries;
+    if (attempt < succeedOnAttempt) ctx.retry({ countdownSeconds: kwargs.countdown ?? 0.2, reason: `attempt ${attempt} is too early` });
+    return { attempt };
   },
 );

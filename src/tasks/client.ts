@@ -35,6 +35,8 @@ export interface JobPayload {
   args: unknown[];
   kwargs: Record<string, unknown>;
   expiresAt?: number;
+  /** Explicit retries requested by the task so far. */
+  retries?: number;
 }
 
 export interface TaskError {
@@ -182,7 +184,7 @@ export class TaskClient {
       this.options.redis.hget(`${this.bullPrefix}:${queueName}:${id}`, ERROR_FIELD),
     ]);
     if (!job) return null;
-    let status = stateFromJob(bullState, job);
+    let status = stateFromJob(bullState, { ...job, retries: (job.data as JobPayload | undefined)?.retries });
     if (revoked !== null && !isReady(status)) status = 'REVOKED';
     const payload = (job.data ?? {}) as Partial<JobPayload>;
     const view: TaskView = {

@@ -26,12 +26,16 @@ export interface TaskContext {
   id: string;
   name: string;
   queue: string;
-  /** 1 on the first run, 2 on the first retry, … */
+  /** 1 on the first run, 2 after the first failure retried automatically, … */
   attempt: number;
+  /** How many times the task asked to be retried with ctx.retry() so far. */
+  retries: number;
   /** Aborted when the task is revoked or the worker shuts down hard. */
   signal: AbortSignal;
   log: Logger;
   progress(progress: TaskProgress): Promise<void>;
+  /** Ends this run and schedules another after the countdown (Celery's self.retry); counts against maxAttempts unless forced. */
+  retry(options?: { countdownSeconds?: number; reason?: string; force?: boolean }): never;
 }
 
 export interface TaskOptions {
@@ -42,6 +46,12 @@ export interface TaskOptions {
   /** Base delay of the exponential backoff between retries, in ms. */
   retryBackoffMs?: number;
   priority?: number;
+  /** The task's AbortSignal is aborted with SoftTimeLimitExceeded after this long. */
+  softTimeLimitMs?: number;
+  /** After this long the task is given up (in the process and thread pools its child is killed). */
+  timeLimitMs?: number;
+  /** At most this many starts per period across all workers: "10/s", "100/m", "1000/h". */
+  rateLimit?: string;
   description?: string;
   /** Validates positional arguments at enqueue time (and drives forms in the admin). */
   argsSchema?: z.ZodType<unknown[]>;

@@ -2,6 +2,9 @@ export { defineTask, getTaskDefinition, registeredTasks, loadTaskModules, DEFAUL
 export type { TaskTypes, TaskContext, TaskOptions, TaskProgress, TaskDefinition, TaskName } from './define-task.js';
 export { TaskClient, isValidTaskId, type EnqueueOptions, type TaskView, type TaskError, type Retention } from './client.js';
 export { EventHub, EventLog, eventsKey, type TaskEvent, type TaskEventType } from './events.js';
-export { startWorker, PermanentFailure, type RunningWorker } from './worker.js';
+export { startWorker, type RunningWorker, type PoolKind } from './worker.js';
+export { PermanentFailure, Retry, SoftTimeLimitExceeded, TimeLimitExceeded, WorkerLostError } from './execute.js';
+export { inspect, liveWorkers, INSPECT_COMMANDS, type InspectCommand, type WorkerInfo } from './control.js';
+export { parseRate } from './rate-limit.js';
 export { TASK_STATES, isReady, type TaskState } from './states.js';
 export { registerTaskRoutes, requireTask, taskViewSchema } from './routes.js';

@@ -12,7 +12,8 @@ export function isReady(state: TaskState): boolean {
 /** The error marker stored with jobs a worker discarded because they were revoked or expired. */
 export const REVOKED_PREFIX = '[revoked] ';
 
-export function stateFromJob(bullState: string, job: { attemptsMade: number; progress: unknown; failedReason?: string }): TaskState {
+export function stateFromJob(bullState: string, job: { attemptsMade: number; progress: unknown; failedReason?: string; retries?: number }): TaskState {
+  const retried = job.attemptsMade > 0 || (job.retries ?? 0) > 0;
   switch (bullState) {
     case 'completed':
       return 'SUCCESS';
@@ -20,10 +21,8 @@ export function stateFromJob(bullState: string, job: { attemptsMade: number; pro
       return job.failedReason?.startsWith(REVOKED_PREFIX) ? 'REVOKED' : 'FAILURE';
     case 'active':
       return job.progress && typeof job.progress === 'object' && Object.keys(job.progress).length > 0 ? 'PROGRESS' : 'STARTED';
-    case 'delayed':
-      return job.attemptsMade > 0 ? 'RETRY' : 'PENDING';
     default:
-      // waiting, prioritized, waiting-children
-      return job.attemptsMade > 0 ? 'RETRY' : 'PENDING';
+      // waiting, delayed, prioritized, waiting-children
+      return retried ? 'RETRY' : 'PENDING';
   }
 }

@@ -1,32 +1,50 @@
-// The worker runtime: consumes queues with BullMQ and runs registered task handlers.
+// The worker runtime: consumes queues with BullMQ and runs registered tasks through an executor
+// (in process, worker threads or child processes); revokes, expiry, rate limits, retries, events,
+// heartbeats, remote control and warm shutdown live here.
 import { hostname } from 'node:os';
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { errorMessage } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
-import { createRedis, type Redis } from '../platform/redis.js';
-import { CONTROL_CHANNEL, ERROR_FIELD, serializeError, type JobPayload, type TaskClient } from './client.js';
-import { getTaskDefinition, type TaskContext, type TaskProgress } from './define-task.js';
+import { createRedis } from '../platform/redis.js';
+import { ERROR_FIELD, serializeError, type JobPayload, type TaskClient } from './client.js';
+import {
+  HEARTBEAT_MS,
+  controlChannel,
+  removeWorker,
+  sendReply,
+  writeHeartbeat,
+  type ControlMessage,
+  type InspectCommand,
+  type WorkerInfo,
+} from './control.js';
+import { getTaskDefinition, registeredTasks } from './define-task.js';
+import { asyncExecutor, isPermanent, type Executor } from './execute.js';
+import { childPool } from './pool.js';
+import { parseRate, takeRateToken } from './rate-limit.js';
 import { REVOKED_PREFIX } from './states.js';
 
-/** Thrown by a task for a failure that retrying cannot fix. */
-export class PermanentFailure extends Error {
-  override name = 'PermanentFailure';
-  constructor(
-    message: string,
-    readonly code = 'permanent_failure',
-  ) {
-    super(message);
-  }
-}
+export type PoolKind = 'async' | 'threads' | 'process';
 
 export interface WorkerOptions {
   redisUrl: string;
   client: TaskClient;
   queues: string[];
   concurrency: number;
+  pool?: PoolKind;
   logger: Logger;
+  logLevel?: string;
   /** How long a warm shutdown waits for running tasks. */
   shutdownTimeoutMs: number;
+  /** How long a task stays locked to this worker without a lock renewal; after it, another worker takes it over. */
+  lockDurationMs?: number;
+  maxTasksPerChild?: number;
+  maxMemoryPerChildBytes?: number;
+  softTimeLimitMs?: number;
+  timeLimitMs?: number;
+  /** "10/m": at most that many tasks started per period from each consumed queue, across all workers. */
+  queueRateLimit?: string;
+  /** For the threads and process pools: the module that loads the tasks in a child, and its argument. */
+  bootstrap?: { module: string; payload: unknown };
 }
 
 export interface RunningWorker {
@@ -38,35 +56,90 @@ export interface RunningWorker {
 
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   const { client, logger } = options;
-  const workerName = `${hostname()}:${process.pid}`;
+  const keys = client.keys;
+  const workerName = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 6)}`;
+  const pool = options.pool ?? 'async';
   const revoked = new Map<string, string>();
-  const active = new Map<string, Job>();
+  const active = new Map<string, { job: Job; startedAt: number }>();
   const workers: Worker[] = [];
+  const stats = { processed: 0, failed: 0, startedAt: Date.now() };
+
+  if (pool !== 'async' && !options.bootstrap) throw new Error(`the ${pool} pool needs a bootstrap module to load tasks in its children`);
+  const executor: Executor =
+    pool === 'async'
+      ? asyncExecutor()
+      : childPool({
+          kind: pool,
+          size: options.concurrency,
+          bootstrap: options.bootstrap!.module,
+          bootstrapPayload: options.bootstrap!.payload,
+          maxTasksPerChild: options.maxTasksPerChild,
+          maxMemoryPerChildBytes: options.maxMemoryPerChildBytes,
+          logger,
+          logLevel: options.logLevel ?? 'info',
+        });
+
+  const info = (): WorkerInfo => ({
+    name: workerName,
+    host: hostname(),
+    pid: process.pid,
+    queues: options.queues,
+    concurrency: options.concurrency,
+    pool,
+    active: active.size,
+    processed: stats.processed,
+    failed: stats.failed,
+    startedAt: stats.startedAt,
+    heartbeatAt: Date.now(),
+    rss: process.memoryUsage().rss,
+  });
+
+  const answer = async (command: InspectCommand): Promise<unknown> => {
+    switch (command) {
+      case 'ping':
+        return 'pong';
+      case 'registered':
+        return registeredTasks().map((t) => t.name);
+      case 'stats':
+        return { ...info(), uptimeSeconds: Math.round((Date.now() - stats.startedAt) / 1000) };
+      case 'active':
+        return [...active.values()].map(({ job, startedAt }) => ({ id: job.id, name: job.name, queue: job.queueName, args: (job.data as JobPayload).args, startedAt }));
+      case 'scheduled': {
+        const delayed = await Promise.all(options.queues.map((q) => client.queue(q).getDelayed(0, 99)));
+        return delayed.flat().map((job) => ({ id: job.id, name: job.name, queue: job.queueName, eta: new Date(job.timestamp + (job.delay ?? 0)).toISOString() }));
+      }
+    }
+  };
 
   // Subscribe before loading the persisted revokes, so none published in between is missed.
   const subscriber = createRedis(options.redisUrl, { name: 'seler-worker-control', maxRetriesPerRequest: null });
-  const controlChannel = client.keys.key(CONTROL_CHANNEL);
-  subscriber.on('message', (_channel: string, message: string) => {
+  subscriber.on('message', (_channel: string, raw: string) => {
+    let message: ControlMessage;
     try {
-      const command = JSON.parse(message) as { type: string; id: string; reason?: string };
-      if (command.type !== 'revoke') return;
-      revoked.set(command.id, command.reason ?? 'revoked');
-      if (active.has(command.id)) {
-        for (const w of workers) w.cancelJob(command.id, command.reason ?? 'revoked');
-      }
-    } catch (err) {
-      logger.warn({ err: errorMessage(err) }, 'ignored a malformed control message');
+      message = JSON.parse(raw) as ControlMessage;
+    } catch {
+      return logger.warn('ignored a malformed control message');
+    }
+    if (message.type === 'revoke') {
+      const reason = message.reason ?? 'revoked';
+      revoked.set(message.id, reason);
+      if (!active.has(message.id)) return;
+      if (message.terminate && executor.terminate(message.id, `terminated: ${reason}`)) return;
+      for (const w of workers) w.cancelJob(message.id, reason);
+    } else if (message.type === 'inspect') {
+      void answer(message.command)
+        .then((reply) => sendReply(client.redis, message.replyTo, workerName, reply))
+        .catch((err) => logger.warn({ err: errorMessage(err) }, 'could not answer an inspect command'));
     }
   });
-  await subscriber.subscribe(controlChannel);
-  const persisted = await client.redis.zrangebyscore(client.keys.key('revoked'), Date.now(), '+inf');
-  for (const id of persisted) revoked.set(id, 'revoked');
+  await subscriber.subscribe(controlChannel(keys));
+  for (const id of await client.redis.zrangebyscore(keys.key('revoked'), Date.now(), '+inf')) revoked.set(id, 'revoked');
 
-  const processor = async (job: Job, _token?: string, signal?: AbortSignal): Promise<unknown> => {
+  const processor = async (job: Job, token?: string, signal?: AbortSignal): Promise<unknown> => {
     const payload = (job.data ?? {}) as JobPayload;
     const queue = job.queueName;
     const log = logger.child({ taskId: job.id, task: job.name });
-    const event = (type: 'received' | 'started' | 'progress' | 'revoked', data?: Record<string, unknown>) =>
+    const event = (type: 'started' | 'progress' | 'revoked' | 'retried', data?: Record<string, unknown>) =>
       void client.events.append({ type, taskId: job.id!, name: job.name, queue, ts: Date.now(), data }).catch(() => {});
 
     const revokedReason = revoked.get(job.id!);
@@ -81,40 +154,66 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       throw new UnrecoverableError(REVOKED_PREFIX + reason);
     }
     const definition = getTaskDefinition(job.name);
-    if (!definition) {
-      const error = { code: 'unknown_task', message: `task "${job.name}" is not registered in this worker` };
-      await client.redis.hset(jobKey(client, job), ERROR_FIELD, JSON.stringify(error));
-      throw new UnrecoverableError(error.message);
+    if (definition?.options.rateLimit) {
+      const rate = parseRate(definition.options.rateLimit);
+      const waitMs = await takeRateToken(client.redis, keys.key('rate', job.name), rate);
+      if (waitMs > 0) {
+        await job.moveToDelayed(Date.now() + waitMs, token);
+        throw new DelayedError();
+      }
     }
 
-    active.set(job.id!, job);
+    active.set(job.id!, { job, startedAt: Date.now() });
     event('started', { worker: workerName, attempt: job.attemptsMade + 1 });
     log.info({ attempt: job.attemptsMade + 1 }, 'task started');
-    const ctx: TaskContext = {
-      id: job.id!,
-      name: job.name,
-      queue,
-      attempt: job.attemptsMade + 1,
-      signal: signal ?? new AbortController().signal,
-      log,
-      progress: async (progress: TaskProgress) => {
-        await job.updateProgress(progress);
-        event('progress', progress);
-      },
-    };
     try {
-      return await definition.handler(payload.args ?? [], payload.kwargs ?? {}, ctx);
+      return await executor.run(
+        {
+          id: job.id!,
+          name: job.name,
+          queue,
+          attempt: job.attemptsMade + 1,
+          retries: payload.retries ?? 0,
+          args: payload.args ?? [],
+          kwargs: payload.kwargs ?? {},
+          softTimeLimitMs: definition?.options.softTimeLimitMs ?? options.softTimeLimitMs,
+          timeLimitMs: definition?.options.timeLimitMs ?? options.timeLimitMs,
+        },
+        {
+          signal: signal ?? new AbortController().signal,
+          log,
+          progress: async (progress) => {
+            await job.updateProgress(progress);
+            event('progress', progress);
+          },
+        },
+      );
     } catch (err) {
+      const retryInMs = (err as { retryInMs?: number }).retryInMs;
+      if (typeof retryInMs === 'number') {
+        // An explicit retry from inside the task, with its own countdown.
+        const retries = (payload.retries ?? 0) + 1;
+        const maxRetries = Math.max(0, (definition?.options.maxAttempts ?? 1) - 1);
+        if (retries <= maxRetries || (err as { force?: boolean }).force) {
+          await job.updateData({ ...payload, retries });
+          await job.moveToDelayed(Date.now() + retryInMs, token);
+          event('retried', { message: (err as Error).message, retries, countdownMs: retryInMs });
+          log.info({ retries, countdownMs: retryInMs }, 'task retry requested');
+          throw new DelayedError();
+        }
+      }
+      const revokedWhileRunning = revoked.get(job.id!);
+      if (revokedWhileRunning !== undefined) throw new UnrecoverableError(REVOKED_PREFIX + revokedWhileRunning);
       const error = serializeError(err);
-      await client.redis.hset(jobKey(client, job), ERROR_FIELD, JSON.stringify(error)).catch(() => {});
-      if (err instanceof PermanentFailure || (err as { status?: number }).status === 400 || (err as { status?: number }).status === 422)
-        throw new UnrecoverableError(error.message);
+      await client.redis.hset(`${client.bullPrefix}:${queue}:${job.id}`, ERROR_FIELD, JSON.stringify(error)).catch(() => {});
+      if (isPermanent(err) || (err as Error).name === 'TimeLimitExceeded' || (err as Error).name === 'Terminated') throw new UnrecoverableError(error.message);
       throw err;
     } finally {
       active.delete(job.id!);
     }
   };
 
+  const limiter = options.queueRateLimit ? parseRate(options.queueRateLimit) : undefined;
   for (const queue of options.queues) {
     client.queue(queue); // registers the queue name so results can be found
     const worker = new Worker(queue, processor, {
@@ -122,10 +221,15 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       prefix: client.bullPrefix,
       concurrency: options.concurrency,
       name: workerName,
+      lockDuration: options.lockDurationMs ?? 30_000,
+      stalledInterval: Math.max(1000, Math.round((options.lockDurationMs ?? 30_000) / 2)),
+      maxStalledCount: 2,
       removeOnComplete: { age: client.retention.successSeconds },
       removeOnFail: { age: client.retention.failureSeconds },
+      ...(limiter ? { limiter: { max: limiter.count, duration: limiter.periodMs } } : {}),
     });
     worker.on('completed', (job, result) => {
+      stats.processed++;
       const runtimeMs = job.finishedOn && job.processedOn ? job.finishedOn - job.processedOn : undefined;
       logger.info({ taskId: job.id, task: job.name, runtimeMs }, 'task succeeded');
       void client.events
@@ -137,7 +241,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       const revokedTask = err.message.startsWith(REVOKED_PREFIX);
       const willRetry = !revokedTask && !(err instanceof UnrecoverableError) && job.attemptsMade < (job.opts.attempts ?? 1);
       const type = revokedTask ? 'revoked' : willRetry ? 'retried' : 'failed';
-      logger[willRetry ? 'warn' : 'error']({ taskId: job.id, task: job.name, err: err.message, attempt: job.attemptsMade }, `task ${type}`);
+      if (type === 'failed') stats.failed++;
+      logger[willRetry || revokedTask ? 'warn' : 'error']({ taskId: job.id, task: job.name, err: err.message, attempt: job.attemptsMade }, `task ${type}`);
       if (revokedTask) return; // revoke() or the expiry check sent the 'revoked' event with its reason
       void client.events
         .append({ type, taskId: job.id!, name: job.name, queue, ts: Date.now(), data: { message: err.message, attempt: job.attemptsMade } })
@@ -146,31 +251,46 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     worker.on('error', (err) => logger.warn({ err: errorMessage(err), queue }, 'worker connection error'));
     workers.push(worker);
   }
-  logger.info({ queues: options.queues, concurrency: options.concurrency, worker: workerName }, 'worker ready');
+
+  await writeHeartbeat(client.redis, keys, info());
+  const heartbeat = setInterval(() => void writeHeartbeat(client.redis, keys, info()).catch(() => {}), HEARTBEAT_MS);
+  logger.info({ queues: options.queues, concurrency: options.concurrency, pool, worker: workerName }, 'worker ready');
 
   return {
     name: workerName,
     queues: options.queues,
     activeCount: () => active.size,
     async close() {
-      // Warm shutdown: stop taking work and let running tasks finish, up to the timeout; what is still
-      // running after it is left to BullMQ's stalled-job recovery, which hands it to another worker.
+      // Warm shutdown: stop taking work and let running tasks finish, up to the timeout; tasks still
+      // running after it are handed back (moved to wait) so another worker runs them at once.
       const closing = Promise.all(workers.map((w) => w.close()));
       const timedOut = await Promise.race([closing.then(() => false), sleepMs(options.shutdownTimeoutMs).then(() => true)]);
       if (timedOut) {
-        logger.warn({ active: [...active.keys()] }, 'shutdown timeout: stopping with tasks still running');
+        logger.warn({ active: [...active.keys()] }, 'shutdown timeout: handing back the tasks still running');
+        await handBack([...active.values()].map((a) => a.job));
         for (const w of workers) w.cancelAllJobs('worker shutting down');
         await Promise.all(workers.map((w) => w.close(true)));
       }
+      clearInterval(heartbeat);
+      await executor.close();
       await Promise.all(workers.map((w) => w.disconnect().catch(() => {})));
+      await removeWorker(client.redis, keys, workerName).catch(() => {});
       subscriber.disconnect();
       logger.info({ worker: workerName }, 'worker stopped');
     },
   };
-}
 
-function jobKey(client: TaskClient, job: Job): string {
-  return `${client.bullPrefix}:${job.queueName}:${job.id}`;
+  async function handBack(jobs: Job[]): Promise<void> {
+    await Promise.all(
+      jobs.map(async (job) => {
+        try {
+          await job.moveToWait(job.token);
+        } catch (err) {
+          logger.warn({ taskId: job.id, err: errorMessage(err) }, 'could not hand a task back; stalled-job recovery will');
+        }
+      }),
+    );
+  }
 }
 
 function sleepMs(ms: number): Promise<void> {

@@ -48,14 +48,14 @@ it('adds two images, submits, shows progress and previews, and downloads a valid
   // The status shows the Celery state as the task moves, and ends in SUCCESS.
   await page.locator('[data-testid="status"][data-status="SUCCESS"]').waitFor({ timeout: 20_000 });
   for (const bar of await page.getByTestId('upload-progress').all()) {
-    const [value, max] = await bar.evaluate((el: HTMLProgressElement) => [el.value, el.max]);
+    const [value, max] = await bar.evaluate((el) => [(el as unknown as { value: number }).value, (el as unknown as { max: number }).max]);
     expect(value).toBe(max);
   }
 
   const thumbnails = page.getByTestId('thumbnail');
   await expect.poll(() => thumbnails.count()).toBe(2);
   for (const img of await thumbnails.all()) {
-    await expect.poll(() => img.evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth)).toBeGreaterThan(0);
+    await expect.poll(() => img.evaluate((el) => { const img = el as unknown as { complete: boolean; naturalWidth: number }; return img.complete && img.naturalWidth; })).toBeGreaterThan(0);
   }
   const href = await page.getByTestId('download').getAttribute('href');
   expect(href).toMatch(/^\/api\/v1\/tasks\/[\w-]+\/archive$/);

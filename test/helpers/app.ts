@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { openRuntime, startWeb, startWorkerRole, type Runtime, type WebRole } from '../../src/app.js';
+import { openRuntime, startWeb, startWorkerRole, type Runtime, type WebRole, type WorkerRoleOptions } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { silentLogger } from '../../src/platform/logger.js';
 import type { RunningWorker } from '../../src/tasks/index.js';
@@ -20,14 +20,15 @@ export interface TestApp {
 }
 
 export async function startTestApp(
-  options: { env?: Record<string, string>; web?: boolean; worker?: boolean; concurrency?: number; queues?: string[] } = {},
+  options: { env?: Record<string, string>; web?: boolean; worker?: boolean | WorkerRoleOptions } = {},
 ): Promise<TestApp> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'seler-app-'));
   const prefix = uniquePrefix('app');
   const config = loadConfig({ SELER_DATA_DIR: dataDir, REDIS_URL: testRedisUrl(), SELER_REDIS_PREFIX: prefix, PORT: '0', ...options.env }, dataDir);
   const runtime = await openRuntime(config, silentLogger, { database: options.web !== false });
   const web = options.web === false ? undefined : await startWeb(runtime, { port: 0, host: '127.0.0.1' });
-  const worker = options.worker === false ? undefined : await startWorkerRole(runtime, { concurrency: options.concurrency ?? 2, queues: options.queues });
+  const workerOptions = typeof options.worker === 'object' ? options.worker : {};
+  const worker = options.worker === false ? undefined : await startWorkerRole(runtime, { concurrency: 2, ...workerOptions });
   return {
     config,
     runtime,

@@ -1,0 +1,87 @@
+// Heartbeats and remote control through Redis: workers announce themselves every few seconds and answer
+// `seler inspect` broadcasts (Celery's inspect/control) on the control channel.
+import { randomUUID } from 'node:crypto';
+import type { Keyspace, Redis } from '../platform/redis.js';
+
+export const HEARTBEAT_MS = 2000;
+/** A worker whose last heartbeat is older than this is gone. */
+export const WORKER_GONE_MS = 3 * HEARTBEAT_MS + 1000;
+
+export const INSPECT_COMMANDS = ['active', 'scheduled', 'registered', 'stats', 'ping'] as const;
+export type InspectCommand = (typeof INSPECT_COMMANDS)[number];
+
+export type ControlMessage =
+  | { type: 'revoke'; id: string; reason?: string; terminate?: boolean }
+  | { type: 'inspect'; command: InspectCommand; replyTo: string };
+
+export interface WorkerInfo {
+  name: string;
+  host: string;
+  pid: number;
+  queues: string[];
+  concurrency: number;
+  pool: string;
+  active: number;
+  processed: number;
+  failed: number;
+  startedAt: number;
+  heartbeatAt: number;
+  rss: number;
+}
+
+export const workersKey = (keys: Keyspace) => keys.key('workers');
+export const workersSeenKey = (keys: Keyspace) => keys.key('workers', 'seen');
+export const controlChannel = (keys: Keyspace) => keys.key('control');
+
+export async function writeHeartbeat(redis: Redis, keys: Keyspace, info: WorkerInfo): Promise<void> {
+  await redis
+    .multi()
+    .hset(workersKey(keys), info.name, JSON.stringify(info))
+    .zadd(workersSeenKey(keys), info.heartbeatAt, info.name)
+    .exec();
+}
+
+export async function removeWorker(redis: Redis, keys: Keyspace, name: string): Promise<void> {
+  await redis.multi().hdel(workersKey(keys), name).zrem(workersSeenKey(keys), name).exec();
+}
+
+/** Workers with a recent heartbeat; entries of workers gone for an hour are pruned on the way. */
+export async function liveWorkers(redis: Redis, keys: Keyspace, now = Date.now()): Promise<WorkerInfo[]> {
+  const stale = await redis.zrangebyscore(workersSeenKey(keys), '-inf', now - 3600_000);
+  if (stale.length) await redis.multi().hdel(workersKey(keys), ...stale).zrem(workersSeenKey(keys), ...stale).exec();
+  const names = await redis.zrangebyscore(workersSeenKey(keys), now - WORKER_GONE_MS, '+inf');
+  if (!names.length) return [];
+  const values = await redis.hmget(workersKey(keys), ...names);
+  return values.filter((v): v is string => !!v).map((v) => JSON.parse(v) as WorkerInfo);
+}
+
+/**
+ * Broadcasts an inspect command and collects one reply per live worker (or what arrived before the
+ * timeout). `blocking` must be a connection of its own: it waits in BLPOP.
+ */
+export async function inspect(
+  redis: Redis,
+  blocking: Redis,
+  keys: Keyspace,
+  command: InspectCommand,
+  timeoutMs = 1500,
+): Promise<{ worker: string; reply: unknown }[]> {
+  const expected = (await liveWorkers(redis, keys)).length;
+  const replyTo = keys.key('reply', randomUUID());
+  await redis.publish(controlChannel(keys), JSON.stringify({ type: 'inspect', command, replyTo } satisfies ControlMessage));
+  const replies: { worker: string; reply: unknown }[] = [];
+  const deadline = Date.now() + timeoutMs;
+  while (replies.length < expected || expected === 0) {
+    const left = deadline - Date.now();
+    if (left <= 0) break;
+    const popped = await blocking.blpop(replyTo, Math.max(0.01, left / 1000));
+    if (!popped) break;
+    replies.push(JSON.parse(popped[1]) as { worker: string; reply: unknown });
+  }
+  await redis.del(replyTo);
+  return replies.sort((a, b) => a.worker.localeCompare(b.worker));
+}
+
+export async function sendReply(redis: Redis, replyTo: string, worker: string, reply: unknown): Promise<void> {
+  await redis.multi().rpush(replyTo, JSON.stringify({ worker, reply })).expire(replyTo, 60).exec();
+}

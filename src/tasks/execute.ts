@@ -1,0 +1,180 @@
+// Running one task's handler: in this process (the async pool) or inside a pool child.
+// Time limits: the soft limit aborts the task's AbortSignal with a SoftTimeLimitExceeded reason, which
+// the task may catch to clean up; the hard limit gives up on the task with TimeLimitExceeded.
+import type { Logger } from '../platform/logger.js';
+import { getTaskDefinition, type TaskContext, type TaskProgress } from './define-task.js';
+
+export class SoftTimeLimitExceeded extends Error {
+  override name = 'SoftTimeLimitExceeded';
+  readonly code = 'soft_time_limit';
+}
+
+export class TimeLimitExceeded extends Error {
+  override name = 'TimeLimitExceeded';
+  readonly code = 'time_limit';
+}
+
+/** Thrown by a task for a failure that retrying cannot fix. */
+export class PermanentFailure extends Error {
+  override name = 'PermanentFailure';
+  constructor(
+    message: string,
+    readonly code = 'permanent_failure',
+  ) {
+    super(message);
+  }
+}
+
+/** Thrown by `ctx.retry()`: run the task again after a countdown (counts against maxAttempts unless forced). */
+export class Retry extends Error {
+  override name = 'Retry';
+  readonly code = 'retry';
+  constructor(
+    message: string,
+    readonly retryInMs: number,
+    readonly force = false,
+  ) {
+    super(message);
+  }
+}
+
+/** A pool child died (killed, crashed, out of memory) while running the task. */
+export class WorkerLostError extends Error {
+  override name = 'WorkerLostError';
+  readonly code = 'worker_lost';
+}
+
+export interface ExecutionRequest {
+  id: string;
+  name: string;
+  queue: string;
+  attempt: number;
+  retries: number;
+  args: unknown[];
+  kwargs: Record<string, unknown>;
+  softTimeLimitMs?: number;
+  timeLimitMs?: number;
+}
+
+export interface ExecutionHooks {
+  progress(progress: TaskProgress): Promise<void> | void;
+  /** Aborted when the task is revoked or the worker stops hard. */
+  signal: AbortSignal;
+  log: Logger;
+}
+
+/** How tasks run: in this process, in worker threads, or in child processes. */
+export interface Executor {
+  readonly kind: 'async' | 'threads' | 'process';
+  run(request: ExecutionRequest, hooks: ExecutionHooks): Promise<unknown>;
+  /** Ends a running task at once (only pools with children can); true when it was running here. */
+  terminate(taskId: string, reason: string): boolean;
+  close(): Promise<void>;
+}
+
+/** The error shape that crosses from a child to its parent. */
+export interface SerializedError {
+  name: string;
+  code: string;
+  message: string;
+  stack?: string;
+  permanent: boolean;
+  retryInMs?: number;
+  force?: boolean;
+}
+
+export function serializeForTransport(err: unknown): SerializedError {
+  const e = err instanceof Error ? err : new Error(String(err));
+  const code = (e as { code?: unknown }).code;
+  return {
+    name: e.name,
+    code: typeof code === 'string' ? code : e.name === 'Error' ? 'task_error' : e.name,
+    message: e.message,
+    stack: e.stack,
+    permanent: isPermanent(e),
+    ...(e instanceof Retry ? { retryInMs: e.retryInMs, force: e.force } : {}),
+  };
+}
+
+export function reviveError(data: SerializedError): Error {
+  const err =
+    data.retryInMs !== undefined
+      ? new Retry(data.message, data.retryInMs, data.force)
+      : data.permanent
+        ? new PermanentFailure(data.message, data.code)
+        : Object.assign(new Error(data.message), { code: data.code });
+  err.name = data.name;
+  if (data.stack) err.stack = data.stack;
+  return err;
+}
+
+/** Failures a retry cannot fix: declared permanent, bad input (HTTP 400/422), or a hard time limit. */
+export function isPermanent(err: unknown): boolean {
+  if (err instanceof PermanentFailure || (err as { permanent?: boolean }).permanent === true) return true;
+  const status = (err as { status?: number }).status;
+  return status === 400 || status === 422;
+}
+
+export async function runInProcess(request: ExecutionRequest, hooks: ExecutionHooks): Promise<unknown> {
+  const definition = getTaskDefinition(request.name);
+  if (!definition) throw new PermanentFailure(`task "${request.name}" is not registered in this worker`, 'unknown_task');
+  const controller = new AbortController();
+  const forward = () => controller.abort(hooks.signal.reason);
+  if (hooks.signal.aborted) forward();
+  else hooks.signal.addEventListener('abort', forward, { once: true });
+
+  const timers: NodeJS.Timeout[] = [];
+  const softMs = request.softTimeLimitMs ?? definition.options.softTimeLimitMs;
+  const hardMs = request.timeLimitMs ?? definition.options.timeLimitMs;
+  if (softMs) timers.push(setTimeout(() => controller.abort(new SoftTimeLimitExceeded(`soft time limit of ${softMs} ms exceeded`)), softMs));
+  let hardLimit: Promise<never> | undefined;
+  if (hardMs) {
+    hardLimit = new Promise<never>((_, reject) =>
+      timers.push(
+        setTimeout(() => {
+          const err = new TimeLimitExceeded(`hard time limit of ${hardMs} ms exceeded`);
+          controller.abort(err);
+          reject(err);
+        }, hardMs),
+      ),
+    );
+  }
+
+  const ctx: TaskContext = {
+    id: request.id,
+    name: request.name,
+    queue: request.queue,
+    attempt: request.attempt,
+    retries: request.retries,
+    signal: controller.signal,
+    log: hooks.log,
+    progress: async (progress) => hooks.progress(progress),
+    retry: (options = {}) => {
+      throw new Retry(options.reason ?? 'retry requested by the task', Math.max(0, (options.countdownSeconds ?? 1) * 1000), options.force);
+    },
+  };
+  try {
+    const running = Promise.resolve().then(() => definition.handler(request.args, request.kwargs, ctx));
+    return await (hardLimit ? Promise.race([running, hardLimit]) : running);
+  } catch (err) {
+    // An abort caused by a time limit surfaces as the limit's own error, whatever the task threw.
+    if (controller.signal.aborted && controller.signal.reason instanceof Error && isAbortError(err)) throw controller.signal.reason;
+    throw err;
+  } finally {
+    timers.forEach(clearTimeout);
+    hooks.signal.removeEventListener('abort', forward);
+  }
+}
+
+function isAbortError(err: unknown): boolean {
+  return err instanceof Error && (err.name === 'AbortError' || err instanceof SoftTimeLimitExceeded || err instanceof TimeLimitExceeded);
+}
+
+export function asyncExecutor(): Executor {
+  return {
+    kind: 'async',
+    run: runInProcess,
+    terminate: () => false,
+    close: async () => {},
+  };
+}

@@ -1,0 +1,76 @@
+// The program inside a pool child (a child process or a worker thread): it loads the tasks through the
+// bootstrap module its parent names, then runs one task at a time on request.
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { pino } from 'pino';
+import { runInProcess, serializeForTransport, type ExecutionRequest } from './execute.js';
+
+export type ParentMessage =
+  | { type: 'run'; request: ExecutionRequest }
+  | { type: 'abort'; id: string; reason: string }
+  | { type: 'exit' };
+
+export type ChildMessage =
+  | { type: 'ready' }
+  | { type: 'progress'; id: string; progress: Record<string, unknown> }
+  | { type: 'done'; id: string; result: unknown; memory: number }
+  | { type: 'failed'; id: string; error: ReturnType<typeof serializeForTransport>; memory: number }
+  | { type: 'boot-failed'; message: string };
+
+export interface HostOptions {
+  bootstrap: string;
+  payload: unknown;
+  logLevel: string;
+}
+
+const send = (message: ChildMessage): void => {
+  if (isMainThread) process.send!(message);
+  else parentPort!.postMessage(message);
+};
+const options: HostOptions = isMainThread ? JSON.parse(process.env.SELER_POOL_HOST ?? '{}') : workerData;
+const log = pino({ level: options.logLevel ?? 'info', base: { pid: process.pid, role: 'pool-child' }, timestamp: pino.stdTimeFunctions.isoTime });
+const controllers = new Map<string, AbortController>();
+
+/** Threads share the process's RSS, so a thread is measured by its own heap. */
+const memory = () => (isMainThread ? process.memoryUsage().rss : process.memoryUsage().heapUsed);
+
+async function handle(message: ParentMessage): Promise<void> {
+  if (message.type === 'exit') {
+    if (isMainThread) process.exit(0);
+    else parentPort!.close();
+    return;
+  }
+  if (message.type === 'abort') {
+    controllers.get(message.id)?.abort(new Error(message.reason));
+    return;
+  }
+  const { request } = message;
+  const controller = new AbortController();
+  controllers.set(request.id, controller);
+  try {
+    const result = await runInProcess(request, {
+      signal: controller.signal,
+      log: log.child({ taskId: request.id, task: request.name }),
+      progress: (progress) => send({ type: 'progress', id: request.id, progress }),
+    });
+    send({ type: 'done', id: request.id, result, memory: memory() });
+  } catch (err) {
+    send({ type: 'failed', id: request.id, error: serializeForTransport(err), memory: memory() });
+  } finally {
+    controllers.delete(request.id);
+  }
+}
+
+try {
+  const bootstrap = (await import(options.bootstrap)) as { bootstrapPoolChild(payload: unknown): Promise<void> };
+  await bootstrap.bootstrapPoolChild(options.payload);
+  const onMessage = (message: ParentMessage) => void handle(message);
+  if (isMainThread) {
+    process.on('message', onMessage);
+    process.on('disconnect', () => process.exit(0)); // the parent is gone: never outlive it
+  } else {
+    parentPort!.on('message', onMessage);
+  }
+  send({ type: 'ready' });
+} catch (err) {
+  send({ type: 'boot-failed', message: (err as Error).message });
+}
