@@ -80,6 +80,7 @@ export async function openRuntime(config: Config, logger: Logger, options: { dat
   await loadTasks(config);
   const client = new TaskClient({
     redis,
+    redisUrl: url,
     keys: keyspace(config.redisPrefix),
     retention: { successSeconds: config.retention.successSeconds, failureSeconds: config.retention.failureSeconds },
     eventsMaxLen: config.eventsMaxLen,

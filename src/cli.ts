@@ -4,7 +4,7 @@ import { loadConfig, loadDotEnv, type Config } from './config.js';
 import { openRuntime, resolveRedisUrl, startWeb, startWorkerRole, version, type Runtime, type WorkerRoleOptions } from './app.js';
 import { ConfigError, UsageError, errorMessage } from './platform/errors.js';
 import { createLogger, type Logger } from './platform/logger.js';
-import { EventHub, INSPECT_COMMANDS, eventsKey, inspect, isReady, parseRate, registeredTasks, type InspectCommand, type TaskView } from './tasks/index.js';
+import { INSPECT_COMMANDS, inspect, parseRate, registeredTasks, type InspectCommand, type TaskView } from './tasks/index.js';
 import { createRedis } from './platform/redis.js';
 import { cleanupMedia, mediaPaths } from './thumbnails/index.js';
 import { migrate, openDatabase } from './platform/db/index.js';
@@ -97,29 +97,6 @@ async function withRuntime<T>(fn: (runtime: Runtime) => Promise<T>): Promise<T> 
     return await fn(runtime);
   } finally {
     await runtime.close();
-  }
-}
-
-async function waitForResult(runtime: Runtime, id: string, seconds: number): Promise<TaskView | null> {
-  const hub = new EventHub(runtime.redisUrl, eventsKey(runtime.client.keys), runtime.logger);
-  await hub.start();
-  try {
-    return await new Promise<TaskView | null>((resolve, reject) => {
-      let settled = false;
-      const finish = (view: TaskView | null) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        unsubscribe();
-        resolve(view);
-      };
-      const check = () => runtime.client.getTask(id).then((v) => (!v || isReady(v.status)) && finish(v), reject);
-      const unsubscribe = hub.subscribe(id, () => void check());
-      const timer = setTimeout(() => void runtime.client.getTask(id).then(finish, reject), seconds * 1000);
-      void check();
-    });
-  } finally {
-    await hub.stop();
   }
 }
 
@@ -228,7 +205,7 @@ export function buildProgram(): Command {
     .option('--wait <seconds>', 'wait up to this long for the task to finish', nonNegative('--wait'))
     .action(async (id: string, opts: { wait?: number }) =>
       withRuntime(async (runtime) => {
-        const view = opts.wait ? await waitForResult(runtime, id, opts.wait) : await runtime.client.getTask(id);
+        const view = opts.wait ? await runtime.client.waitUntilReady(id, opts.wait * 1000) : await runtime.client.getTask(id);
         if (!view) throw new ConfigError(`No task with id "${id}" (it never existed or its result has expired).`);
         printTask(view);
         if (view.status === 'FAILURE' || view.status === 'REVOKED') process.exitCode = 1;

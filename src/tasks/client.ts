@@ -1,11 +1,13 @@
 // Enqueue tasks, look up their state and result, revoke them. The only place (with worker.ts) that speaks BullMQ.
 import { createHash, randomUUID } from 'node:crypto';
-import { Job, Queue } from 'bullmq';
+import { Job, Queue, type JobsOptions } from 'bullmq';
 import { AppError, badRequest, errorMessage } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
 import type { Keyspace, Redis } from '../platform/redis.js';
-import { DEFAULT_QUEUE, getTaskDefinition, type TaskProgress } from './define-task.js';
-import { EventLog, eventsKey } from './events.js';
+import { DEFAULT_QUEUE, bindTaskCaller, getTaskDefinition, type TaskProgress } from './define-task.js';
+import { AsyncResult } from './async-result.js';
+import { Canvas } from './canvas.js';
+import { EventHub, EventLog, eventsKey } from './events.js';
 import { REVOKED_PREFIX, isReady, stateFromJob, type TaskState } from './states.js';
 
 export interface Retention {
@@ -28,6 +30,16 @@ export interface EnqueueOptions {
   idempotencyKey?: string;
   /** An explicit task id (beat uses deterministic ids). */
   taskId?: string;
+  /** The canvas prepends results of earlier tasks, so the schema cannot judge the arguments yet. */
+  skipArgsCheck?: boolean;
+}
+
+export interface PreparedJob {
+  id: string;
+  name: string;
+  queue: string;
+  payload: JobPayload;
+  opts: JobsOptions & { jobId: string };
 }
 
 /** What a job carries besides BullMQ's own fields. */
@@ -37,6 +49,8 @@ export interface JobPayload {
   expiresAt?: number;
   /** Explicit retries requested by the task so far. */
   retries?: number;
+  /** Canvas: the results of the tasks this one waited for are prepended to its args (chain: one; chord: a list in this order). */
+  receives?: { kind: 'chain' } | { kind: 'chord'; order: string[] };
 }
 
 export interface TaskError {
@@ -66,6 +80,8 @@ export const CONTROL_CHANNEL = 'control';
 
 export interface TaskClientOptions {
   redis: Redis;
+  /** For the blocking connection that waits on events (get with a timeout). */
+  redisUrl: string;
   keys: Keyspace;
   retention: Retention;
   eventsMaxLen: number;
@@ -76,9 +92,13 @@ export class TaskClient {
   readonly events: EventLog;
   private readonly queues = new Map<string, Queue>();
   private readonly knownQueues = new Set<string>([DEFAULT_QUEUE]);
+  private hub: EventHub | undefined;
+  private canvasInstance: Canvas | undefined;
 
   constructor(private readonly options: TaskClientOptions) {
     this.events = new EventLog(options.redis, eventsKey(options.keys), options.eventsMaxLen);
+    // The most recently opened client serves `task.delay()` and `task.applyAsync()` in this process.
+    bindTaskCaller({ call: (name, callOptions) => this.enqueue(name, callOptions) });
   }
 
   get keys(): Keyspace {
@@ -117,13 +137,14 @@ export class TaskClient {
     return queue;
   }
 
-  async enqueue(name: string, options: EnqueueOptions = {}): Promise<{ id: string }> {
+  /** Validates a call and turns it into what BullMQ stores; shared by enqueue and the canvas. */
+  prepare(name: string, options: EnqueueOptions = {}): PreparedJob {
     const definition = getTaskDefinition(name);
     const args = options.args ?? [];
     const kwargs = options.kwargs ?? {};
     if (!Array.isArray(args)) throw badRequest('invalid_args', 'args must be a JSON array');
     if (typeof kwargs !== 'object' || kwargs === null || Array.isArray(kwargs)) throw badRequest('invalid_kwargs', 'kwargs must be a JSON object');
-    if (definition?.options.argsSchema) {
+    if (definition?.options.argsSchema && !options.skipArgsCheck) {
       const parsed = definition.options.argsSchema.safeParse(args);
       if (!parsed.success) throw badRequest('invalid_args', `arguments of ${name}: ${parsed.error.issues[0]?.message}`);
     }
@@ -145,19 +166,33 @@ export class TaskClient {
       options.expires === undefined ? undefined : typeof options.expires === 'number' ? now + options.expires * 1000 : options.expires.getTime();
 
     const id = options.taskId ?? (options.idempotencyKey ? idFromKey(options.idempotencyKey) : randomUUID());
-    const payload: JobPayload = { args, kwargs, ...(expiresAt ? { expiresAt } : {}) };
-    const attempts = definition?.options.maxAttempts ?? 1;
-    const job = await this.queue(queueName).add(name, payload, {
-      jobId: id,
-      delay,
-      priority: options.priority ?? definition?.options.priority,
-      attempts,
-      backoff: { type: 'exponential', delay: definition?.options.retryBackoffMs ?? 1000, jitter: 0.5 },
-    });
-    void this.events
-      .append({ type: 'sent', taskId: id, name, queue: queueName, ts: now, data: delay ? { eta: now + delay } : undefined })
-      .catch(() => {});
-    return { id: job.id ?? id };
+    if (!isValidTaskId(id)) throw badRequest('invalid_task_id', `task id "${id}" may contain letters, digits, "_", ".", ":" and "-"`);
+    return {
+      id,
+      name,
+      queue: queueName,
+      payload: { args, kwargs, ...(expiresAt ? { expiresAt } : {}) },
+      opts: {
+        jobId: id,
+        delay,
+        priority: options.priority ?? definition?.options.priority,
+        attempts: definition?.options.maxAttempts ?? 1,
+        backoff: { type: 'exponential', delay: definition?.options.retryBackoffMs ?? 1000, jitter: 0.5 },
+      },
+    };
+  }
+
+  sent(job: PreparedJob): void {
+    const delay = job.opts.delay ?? 0;
+    const now = Date.now();
+    void this.events.append({ type: 'sent', taskId: job.id, name: job.name, queue: job.queue, ts: now, data: delay ? { eta: now + delay } : undefined }).catch(() => {});
+  }
+
+  async enqueue(name: string, options: EnqueueOptions = {}): Promise<{ id: string }> {
+    const prepared = this.prepare(name, options);
+    const job = await this.queue(prepared.queue).add(name, prepared.payload, prepared.opts);
+    this.sent(prepared);
+    return { id: job.id ?? prepared.id };
   }
 
   /** The queue holding a task, found among the queues seler knows about; undefined for an unknown id. */
@@ -229,7 +264,58 @@ export class TaskClient {
     return { ...view, status: 'REVOKED', error: { code: 'revoked', message: reason } };
   }
 
+  /**
+   * Waits until the task is finished (or the timeout passes) by listening to its events, not by polling;
+   * resolves to its final view, its view at the timeout, or null for an unknown id.
+   */
+  async waitUntilReady(id: string, timeoutMs: number): Promise<TaskView | null> {
+    this.hub ??= new EventHub(this.options.redisUrl, eventsKey(this.options.keys), this.options.logger);
+    await this.hub.start();
+    const hub = this.hub;
+    return new Promise<TaskView | null>((resolve, reject) => {
+      let settled = false;
+      const finish = (view: TaskView | null) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        unsubscribe();
+        resolve(view);
+      };
+      const check = () => this.getTask(id).then((v) => (!v || isReady(v.status)) && finish(v), reject);
+      // Subscribe first, then look: an event between the two cannot be missed.
+      const unsubscribe = hub.subscribe(id, () => void check());
+      const timer = setTimeout(() => void this.getTask(id).then(finish, reject), timeoutMs);
+      void check();
+    });
+  }
+
+  /** Removes a finished task and its result now, instead of waiting for the retention to expire. */
+  async forget(id: string): Promise<boolean> {
+    const queueName = await this.findQueue(id);
+    if (!queueName) return false;
+    const job = await Job.fromId(this.queue(queueName), id);
+    if (!job) return false;
+    const state = await job.getState();
+    if (state === 'active') throw new AppError('task_running', `task "${id}" is running; revoke it before forgetting it`, 409);
+    await job.remove();
+    await this.options.redis.zrem(this.options.keys.key('revoked'), id);
+    return true;
+  }
+
+  /** chain, group and chord (Celery's canvas). */
+  get canvas(): Canvas {
+    this.canvasInstance ??= new Canvas(this);
+    return this.canvasInstance;
+  }
+
+  asyncResult<R = unknown>(id: string): AsyncResult<R> {
+    return new AsyncResult<R>(id, this);
+  }
+
   async close(): Promise<void> {
+    await this.hub?.stop();
+    this.hub = undefined;
+    await this.canvasInstance?.close();
     await Promise.all([...this.queues.values()].map((q) => q.close().catch(() => {})));
     this.queues.clear();
   }
@@ -252,6 +338,8 @@ function readError(json: string | null, failedReason: string | undefined, stackt
       /* fall through to BullMQ's own fields */
     }
   }
+  if (failedReason && /^child .* failed/i.test(failedReason))
+    return { code: 'dependency_failed', message: `a task this one depends on failed (${failedReason})` };
   return { code: 'task_error', message: failedReason ?? 'the task failed', traceback: stacktrace?.at(-1) };
 }
 

@@ -64,15 +64,45 @@ export type TaskHandler<A extends unknown[] = unknown[], K extends object = Reco
   ctx: TaskContext,
 ) => Promise<R> | R;
 
+export interface CallOptions {
+  args?: unknown[];
+  kwargs?: Record<string, unknown>;
+  queue?: string;
+  countdown?: number;
+  eta?: Date;
+  expires?: Date | number;
+  priority?: number;
+  idempotencyKey?: string;
+}
+
+/** What `delay` and `applyAsync` need; the runtime binds one with bindTaskCaller. */
+export interface TaskCaller {
+  call(name: string, options: CallOptions): Promise<{ id: string }>;
+}
+
 export interface TaskDefinition<A extends unknown[] = unknown[], K extends object = Record<string, unknown>, R = unknown> {
   name: string;
   options: TaskOptions & { queue: string; maxAttempts: number; retryBackoffMs: number };
   handler: TaskHandler<A, K, R>;
+  /** Celery's `delay(*args)`: queue a call with these arguments and the task's default options. */
+  delay(...args: A): Promise<{ id: string }>;
+  /** Celery's `apply_async`: queue a call with arguments and options. */
+  applyAsync(options: Omit<CallOptions, 'args' | 'kwargs'> & { args?: A; kwargs?: K }): Promise<{ id: string }>;
 }
 
 export const DEFAULT_QUEUE = 'default';
 
 const registry = new Map<string, TaskDefinition>();
+let caller: TaskCaller | undefined;
+
+export function bindTaskCaller(value: TaskCaller | undefined): void {
+  caller = value;
+}
+
+function boundCaller(): TaskCaller {
+  if (!caller) throw new Error('no task client is bound in this process yet (the runtime binds one when it opens)');
+  return caller;
+}
 
 export function defineTask<N extends TaskName>(
   name: N,
@@ -87,6 +117,8 @@ export function defineTask(name: string, options: TaskOptions, handler: TaskHand
     name,
     options: { maxAttempts: 1, retryBackoffMs: 1000, ...options, queue: options.queue ?? DEFAULT_QUEUE },
     handler,
+    delay: (...args) => boundCaller().call(name, { args }),
+    applyAsync: (options) => boundCaller().call(name, options as CallOptions),
   };
   registry.set(name, definition);
   return definition;

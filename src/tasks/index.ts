@@ -8,3 +8,5 @@ export { inspect, liveWorkers, INSPECT_COMMANDS, type InspectCommand, type Worke
 export { parseRate } from './rate-limit.js';
 export { TASK_STATES, isReady, type TaskState } from './states.js';
 export { registerTaskRoutes, requireTask, taskViewSchema } from './routes.js';
+export { AsyncResult, TaskFailedError } from './async-result.js';
+export { Canvas, signature, type Signature } from './canvas.js';

@@ -163,6 +163,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       }
     }
 
+    const args = payload.receives ? [await resultsOfDependencies(job, payload), ...(payload.args ?? [])] : (payload.args ?? []);
     active.set(job.id!, { job, startedAt: Date.now() });
     event('started', { worker: workerName, attempt: job.attemptsMade + 1 });
     log.info({ attempt: job.attemptsMade + 1 }, 'task started');
@@ -174,7 +175,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
           queue,
           attempt: job.attemptsMade + 1,
           retries: payload.retries ?? 0,
-          args: payload.args ?? [],
+          args,
           kwargs: payload.kwargs ?? {},
           softTimeLimitMs: definition?.options.softTimeLimitMs ?? options.softTimeLimitMs,
           timeLimitMs: definition?.options.timeLimitMs ?? options.timeLimitMs,
@@ -291,6 +292,14 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       }),
     );
   }
+}
+
+/** Canvas: the result of the previous task of a chain, or the ordered results of a chord's header. */
+async function resultsOfDependencies(job: Job, payload: JobPayload): Promise<unknown> {
+  const values = (await job.getChildrenValues()) as Record<string, unknown>;
+  const byId = new Map(Object.entries(values).map(([key, value]) => [key.slice(key.lastIndexOf(':') + 1), value]));
+  if (payload.receives?.kind === 'chord') return payload.receives.order.map((id) => byId.get(id));
+  return [...byId.values()][0];
 }
 
 function sleepMs(ms: number): Promise<void> {

@@ -1,0 +1,44 @@
+// Celery's AsyncResult: a handle on one task id.
+import { AppError } from '../platform/errors.js';
+import type { TaskClient, TaskView } from './client.js';
+import { isReady, type TaskState } from './states.js';
+
+export class TaskFailedError extends Error {
+  override name = 'TaskFailedError';
+  readonly code: string;
+  constructor(readonly view: TaskView) {
+    super(`task ${view.id} (${view.name}) ended ${view.status}: ${view.error?.message ?? 'no message'}`);
+    this.code = view.error?.code ?? view.status.toLowerCase();
+  }
+}
+
+export class AsyncResult<R = unknown> {
+  constructor(
+    readonly id: string,
+    private readonly client: TaskClient,
+  ) {}
+
+  /** The Celery state, or undefined for an id that never existed or has expired (Celery would say PENDING). */
+  async state(): Promise<TaskState | undefined> {
+    return (await this.client.getTask(this.id))?.status;
+  }
+
+  async ready(): Promise<boolean> {
+    const state = await this.state();
+    return state !== undefined && isReady(state);
+  }
+
+  /** Waits on the task's events (no polling) and returns its result; a failure or revoke throws TaskFailedError. */
+  async get(options: { timeoutSeconds?: number; propagate?: boolean } = {}): Promise<R> {
+    const timeoutSeconds = options.timeoutSeconds ?? 30;
+    const view = await this.client.waitUntilReady(this.id, timeoutSeconds * 1000);
+    if (!view) throw new AppError('task_not_found', `no task with id "${this.id}"`, 404);
+    if (!isReady(view.status)) throw new AppError('timeout', `task ${this.id} is still ${view.status} after ${timeoutSeconds} s`, 408);
+    if (view.status !== 'SUCCESS' && options.propagate !== false) throw new TaskFailedError(view);
+    return view.result as R;
+  }
+
+  forget(): Promise<boolean> {
+    return this.client.forget(this.id);
+  }
+}
