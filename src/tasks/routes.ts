@@ -37,6 +37,11 @@ export async function requireTask(client: TaskClient, id: string): Promise<TaskV
 
 export function registerTaskRoutes(app: FastifyInstance, deps: { client: TaskClient; hub: EventHub; heartbeatMs?: number }): void {
   const { client, hub } = deps;
+  // Open event streams end when the server shuts down, or they would hold the shutdown open.
+  const openStreams = new Set<() => void>();
+  app.addHook('preClose', async () => {
+    for (const close of [...openStreams]) close();
+  });
 
   app.get<{ Params: { id: string } }>(
     '/api/v1/tasks/:id',
@@ -84,6 +89,7 @@ export function registerTaskRoutes(app: FastifyInstance, deps: { client: TaskCli
       const close = () => {
         if (closed) return;
         closed = true;
+        openStreams.delete(close);
         clearInterval(heartbeat);
         unsubscribe();
         if (reply.sent || reply.raw.headersSent) reply.raw.end();
@@ -122,6 +128,7 @@ export function registerTaskRoutes(app: FastifyInstance, deps: { client: TaskCli
       reply.raw.write('retry: 2000\n\n');
       heartbeat = setInterval(() => reply.raw.write(': keep-alive\n\n'), deps.heartbeatMs ?? 15_000);
       reply.raw.on('close', close);
+      openStreams.add(close);
       publish(view, hub.lastId);
       headersSent();
       await finished;

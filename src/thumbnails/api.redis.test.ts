@@ -220,3 +220,18 @@ describe('operations endpoints', () => {
     expect((await getJson(`/api/v1/tasks/${id}`)).body.status).toBe('REVOKED');
   });
 });
+
+describe('shutdown', () => {
+  it('ends open event streams so the web server can stop', async () => {
+    const own = await startTestApp({ worker: false });
+    const { id } = await own.runtime.client.enqueue('demo.add', { args: [1, 1], countdown: 3600 });
+    const res = await fetch(`${own.baseUrl}/api/v1/tasks/${id}/events`);
+    const reading = res.text();
+    const started = Date.now();
+    await own.web!.close();
+    expect(await reading).toContain('"status":"PENDING"');
+    expect(Date.now() - started).toBeLessThan(3000);
+    await own.runtime.client.revoke(id);
+    await own.close();
+  });
+});
