@@ -4,7 +4,7 @@ import { Job, Queue, type JobsOptions } from 'bullmq';
 import { AppError, badRequest, errorMessage } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
 import type { Keyspace, Redis } from '../platform/redis.js';
-import { DEFAULT_QUEUE, bindTaskCaller, getTaskDefinition, type TaskProgress } from './define-task.js';
+import { DEFAULT_QUEUE, bindTaskCaller, getTaskDefinition, type CallOptions, type TaskProgress } from './define-task.js';
 import { AsyncResult } from './async-result.js';
 import { Canvas } from './canvas.js';
 import { EventHub, EventLog, eventsKey } from './events.js';
@@ -15,19 +15,7 @@ export interface Retention {
   failureSeconds: number;
 }
 
-export interface EnqueueOptions {
-  args?: unknown[];
-  kwargs?: Record<string, unknown>;
-  queue?: string;
-  /** Seconds from now before the task may run. */
-  countdown?: number;
-  /** The moment before which the task may not run. */
-  eta?: Date;
-  /** After this moment (or this many seconds from now) a task that has not started is revoked instead of run. */
-  expires?: Date | number;
-  priority?: number;
-  /** Enqueuing twice with the same key gives one task (the second call returns the first's id). */
-  idempotencyKey?: string;
+export interface EnqueueOptions extends CallOptions {
   /** An explicit task id (beat uses deterministic ids). */
   taskId?: string;
   /** The canvas prepends results of earlier tasks, so the schema cannot judge the arguments yet. */

@@ -68,10 +68,15 @@ export interface CallOptions {
   args?: unknown[];
   kwargs?: Record<string, unknown>;
   queue?: string;
+  /** Seconds from now before the task may run. */
   countdown?: number;
+  /** The moment before which the task may not run. */
   eta?: Date;
+  /** After this moment (or this many seconds from now) a task that has not started is revoked instead of run. */
   expires?: Date | number;
+  /** 1 is the highest. */
   priority?: number;
+  /** Enqueuing twice with the same key gives one task (the second call returns the first's id). */
   idempotencyKey?: string;
 }
 
