@@ -4,6 +4,14 @@ const benches: Record<string, { description: string; load: () => Promise<{ main(
     description: 'upload real photos over HTTP at concurrency 1 and 8; images/s, p50/p95 latency, vs the bare pipeline; worker peak memory',
     load: () => import('./thumbnails.js'),
   },
+  tasks: {
+    description: 'no-op task throughput and enqueue-to-start latency at concurrency 1, 10, 100, against raw BullMQ on the same Redis',
+    load: () => import('./tasks.js'),
+  },
+  beat: {
+    description: 'how late a 1 s interval is enqueued (p50/p99/max) with 1 and 3 beat processes, and duplicates',
+    load: () => import('./beat.js'),
+  },
 };
 
 const [name, ...rest] = process.argv.slice(2);

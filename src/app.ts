@@ -14,6 +14,7 @@ import { ensurePrivateRedis, type PrivateRedis } from './platform/private-redis.
 import { checkRedisServer, connectRedis, describeRedisUrl, keyspace, type Redis } from './platform/redis.js';
 import { EventHub, TaskClient, eventsKey, registerTaskRoutes, registeredTasks, startWorker, type PoolKind, type RunningWorker } from './tasks/index.js';
 import { bootstrapModuleUrl, loadTasks } from './task-modules.js';
+import { BeatStore, startBeat, syncStaticSchedules, type RunningBeat } from './beat/index.js';
 
 import { ensureMediaDirs, mediaPaths, registerThumbnailRoutes } from './thumbnails/index.js';
 
@@ -144,6 +145,15 @@ export async function startWeb(runtime: Runtime, options: { port?: number; host?
       await hub.stop();
     },
   };
+}
+
+export async function startBeatRole(runtime: Runtime): Promise<RunningBeat> {
+  const { config, logger, client } = runtime;
+  if (!runtime.db) throw new Error('the beat role needs the database (open the runtime with database: true)');
+  const store = new BeatStore(runtime.db, { timezone: config.timezone });
+  const synced = await syncStaticSchedules(store, config.beatSchedule, config.timezone);
+  logger.info(synced, 'static schedules synced');
+  return startBeat({ store, client, redis: runtime.redis, redisUrl: runtime.redisUrl, keys: client.keys, logger });
 }
 
 export interface WorkerRoleOptions {

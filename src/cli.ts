@@ -1,7 +1,7 @@
 // The command line: parse it, load the configuration, start roles, stop on signals.
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { loadConfig, loadDotEnv, type Config } from './config.js';
-import { openRuntime, resolveRedisUrl, startWeb, startWorkerRole, version, type Runtime, type WorkerRoleOptions } from './app.js';
+import { openRuntime, resolveRedisUrl, startBeatRole, startWeb, startWorkerRole, version, type Runtime, type WorkerRoleOptions } from './app.js';
 import { ConfigError, UsageError, errorMessage } from './platform/errors.js';
 import { createLogger, type Logger } from './platform/logger.js';
 import { INSPECT_COMMANDS, inspect, parseRate, registeredTasks, type InspectCommand, type TaskView } from './tasks/index.js';
@@ -65,12 +65,17 @@ const json = (label: string, kind: 'array' | 'object') => (value: string) => {
   return parsed;
 };
 
-async function runServer(roles: { web: boolean; worker: boolean }, opts: WorkerRoleOptions & { port?: number; host?: string }) {
+async function runServer(roles: { web: boolean; worker: boolean; beat?: boolean }, opts: WorkerRoleOptions & { port?: number; host?: string }) {
   const cfg = config();
-  const logger = createLogger(cfg.logLevel, { role: roles.web && roles.worker ? 'all' : roles.web ? 'web' : 'worker' });
-  const runtime = await openRuntime(cfg, logger, { database: roles.web });
+  const role = roles.web && roles.worker ? 'all' : roles.web ? 'web' : roles.worker ? 'worker' : 'beat';
+  const logger = createLogger(cfg.logLevel, { role });
+  const runtime = await openRuntime(cfg, logger, { database: roles.web || !!roles.beat });
   const stops: Stopper[] = [];
   try {
+    if (roles.beat) {
+      const beat = await startBeatRole(runtime);
+      stops.push(() => beat.close());
+    }
     if (roles.worker) {
       const worker = await startWorkerRole(runtime, opts);
       stops.push(() => worker.close());
@@ -130,11 +135,16 @@ export function buildProgram(): Command {
       })
       .option('--host <host>', 'address to listen on (default HOST or 127.0.0.1)');
 
-  serverOptions(program.command('start').description('web + worker in one process (the embedded default)'))
+  serverOptions(program.command('start').description('web + worker + beat in one process (the embedded default)'))
     .option('-c, --concurrency <n>', 'tasks run at once by the worker', positiveInt('concurrency'))
-    .action(async (opts) => runServer({ web: true, worker: true }, opts));
+    .action(async (opts) => runServer({ web: true, worker: true, beat: true }, opts));
 
   serverOptions(program.command('web').description('the web server only')).action(async (opts) => runServer({ web: true, worker: false }, opts));
+
+  program
+    .command('beat')
+    .description('the scheduler: turns periodic tasks into queued tasks (run as many as you like)')
+    .action(async () => runServer({ web: false, worker: false, beat: true }, {}));
 
   program
     .command('worker')

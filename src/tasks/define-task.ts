@@ -116,7 +116,8 @@ export function defineTask<N extends TaskName>(
 ): TaskDefinition<ArgsOf<N>, KwargsOf<N>, ResultOf<N>>;
 export function defineTask<A extends unknown[], K extends object, R>(name: string, options: TaskOptions, handler: TaskHandler<A, K, R>): TaskDefinition<A, K, R>;
 export function defineTask(name: string, options: TaskOptions, handler: TaskHandler): TaskDefinition {
-  if (!/^[a-z][\w-]*(\.[\w-]+)+$/i.test(name)) throw new Error(`task name "${name}" must be dotted, like "thumbnails.make"`);
+  // Dotted names (thumbnails.make) are the convention; the lab's plain names (summary, test) work too.
+  if (!/^[A-Za-z_][\w.-]{0,199}$/.test(name)) throw new Error(`task name "${name}" may contain letters, digits, "_", "." and "-", like "thumbnails.make"`);
   if (registry.has(name)) throw new Error(`task "${name}" is defined twice`);
   const definition: TaskDefinition = {
     name,

@@ -1,7 +1,11 @@
 // Forward-only migrations, applied in name order. Never edit one that has shipped: add a new one.
 import type { Migration } from 'kysely';
 import * as m0001 from './0001-instance.js';
+import * as m0002 from './0002-beat.js';
+import * as m0003 from './0003-auth.js';
 
 export const migrations: Record<string, Migration> = {
   '0001-instance': m0001,
+  '0002-beat': m0002,
+  '0003-auth': m0003,
 };

@@ -1,0 +1,220 @@
+// A periodic task: its fields, their validation (form-friendly errors by field path), and when it is next due.
+import { z } from 'zod';
+import { badRequest } from '../platform/errors.js';
+import { getTaskDefinition } from '../tasks/index.js';
+import { nextRun, scheduleKind, scheduleSchema, type Schedule, type ScheduleKind } from './schedules/index.js';
+
+export const MISSED_RUN_POLICIES = ['skip', 'once', 'all'] as const;
+export type MissedRunPolicy = (typeof MISSED_RUN_POLICIES)[number];
+export const OVERLAP_POLICIES = ['allow', 'skip'] as const;
+export type OverlapPolicy = (typeof OVERLAP_POLICIES)[number];
+export const TASK_SOURCES = ['admin', 'config', 'builtin'] as const;
+export type TaskSource = (typeof TASK_SOURCES)[number];
+export const RUN_TRIGGERS = ['schedule', 'catch-up', 'manual'] as const;
+export type RunTrigger = (typeof RUN_TRIGGERS)[number];
+
+/** The fields a configuration entry may declare (and an operator may override). */
+export interface TaskFields {
+  task: string;
+  schedule: Schedule;
+  args: unknown[];
+  kwargs: Record<string, unknown>;
+  queue: string | null;
+  priority: number | null;
+  /** ISO instant after which the task no longer runs. */
+  expires: string | null;
+  /** A run not started within this many seconds of being enqueued is discarded. */
+  expireSeconds: number | null;
+  oneOff: boolean;
+  startTime: string | null;
+  enabled: boolean;
+  description: string;
+  missedRunPolicy: MissedRunPolicy;
+  overlapPolicy: OverlapPolicy;
+}
+export type ManagedField = keyof TaskFields;
+export const MANAGED_FIELDS: ManagedField[] = [
+  'task', 'schedule', 'args', 'kwargs', 'queue', 'priority', 'expires', 'expireSeconds',
+  'oneOff', 'startTime', 'enabled', 'description', 'missedRunPolicy', 'overlapPolicy',
+];
+export const FIELD_DEFAULTS: Omit<TaskFields, 'task' | 'schedule'> = {
+  args: [], kwargs: {}, queue: null, priority: null, expires: null, expireSeconds: null, oneOff: false,
+  startTime: null, enabled: true, description: '', missedRunPolicy: 'once', overlapPolicy: 'allow',
+};
+
+/** The periodic-task JSON of the admin API (DESIGN.md contract), instants as ISO strings. */
+export interface PeriodicTask extends TaskFields {
+  id: number;
+  name: string;
+  scheduleKind: ScheduleKind;
+  source: TaskSource;
+  /** Config and builtin rows: where each field's current value comes from. Null for admin rows. */
+  fieldSources: Record<ManagedField, 'config' | 'builtin' | 'admin'> | null;
+  /** Config and builtin rows: the values the declaration gives (overridden ones differ). */
+  declared: TaskFields | null;
+  /** False for a custom task name no module in this process defines (it still runs wherever it is defined). */
+  taskRegistered: boolean;
+  lastRunAt: string | null;
+  totalRunCount: number;
+  lastTaskId: string | null;
+  nextRunAt: string | null;
+  dateCreated: string;
+  dateChanged: string;
+}
+
+/** What the scheduler works with: the same task with instants in epoch ms. */
+export interface PeriodicTaskRecord extends Omit<PeriodicTask, 'lastRunAt' | 'nextRunAt' | 'dateCreated' | 'dateChanged' | 'fieldSources' | 'taskRegistered'> {
+  overridden: ManagedField[];
+  lastRunAt: number | null;
+  nextRunAt: number | null;
+  dateCreated: number;
+  dateChanged: number;
+}
+
+export interface PeriodicTaskInput extends Partial<TaskFields> {
+  name?: string;
+}
+
+const TASK_NAME = /^[A-Za-z_][\w.:-]{0,199}$/;
+const QUEUE_NAME = /^[\w.-]{1,100}$/;
+
+/** Forms send JSON fields as text. */
+const jsonText = (v: unknown) => {
+  if (typeof v !== 'string') return v;
+  try {
+    return JSON.parse(v) as unknown;
+  } catch {
+    return v;
+  }
+};
+
+const isoMoment = (label: string) =>
+  z
+    .string({ error: `${label} must be a date and time` })
+    .pipe(z.iso.datetime({ offset: true, error: `${label} must be an ISO 8601 date and time with a zone, e.g. 2026-12-01T10:00:00Z` }))
+    .transform((s) => new Date(s).toISOString());
+
+/** A crontab without a zone gets the installation's (SELER_TIMEZONE), not UTC. */
+const withDefaultZone = (timezone: string) => (v: unknown) => {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return v;
+  const crontab = (v as { crontab?: unknown }).crontab;
+  if (!crontab || typeof crontab !== 'object' || Array.isArray(crontab)) return v;
+  const c = crontab as Record<string, unknown>;
+  return c.timezone === undefined || c.timezone === null || c.timezone === '' ? { ...v, crontab: { ...c, timezone } } : v;
+};
+
+function fieldShape(timezone: string) {
+  return {
+    name: z.string({ error: 'name must be a string' }).trim().min(1, 'name is required').max(200, 'name is too long (at most 200 characters)'),
+    task: z
+      .string({ error: 'task must be a string' })
+      .trim()
+      .regex(TASK_NAME, 'task must be a task name such as "thumbnails.cleanup" (letters, digits, "_", ".", ":", "-")'),
+    schedule: z.preprocess(withDefaultZone(timezone), scheduleSchema),
+    args: z.preprocess(jsonText, z.array(z.unknown(), { error: 'args must be a JSON array' })),
+    kwargs: z.preprocess(jsonText, z.record(z.string(), z.unknown(), { error: 'kwargs must be a JSON object' })),
+    queue: z.string({ error: 'queue must be a string' }).regex(QUEUE_NAME, 'queue may contain letters, digits, "_", "." and "-"').nullable(),
+    priority: z
+      .number({ error: 'priority must be a number' })
+      .int('priority must be a whole number')
+      .min(0, 'priority must be between 0 and 2097152')
+      .max(2_097_152, 'priority must be between 0 and 2097152')
+      .nullable(),
+    expires: isoMoment('expires').nullable(),
+    expireSeconds: z.number({ error: 'expireSeconds must be a number' }).int('expireSeconds must be a whole number').positive('expireSeconds must be greater than 0').nullable(),
+    oneOff: z.boolean({ error: 'oneOff must be true or false' }),
+    startTime: isoMoment('startTime').nullable(),
+    enabled: z.boolean({ error: 'enabled must be true or false' }),
+    description: z.string({ error: 'description must be a string' }).max(2000, 'description is too long (at most 2000 characters)'),
+    missedRunPolicy: z.enum(MISSED_RUN_POLICIES, { error: `missedRunPolicy must be one of ${MISSED_RUN_POLICIES.join(', ')}` }),
+    overlapPolicy: z.enum(OVERLAP_POLICIES, { error: `overlapPolicy must be one of ${OVERLAP_POLICIES.join(', ')}` }),
+  };
+}
+
+const schemas = new Map<string, z.ZodType<PeriodicTaskInput>>();
+function inputSchema(timezone: string): z.ZodType<PeriodicTaskInput> {
+  let s = schemas.get(timezone);
+  if (!s) {
+    const shape = fieldShape(timezone);
+    s = z.object(shape, { error: 'a periodic task must be a JSON object' }).partial().strict() as unknown as z.ZodType<PeriodicTaskInput>;
+    schemas.set(timezone, s);
+  }
+  return s;
+}
+
+export type FieldErrors = Record<string, string>;
+
+/** Validates a partial input; every error is keyed by its field path ("schedule.crontab.minute"). */
+export function parseTaskInput(input: unknown, timezone: string): { ok: true; value: PeriodicTaskInput } | { ok: false; errors: FieldErrors } {
+  const r = inputSchema(timezone).safeParse(input);
+  if (r.success) return { ok: true, value: r.data };
+  const errors: FieldErrors = {};
+  for (const issue of r.error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) errors[key] ??= `unknown field "${key}"`;
+      continue;
+    }
+    errors[issue.path.map(String).join('.') || '_'] ??= issue.message;
+  }
+  return { ok: false, errors };
+}
+
+/** Rules across fields, on the complete task. */
+export function crossFieldErrors(fields: TaskFields): FieldErrors {
+  const errors: FieldErrors = {};
+  if (fields.expires !== null && fields.expireSeconds !== null) errors.expireSeconds = 'set expires or expireSeconds, not both';
+  return errors;
+}
+
+export function invalid(errors: FieldErrors): never {
+  const [path, message] = Object.entries(errors)[0] ?? ['', 'invalid periodic task'];
+  throw badRequest('invalid_periodic_task', path && path !== '_' ? `${path}: ${message}` : message, { fields: errors });
+}
+
+/** Stable JSON (sorted keys) to compare values. */
+export function canonical(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v,
+  );
+}
+
+export const sameValue = (a: unknown, b: unknown) => canonical(a) === canonical(b);
+
+/**
+ * The first due time strictly after `after` (epoch ms), or null: disabled, finished, or past `expires`.
+ * Nothing is due before startTime; intervals are anchored at startTime, else aligned to the Unix epoch.
+ */
+export function computeNextRun(fields: Pick<TaskFields, 'schedule' | 'startTime' | 'expires' | 'enabled'>, after: number): number | null {
+  if (!fields.enabled) return null;
+  const start = fields.startTime ? Date.parse(fields.startTime) : null;
+  const from = start !== null && start - 1 > after ? start - 1 : after;
+  const next = nextRun(fields.schedule, new Date(from), start !== null ? new Date(start) : undefined);
+  if (!next) return null;
+  if (fields.expires && next.getTime() > Date.parse(fields.expires)) return null;
+  return next.getTime();
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export function toView(r: PeriodicTaskRecord): PeriodicTask {
+  const { overridden, ...rest } = r;
+  let fieldSources: PeriodicTask['fieldSources'] = null;
+  if (r.source !== 'admin') {
+    const origin = r.source;
+    fieldSources = Object.fromEntries(MANAGED_FIELDS.map((f) => [f, overridden.includes(f) ? 'admin' : origin])) as PeriodicTask['fieldSources'];
+  }
+  return {
+    ...rest,
+    scheduleKind: scheduleKind(r.schedule),
+    fieldSources,
+    taskRegistered: getTaskDefinition(r.task) !== undefined,
+    lastRunAt: iso(r.lastRunAt),
+    nextRunAt: iso(r.nextRunAt),
+    dateCreated: iso(r.dateCreated)!,
+    dateChanged: iso(r.dateChanged)!,
+  };
+}
+
+export function pickFields(source: TaskFields | PeriodicTaskRecord): TaskFields {
+  return Object.fromEntries(MANAGED_FIELDS.map((f) => [f, source[f]])) as unknown as TaskFields;
+}
