@@ -15,6 +15,7 @@ import { checkRedisServer, connectRedis, describeRedisUrl, keyspace, type Redis 
 import { EventHub, TaskClient, eventsKey, registerTaskRoutes, registeredTasks, startWorker, type PoolKind, type RunningWorker } from './tasks/index.js';
 import { bootstrapModuleUrl, loadTasks } from './task-modules.js';
 import { BeatStore, startBeat, syncStaticSchedules, type RunningBeat } from './beat/index.js';
+import { hasSuperuser, loadOrCreateSecret, registerAdminAuth } from './admin/index.js';
 
 import { ensureMediaDirs, mediaPaths, registerThumbnailRoutes } from './thumbnails/index.js';
 
@@ -124,6 +125,12 @@ export async function startWeb(runtime: Runtime, options: { port?: number; host?
     },
   });
   await app.register(fastifyMultipart, { throwFileSizeLimit: false });
+  if (runtime.db) {
+    const { secret } = loadOrCreateSecret({ secret: config.secret, dataDir: config.dataDir });
+    await registerAdminAuth(app, { db: runtime.db, secret, logger, cookieSecure: config.cookieSecure });
+    if (!(await hasSuperuser(runtime.db)))
+      logger.warn('No superuser exists yet: create one with "seler createsuperuser" (or "npx seler createsuperuser") to use /admin.');
+  }
   registerTaskRoutes(app, { client, hub });
   registerThumbnailRoutes(app, { client, media: mediaPaths(config.mediaDir), limits: config.limits });
 

@@ -7,7 +7,8 @@ import { createLogger, type Logger } from './platform/logger.js';
 import { INSPECT_COMMANDS, inspect, parseRate, registeredTasks, type InspectCommand, type TaskView } from './tasks/index.js';
 import { createRedis } from './platform/redis.js';
 import { cleanupMedia, mediaPaths } from './thumbnails/index.js';
-import { migrate, openDatabase } from './platform/db/index.js';
+import { migrate, openDatabase, type Db } from './platform/db/index.js';
+import { createsuperuserCommand, createtokenCommand, terminalIO } from './admin/index.js';
 
 type Stopper = () => Promise<void>;
 
@@ -93,6 +94,17 @@ async function runServer(roles: { web: boolean; worker: boolean; beat?: boolean 
     for (const stop of stops) await stop();
     await runtime.close();
   });
+}
+
+async function withDatabase<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+  const cfg = config();
+  const db = openDatabase(cfg.databaseUrl, cfg.dataDir);
+  try {
+    await migrate(db);
+    return await fn(db);
+  } finally {
+    await db.close();
+  }
 }
 
 async function withRuntime<T>(fn: (runtime: Runtime) => Promise<T>): Promise<T> {
@@ -190,6 +202,28 @@ export function buildProgram(): Command {
         await db.close();
       }
     });
+
+  program
+    .command('createsuperuser')
+    .description('create an admin user with every permission (the password is asked for, or read with --password-stdin)')
+    .option('--username <name>', 'the user name')
+    .option('--email <address>', 'the e-mail address')
+    .option('--password-stdin', 'read the password from standard input (for scripts)')
+    .action(async (opts: { username?: string; email?: string; passwordStdin?: boolean }) =>
+      withDatabase(async (db) => {
+        process.exitCode = await createsuperuserCommand(db, opts, terminalIO());
+      }),
+    );
+
+  program
+    .command('createtoken <username>')
+    .description('print a new API token for that user (send it as "Authorization: Bearer <token>")')
+    .option('--name <name>', 'a label for the token')
+    .action(async (username: string, opts: { name?: string }) =>
+      withDatabase(async (db) => {
+        process.exitCode = await createtokenCommand(db, username, terminalIO(), opts);
+      }),
+    );
 
   program
     .command('call <task>')

@@ -33,6 +33,7 @@ const envSchema = z.object({
   SELER_CONCURRENCY: positiveInt('SELER_CONCURRENCY').optional(),
   SELER_SHUTDOWN_TIMEOUT: positiveNumber('SELER_SHUTDOWN_TIMEOUT').default(30),
   SELER_LOCK_DURATION: positiveNumber('SELER_LOCK_DURATION').default(30),
+  SELER_COOKIE_SECURE: z.enum(['true', 'false', '1', '0'], { error: 'SELER_COOKIE_SECURE must be true or false' }).default('false'),
 });
 
 export const CONFIG_FILE_NAMES = ['seler.config.json'];
@@ -70,6 +71,8 @@ export interface Config {
   eventsMaxLen: number;
   concurrency: number | undefined;
   shutdownTimeoutMs: number;
+  /** Mark the admin's cookies Secure (set it when seler is served over HTTPS). */
+  cookieSecure: boolean;
   /** A running task whose worker stops renewing its lock this long is handed to another worker. */
   lockDurationMs: number;
   /** Absolute paths of task modules to import (Celery's autodiscovery). */
@@ -174,6 +177,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     concurrency: e.SELER_CONCURRENCY,
     shutdownTimeoutMs: e.SELER_SHUTDOWN_TIMEOUT * 1000,
     lockDurationMs: e.SELER_LOCK_DURATION * 1000,
+    cookieSecure: e.SELER_COOKIE_SECURE === 'true' || e.SELER_COOKIE_SECURE === '1',
     taskModules: fileConfig.tasks.map((t) => path.resolve(configDir, t)),
     beatSchedule: fileConfig.beatSchedule,
   };

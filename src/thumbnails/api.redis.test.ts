@@ -212,6 +212,14 @@ describe('operations endpoints', () => {
     expect(Object.keys(spec.body.paths)).toEqual(expect.arrayContaining(['/api/v1/thumbnails', '/api/v1/tasks/{id}', '/api/v1/tasks/{id}/events']));
   });
 
+  it('serves the admin behind a log-in', async () => {
+    expect((await getJson('/api/v1/admin/me')).status).toBe(401);
+    const page = await fetch(`${app.baseUrl}/admin/`, { redirect: 'manual' });
+    expect(page.status).toBe(302);
+    expect(page.headers.get('location')).toMatch(/^\/admin\/login/);
+    expect((await fetch(`${app.baseUrl}/admin/login`)).status).toBe(200);
+  });
+
   it('revokes a queued task with DELETE', async () => {
     const { id } = await app.runtime.client.enqueue('demo.add', { args: [1, 2], countdown: 60 });
     const res = await fetch(`${app.baseUrl}/api/v1/tasks/${id}`, { method: 'DELETE' });

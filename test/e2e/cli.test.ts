@@ -1,11 +1,11 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeJpeg } from '../../src/thumbnails/test-images.js';
 import { waitFor } from '../helpers/app.js';
-import { freePort, runCli, spawnCli } from '../helpers/cli.js';
+import { cliArgs, freePort, repoRoot, runCli, spawnCli } from '../helpers/cli.js';
 import { testRedisUrl, uniquePrefix } from '../helpers/redis.js';
 
 const dirs: string[] = [];
@@ -135,5 +135,29 @@ describe('bad input on the command line', () => {
     } finally {
       worker.kill('SIGTERM');
     }
+  }, 60_000);
+});
+
+describe('the admin from the command line', () => {
+  it('createsuperuser reads the password from stdin; the user can then log in and get a token', async () => {
+    const dataDir = tempDir();
+    const env = { SELER_DATA_DIR: dataDir, PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' };
+    const created = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, cliArgs(['createsuperuser', '--username', 'ada', '--email', 'ada@example.com', '--password-stdin']), { cwd: repoRoot, env });
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('exit', (code) => resolve({ code, stderr }));
+      child.stdin.end('correct horse battery staple\n');
+    });
+    expect(created.code, created.stderr).toBe(0);
+
+    const weak = await runCli(['createsuperuser', '--username', 'bob', '--password-stdin'], { env: { SELER_DATA_DIR: dataDir } });
+    expect(weak.code).not.toBe(0);
+
+    const token = await runCli(['createtoken', 'ada'], { env: { SELER_DATA_DIR: dataDir } });
+    expect(token.code, token.stderr).toBe(0);
+    expect(token.stdout.trim()).toMatch(/^seler_\S{20,}$/);
+    const missing = await runCli(['createtoken', 'nobody'], { env: { SELER_DATA_DIR: dataDir } });
+    expect(missing.code).toBe(1);
   }, 60_000);
 });

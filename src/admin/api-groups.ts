@@ -1,0 +1,74 @@
+// Groups over JSON: list, read, create, rename / set permissions, delete; audited.
+import type { FastifyInstance } from 'fastify';
+import { notFound } from '../platform/errors.js';
+import { assertCanGrant, audit } from './api.js';
+import { TAGS, errors, groupSchema, groupWriteSchema, idParams, pageOf, pageQueryProps } from './api-schemas.js';
+import { added, changed, deleted } from './audit.js';
+import { requirePerm, type AdminAuth } from './auth-plugin.js';
+import { createGroup, deleteGroup, getGroup, listGroups, updateGroup, type GroupInput } from './groups.js';
+
+export function registerGroupRoutes(app: FastifyInstance, auth: AdminAuth): void {
+  const { db } = auth;
+
+  app.get<{ Querystring: { search?: string; page?: number; pageSize?: number } }>(
+    '/api/v1/admin/groups',
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Groups, by name (needs view_group)',
+        querystring: { type: 'object', properties: { ...pageQueryProps, search: { type: 'string', maxLength: 150 } } },
+        response: { 200: pageOf(groupSchema, 'A page of groups'), ...errors },
+      },
+    },
+    async (request) => {
+      await requirePerm(request, 'view_group');
+      return listGroups(db, request.query);
+    },
+  );
+
+  app.get<{ Params: { id: number } }>(
+    '/api/v1/admin/groups/:id',
+    { schema: { tags: TAGS, summary: 'One group (needs view_group)', params: idParams, response: { 200: groupSchema, ...errors } } },
+    async (request) => {
+      await requirePerm(request, 'view_group');
+      const group = await getGroup(db, request.params.id);
+      if (!group) throw notFound(`No group with id ${request.params.id}.`, 'group_not_found');
+      return group;
+    },
+  );
+
+  app.post<{ Body: GroupInput }>(
+    '/api/v1/admin/groups',
+    { schema: { tags: TAGS, summary: 'Create a group (needs add_group)', body: { ...groupWriteSchema, required: ['name'] }, response: { 201: groupSchema, ...errors } } },
+    async (request, reply) => {
+      const actor = await requirePerm(request, 'add_group');
+      assertCanGrant(actor, request.body.permissions ?? []);
+      const group = await createGroup(db, request.body);
+      await audit(auth, actor, { action: 'add', objectType: 'group', objectId: group.id, objectRepr: group.name, message: added() });
+      return reply.status(201).send(group);
+    },
+  );
+
+  app.patch<{ Params: { id: number }; Body: GroupInput }>(
+    '/api/v1/admin/groups/:id',
+    { schema: { tags: TAGS, summary: 'Rename a group or replace its permissions (needs change_group)', params: idParams, body: groupWriteSchema, response: { 200: groupSchema, ...errors } } },
+    async (request) => {
+      const actor = await requirePerm(request, 'change_group');
+      assertCanGrant(actor, request.body.permissions ?? []);
+      const { group, changed: fields } = await updateGroup(db, request.params.id, request.body);
+      if (fields.length) await audit(auth, actor, { action: 'change', objectType: 'group', objectId: group.id, objectRepr: group.name, message: changed(fields) });
+      return group;
+    },
+  );
+
+  app.delete<{ Params: { id: number } }>(
+    '/api/v1/admin/groups/:id',
+    { schema: { tags: TAGS, summary: 'Delete a group (needs delete_group); its members lose its permissions', params: idParams, response: { 204: { type: 'null' }, ...errors } } },
+    async (request, reply) => {
+      const actor = await requirePerm(request, 'delete_group');
+      const group = await deleteGroup(db, request.params.id);
+      await audit(auth, actor, { action: 'delete', objectType: 'group', objectId: group.id, objectRepr: group.name, message: deleted() });
+      return reply.status(204).send();
+    },
+  );
+}

@@ -1,0 +1,85 @@
+// API tokens over JSON. Anyone signed in manages their own; listing or revoking other people's needs
+// view_token / delete_token; creating one for someone else is for superusers only (it is acting as them).
+import type { FastifyInstance } from 'fastify';
+import { AppError, notFound } from '../platform/errors.js';
+import { audit } from './api.js';
+import { TAGS, createdTokenSchema, errors, idParams, pageOf, pageQueryProps, tokenSchema } from './api-schemas.js';
+import { added, changed } from './audit.js';
+import { requireUser, type AdminAuth } from './auth-plugin.js';
+import { userHasPerm } from './permissions.js';
+import { invalid } from './store-util.js';
+import { createToken, getToken, listTokens, revokeToken } from './tokens.js';
+import { getUser } from './users.js';
+
+const forbidden = (message: string) => new AppError('permission_denied', message, 403);
+
+export function registerTokenRoutes(app: FastifyInstance, auth: AdminAuth): void {
+  const { db } = auth;
+
+  app.get<{ Querystring: { all?: boolean; userId?: number; includeRevoked?: boolean; page?: number; pageSize?: number } }>(
+    '/api/v1/admin/tokens',
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'API tokens, newest first: your own, or everyone’s with all=true or another userId (needs view_token)',
+        querystring: {
+          type: 'object',
+          properties: { ...pageQueryProps, all: { type: 'boolean' }, userId: { type: 'integer', minimum: 1 }, includeRevoked: { type: 'boolean', default: true } },
+        },
+        response: { 200: pageOf(tokenSchema, 'A page of tokens (never the tokens themselves)'), ...errors },
+      },
+    },
+    async (request) => {
+      const actor = await requireUser(request);
+      const { all, userId, ...page } = request.query;
+      const others = all === true || (userId !== undefined && userId !== actor.id);
+      if (others && !userHasPerm(actor, 'view_token')) throw forbidden('You do not have the "view_token" permission.');
+      return listTokens(db, { ...page, userId: all === true && userId === undefined ? undefined : (userId ?? actor.id) });
+    },
+  );
+
+  app.post<{ Body: { name: string; userId?: number } }>(
+    '/api/v1/admin/tokens',
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Create an API token (yours; for another user you must be a superuser). The token is in the answer, once.',
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['name'],
+          properties: { name: { type: 'string', maxLength: 100 }, userId: { type: 'integer', minimum: 1 } },
+        },
+        response: { 201: createdTokenSchema, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const actor = await requireUser(request);
+      const userId = request.body.userId ?? actor.id;
+      if (userId !== actor.id && !actor.isSuperuser) throw forbidden('Only a superuser can create a token for another user.');
+      const owner = await getUser(db, userId);
+      if (!owner) throw notFound(`No user with id ${userId}.`, 'user_not_found');
+      if (!owner.isActive) throw invalid('invalid_token_request', { userId: `${owner.username} is not active.` });
+      const { token, record } = await createToken(db, userId, request.body.name, auth.now());
+      await audit(auth, actor, { action: 'add', objectType: 'token', objectId: record.id, objectRepr: `${record.name} (${record.prefix}) for ${owner.username}`, message: added() });
+      return reply.status(201).send({ ...record, token });
+    },
+  );
+
+  app.delete<{ Params: { id: number } }>(
+    '/api/v1/admin/tokens/:id',
+    { schema: { tags: TAGS, summary: 'Revoke a token (yours, or anyone’s with delete_token); it stays listed as revoked', params: idParams, response: { 200: tokenSchema, ...errors } } },
+    async (request) => {
+      const actor = await requireUser(request);
+      const token = await getToken(db, request.params.id);
+      const mayRevoke = token && (token.userId === actor.id || userHasPerm(actor, 'delete_token'));
+      if (!token || (!mayRevoke && !userHasPerm(actor, 'view_token'))) throw notFound(`No API token with id ${request.params.id}.`, 'token_not_found');
+      if (!mayRevoke) throw forbidden('You do not have the "delete_token" permission.');
+      const wasRevoked = token.revoked !== null;
+      const revoked = await revokeToken(db, token.id, auth.now());
+      if (!wasRevoked)
+        await audit(auth, actor, { action: 'change', objectType: 'token', objectId: token.id, objectRepr: `${token.name} (${token.prefix}) for ${token.username}`, message: changed(['revoked']) });
+      return revoked;
+    },
+  );
+}

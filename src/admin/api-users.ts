@@ -1,0 +1,121 @@
+// Users over JSON: list, read, create, update (password, flags, groups, permissions), delete.
+// Guarded by the user permissions, audited, and with no way to grant more than you hold.
+import type { FastifyInstance } from 'fastify';
+import { AppError, notFound } from '../platform/errors.js';
+import { assertCanGrant, audit } from './api.js';
+import { TAGS, errors, idParams, pageOf, pageQueryProps, userSchema, userWriteSchema } from './api-schemas.js';
+import { added, changed, deleted } from './audit.js';
+import { requirePerm, requireUser, type AdminAuth } from './auth-plugin.js';
+import { groupsPermissions } from './groups.js';
+import { verifyPassword } from './passwords.js';
+import { userHasPerm } from './permissions.js';
+import { invalid } from './store-util.js';
+import { createUser, deleteUser, findLoginUser, getUser, listUsers, updateUser, type AuthUser, type NewUser, type UserRecord } from './users.js';
+
+type UserWrite = Partial<NewUser> & { currentPassword?: string };
+
+const forbidden = (message: string) => new AppError('permission_denied', message, 403);
+
+async function assertCanAssign(auth: AdminAuth, actor: AuthUser, body: UserWrite, target?: UserRecord): Promise<void> {
+  if (actor.isSuperuser) return;
+  if (target?.isSuperuser) throw forbidden('Only a superuser can change or delete a superuser.');
+  if (body.isSuperuser !== undefined) throw forbidden('Only a superuser can give or take superuser status.');
+  assertCanGrant(actor, body.permissions ?? []);
+  if (body.groups?.length) assertCanGrant(actor, await groupsPermissions(auth.db, body.groups));
+}
+
+export function registerUserRoutes(app: FastifyInstance, auth: AdminAuth): void {
+  const { db } = auth;
+
+  app.get<{ Querystring: { search?: string; isActive?: boolean; isStaff?: boolean; isSuperuser?: boolean; page?: number; pageSize?: number } }>(
+    '/api/v1/admin/users',
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Users, by username (needs view_user)',
+        querystring: {
+          type: 'object',
+          properties: { ...pageQueryProps, search: { type: 'string', maxLength: 150 }, isActive: { type: 'boolean' }, isStaff: { type: 'boolean' }, isSuperuser: { type: 'boolean' } },
+        },
+        response: { 200: pageOf(userSchema, 'A page of users'), ...errors },
+      },
+    },
+    async (request) => {
+      await requirePerm(request, 'view_user');
+      return listUsers(db, request.query);
+    },
+  );
+
+  app.get<{ Params: { id: number } }>(
+    '/api/v1/admin/users/:id',
+    { schema: { tags: TAGS, summary: 'One user (needs view_user, except for yourself)', params: idParams, response: { 200: userSchema, ...errors } } },
+    async (request) => {
+      const actor = await requireUser(request);
+      if (actor.id !== request.params.id && !userHasPerm(actor, 'view_user')) throw forbidden('You do not have the "view_user" permission.');
+      const user = await getUser(db, request.params.id);
+      if (!user) throw notFound(`No user with id ${request.params.id}.`, 'user_not_found');
+      return user;
+    },
+  );
+
+  app.post<{ Body: UserWrite }>(
+    '/api/v1/admin/users',
+    { schema: { tags: TAGS, summary: 'Create a user (needs add_user)', body: { ...userWriteSchema, required: ['username'] }, response: { 201: userSchema, ...errors } } },
+    async (request, reply) => {
+      const actor = await requirePerm(request, 'add_user');
+      const { currentPassword: _ignored, ...body } = request.body;
+      await assertCanAssign(auth, actor, body);
+      const user = await createUser(db, body as NewUser);
+      await audit(auth, actor, { action: 'add', objectType: 'user', objectId: user.id, objectRepr: user.username, message: added() });
+      return reply.status(201).send(user);
+    },
+  );
+
+  app.patch<{ Params: { id: number }; Body: UserWrite }>(
+    '/api/v1/admin/users/:id',
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Change a user (needs change_user; you may change your own password and email with currentPassword)',
+        params: idParams,
+        body: userWriteSchema,
+        response: { 200: userSchema, ...errors },
+      },
+    },
+    async (request) => {
+      const identity = await auth.identify(request);
+      const actor = identity.user;
+      const { currentPassword, ...body } = request.body;
+      const target = await getUser(db, request.params.id);
+      if (!target) throw notFound(`No user with id ${request.params.id}.`, 'user_not_found');
+      const selfService = actor.id === target.id && Object.keys(body).every((k) => k === 'password' || k === 'email');
+      if (!userHasPerm(actor, 'change_user')) {
+        if (!selfService) throw forbidden('You do not have the "change_user" permission.');
+        const login = await findLoginUser(db, actor.username);
+        if (!(await verifyPassword(currentPassword ?? '', login?.password)))
+          throw invalid('invalid_user', { currentPassword: 'Your current password was entered incorrectly.' });
+      } else {
+        await assertCanAssign(auth, actor, body, target);
+      }
+      const result = await updateUser(db, target.id, body, { keepSession: identity.session?.key });
+      if (result.changed.length)
+        await audit(auth, actor, { action: 'change', objectType: 'user', objectId: target.id, objectRepr: result.user.username, message: changed(result.changed) });
+      return result.user;
+    },
+  );
+
+  app.delete<{ Params: { id: number } }>(
+    '/api/v1/admin/users/:id',
+    { schema: { tags: TAGS, summary: 'Delete a user (needs delete_user)', params: idParams, response: { 204: { type: 'null' }, ...errors } } },
+    async (request, reply) => {
+      const actor = await requirePerm(request, 'delete_user');
+      if (actor.id === request.params.id) throw invalid('invalid_user', { _: 'You cannot delete your own account.' });
+      const target = await getUser(db, request.params.id);
+      if (!target) throw notFound(`No user with id ${request.params.id}.`, 'user_not_found');
+      await assertCanAssign(auth, actor, {}, target);
+      await deleteUser(db, target.id);
+      await audit(auth, actor, { action: 'delete', objectType: 'user', objectId: target.id, objectRepr: target.username, message: deleted() });
+      return reply.status(204).send();
+    },
+  );
+}

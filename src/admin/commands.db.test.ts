@@ -1,0 +1,84 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, DIALECTS, type TestDatabase } from '../../test/helpers/db.js';
+import { listLog } from './audit.js';
+import { createsuperuserCommand, createtokenCommand, type CommandIO } from './commands.js';
+import { authenticateToken } from './tokens.js';
+import { createUser, getUserByUsername, hasSuperuser } from './users.js';
+
+function io(stdin = '', answers?: string[]): CommandIO & { stdout: string; stderr: string; asked: string[] } {
+  const state = {
+    stdout: '',
+    stderr: '',
+    asked: [] as string[],
+    out: (s: string) => void (state.stdout += s),
+    err: (s: string) => void (state.stderr += s),
+    readStdin: async () => stdin,
+    prompt: answers
+      ? async (q: string) => {
+          state.asked.push(q);
+          return answers.shift() ?? '';
+        }
+      : undefined,
+  };
+  return state;
+}
+
+describe.each(DIALECTS)('createsuperuser and createtoken on %s', (dialect) => {
+  let t: TestDatabase;
+  beforeAll(async () => {
+    t = await createTestDatabase(dialect);
+  });
+  afterAll(async () => t?.drop());
+
+  it('creates a superuser from --password-stdin (one trailing newline dropped) and logs it', async () => {
+    const term = io('correct horse battery staple\n');
+    expect(await createsuperuserCommand(t.db, { username: 'admin', email: 'admin@example.com', passwordStdin: true }, term)).toBe(0);
+    expect(term.stdout).toContain('Superuser "admin" created.');
+    expect(await hasSuperuser(t.db)).toBe(true);
+    expect(await getUserByUsername(t.db, 'admin')).toMatchObject({ email: 'admin@example.com', isStaff: true, isSuperuser: true });
+    expect((await listLog(t.db, { objectType: 'user' })).items[0]).toMatchObject({ username: '(command line)', action: 'add', objectRepr: 'admin' });
+  });
+
+  it('refuses a short password, a duplicate username and the username as password (exit 1, reasons on stderr)', async () => {
+    let term = io('short\n');
+    expect(await createsuperuserCommand(t.db, { username: 'shorty', passwordStdin: true }, term)).toBe(1);
+    expect(term.stderr).toContain('at least 10 characters');
+    term = io('correct horse battery staple\n');
+    expect(await createsuperuserCommand(t.db, { username: 'ADMIN', passwordStdin: true }, term)).toBe(1);
+    expect(term.stderr).toBe('A user named "ADMIN" already exists.\n');
+    term = io('mirrormirror\n');
+    expect(await createsuperuserCommand(t.db, { username: 'mirrormirror', passwordStdin: true }, term)).toBe(1);
+    expect(term.stderr).toContain('too similar to the username');
+    term = io('');
+    expect(await createsuperuserCommand(t.db, { username: 'empty', passwordStdin: true }, term)).toBe(1);
+    expect(await getUserByUsername(t.db, 'shorty')).toBeNull();
+  });
+
+  it('asks on the terminal (password twice) and gives up on a mismatch; without a terminal it is a usage error', async () => {
+    let term = io('', ['prompted', 'p@example.com', 'a secret passphrase', 'a secret passphrase']);
+    expect(await createsuperuserCommand(t.db, {}, term)).toBe(0);
+    expect(term.asked).toEqual(['Username: ', 'Email address (optional): ', 'Password: ', 'Password (again): ']);
+    term = io('', ['other', '', 'a secret passphrase', 'a different one!!']);
+    expect(await createsuperuserCommand(t.db, {}, term)).toBe(1);
+    expect(term.stderr).toContain('do not match');
+    term = io();
+    expect(await createsuperuserCommand(t.db, { username: 'x' }, term)).toBe(2);
+    expect(term.stderr).toContain('--password-stdin');
+    expect(await createsuperuserCommand(t.db, {}, io())).toBe(2);
+  });
+
+  it('prints a working token for a staff user and refuses unknown or non-staff users', async () => {
+    const term = io();
+    expect(await createtokenCommand(t.db, 'admin', term)).toBe(0);
+    const token = term.stdout.trim();
+    expect(token).toMatch(/^seler_[A-Za-z0-9_-]{43}$/);
+    const admin = (await getUserByUsername(t.db, 'admin'))!;
+    expect(await authenticateToken(t.db, token)).toMatchObject({ userId: admin.id });
+    const missing = io();
+    expect(await createtokenCommand(t.db, 'nobody', missing)).toBe(1);
+    expect(missing.stderr).toContain('No user named "nobody"');
+    await createUser(t.db, { username: 'guest', password: 'correct horse battery staple' });
+    expect(await createtokenCommand(t.db, 'guest', io())).toBe(1);
+    expect(await createtokenCommand(t.db, '', io())).toBe(2);
+  });
+});

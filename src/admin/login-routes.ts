@@ -1,0 +1,156 @@
+// Log-in, log-out, the console shell and its stylesheet. Log-in is throttled (throttle.ts), always
+// starts a new session (no fixation) and answers forms with pages and JSON clients with JSON.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../platform/errors.js';
+import { errorSchema } from '../platform/http.js';
+import { adminGuard, safeNext, SESSION_COOKIE, type AdminAuth } from './auth-plugin.js';
+import { ANONYMOUS } from './csrf.js';
+import { AUTH_CSS, CSS_PATH, forbiddenPage, loginPage, sendPage, shellPage } from './pages.js';
+import { needsRehash, hashPassword, verifyPassword } from './passwords.js';
+import { effectivePermissions } from './permissions.js';
+import { createSession, deleteSession, purgeExpiredSessions } from './sessions.js';
+import { purgeOldAttempts, recordFailure, resetFailures, throttleState } from './throttle.js';
+import { findLoginUser, loadAuthUser, recordLogin } from './users.js';
+
+const BAD_CREDENTIALS = 'Please enter the correct username and password for a staff account. Note that both fields may be case-sensitive.';
+
+interface LoginBody {
+  username?: string;
+  password?: string;
+  next?: string;
+  _csrf?: string;
+}
+
+function wantsJson(request: FastifyRequest): boolean {
+  if ((request.headers['content-type'] ?? '').includes('application/json')) return true;
+  const accept = request.headers.accept ?? '';
+  return accept.includes('application/json') && !accept.includes('text/html');
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const loginBodySchema = {
+  type: 'object',
+  properties: {
+    username: { type: 'string' },
+    password: { type: 'string' },
+    next: { type: 'string', description: 'A local path to go to afterwards (default /admin/)' },
+    _csrf: { type: 'string', description: 'The CSRF token (or send it in the x-csrf-token header)' },
+  },
+} as const;
+
+export function registerLoginRoutes(app: FastifyInstance, auth: AdminAuth, options: { shellPage: boolean }): void {
+  const { db, logger } = auth;
+
+  function fail(request: FastifyRequest, reply: FastifyReply, status: number, code: string, message: string, body: LoginBody, retryAfter?: number) {
+    if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
+    if (wantsJson(request)) return reply.status(status).send({ error: { code, message } });
+    const csrfToken = auth.csrfToken(request, reply, ANONYMOUS);
+    return sendPage(reply, status, loginPage({ csrfToken, next: safeNext(body.next), username: body.username, error: message }));
+  }
+
+  app.get<{ Querystring: { next?: string } }>(
+    '/admin/login',
+    { schema: { tags: ['admin'], summary: 'The log-in page (HTML)', querystring: { type: 'object', properties: { next: { type: 'string' } } } } },
+    async (request, reply) => {
+      const next = safeNext(request.query.next);
+      if (await auth.sessionIdentity(request)) return reply.redirect(next, 302);
+      return sendPage(reply, 200, loginPage({ csrfToken: auth.csrfToken(request, reply, ANONYMOUS), next }));
+    },
+  );
+
+  app.post<{ Body: LoginBody }>(
+    '/admin/login',
+    {
+      schema: {
+        tags: ['admin'],
+        summary: 'Log in: a form post (redirects) or JSON (answers with the user and a CSRF token for the new session)',
+        body: loginBodySchema,
+        response: { 401: errorSchema, 403: errorSchema, 429: errorSchema },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body ?? {};
+      const ip = request.ip;
+      // The log-in form is protected too (log-in CSRF): its token is bound to no session, or to the
+      // current one when someone already signed in logs in again.
+      const current = await auth.sessionIdentity(request);
+      if (!auth.checkCsrf(request, ANONYMOUS) && !(current && auth.checkCsrf(request, current.session!.key)))
+        return fail(request, reply, 403, 'csrf_failed', 'The form had expired or was not sent by this site. Please try again.', body);
+      const username = typeof body.username === 'string' ? body.username : '';
+      const password = typeof body.password === 'string' ? body.password : '';
+      if (!username || !password) return fail(request, reply, 400, 'invalid_request', 'Enter a username and a password.', body);
+
+      const now = auth.now();
+      const keys = { username, ip };
+      const state = await throttleState(db, keys, auth.throttle, now);
+      if (state.lockedUntil !== null) {
+        const seconds = Math.max(1, Math.ceil((state.lockedUntil - now) / 1000));
+        logger.warn({ event: 'admin.login_locked', username, ip, retryAfter: seconds }, 'admin log-in refused: username locked out');
+        return fail(request, reply, 429, 'locked_out', `Too many failed log-ins for this account. Try again in ${Math.ceil(seconds / 60)} minute(s).`, body, seconds);
+      }
+      if (state.delayMs) await sleep(state.delayMs);
+
+      const found = await findLoginUser(db, username);
+      const passwordOk = await verifyPassword(password, found?.password);
+      if (!found || !passwordOk || !found.canLogIn) {
+        const at = auth.now();
+        await recordFailure(db, keys, at);
+        const after = await throttleState(db, keys, auth.throttle, at);
+        logger.warn({ event: 'admin.login_failed', username, ip, failures: after.usernameFailures, ipFailures: after.ipFailures }, 'admin log-in failed');
+        if (after.lockedUntil !== null) {
+          const seconds = Math.ceil((after.lockedUntil - at) / 1000);
+          logger.warn({ event: 'admin.lockout', username, ip, seconds }, 'admin username locked out after repeated failed log-ins');
+          return fail(request, reply, 429, 'locked_out', `Too many failed log-ins for this account. Try again in ${Math.ceil(seconds / 60)} minute(s).`, body, seconds);
+        }
+        return fail(request, reply, 401, 'invalid_credentials', BAD_CREDENTIALS, body);
+      }
+
+      await resetFailures(db, keys);
+      if (current) await deleteSession(db, current.session!.key);
+      const { id, session } = await createSession(db, found.id, { policy: auth.sessionPolicy, now, ip, userAgent: request.headers['user-agent'] });
+      await recordLogin(db, found.id, now, needsRehash(found.password) ? await hashPassword(password) : undefined);
+      void purgeExpiredSessions(db, auth.sessionPolicy, now).catch(() => {});
+      void purgeOldAttempts(db, auth.throttle, now).catch(() => {});
+      reply.setCookie(SESSION_COOKIE, id, auth.cookieOptions(Math.floor(auth.sessionPolicy.maxAgeMs / 1000)));
+      logger.info({ event: 'admin.login', username, userId: found.id, ip }, 'admin logged in');
+
+      const next = safeNext(body.next);
+      if (!wantsJson(request)) return reply.redirect(next, 303);
+      const user = (await loadAuthUser(db, found.id))!;
+      return { username: user.username, isSuperuser: user.isSuperuser, permissions: effectivePermissions(user), csrfToken: auth.csrfToken(request, reply, session.key), next };
+    },
+  );
+
+  app.post(
+    '/admin/logout',
+    { schema: { tags: ['admin'], summary: 'Log out: ends the session (needs the CSRF token); a form is redirected to the log-in page, JSON gets 204', response: { 204: { type: 'null' }, 303: { type: 'null' }, 403: errorSchema } } },
+    async (request, reply) => {
+      const current = await auth.sessionIdentity(request);
+      if (current) {
+        try {
+          await auth.identify(request); // the CSRF check: 403 csrf_failed without a valid token
+        } catch (err) {
+          if (wantsJson(request) || !(err instanceof AppError)) throw err;
+          return sendPage(reply, err.status, forbiddenPage(err.message));
+        }
+        await deleteSession(db, current.session!.key);
+        logger.info({ event: 'admin.logout', username: current.user.username, userId: current.user.id, ip: request.ip }, 'admin logged out');
+      }
+      reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      return wantsJson(request) ? reply.status(204).send() : reply.redirect('/admin/login', 303);
+    },
+  );
+
+  if (options.shellPage) {
+    const guard = adminGuard({ page: true });
+    app.get('/admin/', { schema: { tags: ['admin'], summary: 'The admin console (HTML)' }, preHandler: guard }, async (request, reply) =>
+      sendPage(reply, 200, shellPage(request.adminIdentity!.user, auth.csrfToken(request, reply))),
+    );
+    app.get('/admin', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/admin/', 301));
+  }
+
+  app.get(CSS_PATH, { schema: { hide: true } }, async (_request, reply) =>
+    reply.header('content-type', 'text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(AUTH_CSS),
+  );
+}

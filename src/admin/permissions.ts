@@ -1,0 +1,63 @@
+// Django's per-model permissions as a static catalogue: codenames `<action>_<model>`. Users and
+// groups hold codenames; a superuser has every permission and an inactive user none.
+
+export const PERMISSION_ACTIONS = ['view', 'add', 'change', 'delete'] as const;
+export const PERMISSION_MODELS = {
+  periodictask: 'periodic task',
+  intervalschedule: 'interval',
+  crontabschedule: 'crontab',
+  solarschedule: 'solar event',
+  clockedschedule: 'clocked',
+  user: 'user',
+  group: 'group',
+  token: 'API token',
+  task: 'task result',
+  logentry: 'log entry',
+} as const;
+
+export type PermissionAction = (typeof PERMISSION_ACTIONS)[number];
+export type PermissionModel = keyof typeof PERMISSION_MODELS;
+export type Permission = `${PermissionAction}_${PermissionModel}`;
+
+export interface PermissionInfo {
+  codename: Permission;
+  action: PermissionAction;
+  model: PermissionModel;
+  /** "Can change periodic task", as Django words it. */
+  name: string;
+}
+
+export const PERMISSIONS: readonly PermissionInfo[] = Object.entries(PERMISSION_MODELS).flatMap(([model, label]) =>
+  PERMISSION_ACTIONS.map((action) => ({
+    codename: `${action}_${model}` as Permission,
+    action,
+    model: model as PermissionModel,
+    name: `Can ${action} ${label}`,
+  })),
+);
+
+const CODENAMES = new Set<string>(PERMISSIONS.map((p) => p.codename));
+
+export function isPermission(codename: string): codename is Permission {
+  return CODENAMES.has(codename);
+}
+
+/** What permission checks need to know about a user. */
+export interface PermissionHolder {
+  isActive: boolean;
+  isSuperuser: boolean;
+  /** Direct and through groups. */
+  permissions: ReadonlySet<string>;
+}
+
+export function userHasPerm(user: PermissionHolder | null | undefined, perm: Permission): boolean {
+  if (!user?.isActive) return false;
+  return user.isSuperuser || user.permissions.has(perm);
+}
+
+/** Every permission the user effectively has, sorted (all of them for a superuser). */
+export function effectivePermissions(user: PermissionHolder): Permission[] {
+  if (!user.isActive) return [];
+  if (user.isSuperuser) return PERMISSIONS.map((p) => p.codename);
+  return PERMISSIONS.map((p) => p.codename).filter((c) => user.permissions.has(c));
+}
