@@ -243,7 +243,10 @@ export async function startBeat(options: BeatOptions): Promise<RunningBeat> {
   const recheckMs = options.recheckMs ?? 5_000;
   const leadMs = options.leadMs ?? 100;
   const timing = { ...DEFAULT_TIMING, ...options.timing };
-  const recovery = { staleMs: options.staleClaimMs ?? 30_000, windowMs: options.recoveryWindowMs ?? 3_600_000 };
+  // A claim is normally enqueued within ~100 ms. Taking over one that is a few seconds old is safe even if
+  // its beat is only slow, because the enqueue uses the tick's deterministic task id and BullMQ keeps one
+  // job per id; a short threshold means a tick whose beat was killed runs seconds late instead of missed.
+  const recovery = { staleMs: options.staleClaimMs ?? 5_000, windowMs: options.recoveryWindowMs ?? 3_600_000 };
   const ctx = { store, client, logger, timing };
 
   let closed = false;
