@@ -73,7 +73,7 @@ export async function main(argv: string[]): Promise<void> {
       images: { type: 'string' },
       rounds: { type: 'string', default: '1' },
       concurrency: { type: 'string', default: '1,8' },
-      'worker-concurrency': { type: 'string', default: '2' },
+      'worker-concurrency': { type: 'string', default: '4' }, // seler's own default (SELER_CONCURRENCY)
     },
   });
   if (!values.images) throw new Error('--images DIR is required (build one with ../shared/bench/corpus.sh)');
