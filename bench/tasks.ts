@@ -3,6 +3,7 @@
 //   npm run bench -- tasks [--tasks 20000] [--concurrency 1,10,100] [--parallel 100] [--rate 500]
 //                          [--redis-url URL] [--log-level warn] [--repeat 1] [--in-process-only] [--monitor]
 //                          [--worker-process auto|cli|tsx]   (auto: `seler worker` from dist/ when it is up to date)
+//                          [--only consume,e2e,process,latency]
 // Per concurrency and side: consume rate of a pre-filled queue (and the enqueue rate of the fill),
 // end to end (first enqueue → last finishedOn) with the worker in this process and in a process of
 // its own, and enqueue-to-start latency (processedOn − timestamp) at a paced rate well below capacity.
@@ -363,6 +364,7 @@ export async function main(argv: string[]): Promise<void> {
       repeat: { type: 'string', default: '1' },
       'in-process-only': { type: 'boolean', default: false },
       'worker-process': { type: 'string', default: 'auto' },
+      only: { type: 'string', default: 'consume,e2e,process,latency' },
       monitor: { type: 'boolean', default: false },
     },
   });
@@ -395,56 +397,66 @@ export async function main(argv: string[]): Promise<void> {
       console.log(`\nRedis commands per task, end to end at concurrency 10 (MONITOR over ${fmt(Math.min(n, 2000))} tasks):`);
       await monitorCounts(ctx, Math.min(n, 2000));
     }
+    // Warm-up (not reported): lets the JIT compile both code paths before anything is measured.
+    for (const side of ['seler', 'raw'] as const) await measure(ctx, { side, concurrency: 10, n: Math.min(n, 3000), produce: 'each' });
     const rows: string[] = [];
     const enqueueRates: Record<string, number[]> = { seler: [], raw: [], bulk: [] };
+    const only = new Set(values.only.split(','));
+    if (values['in-process-only']) only.delete('process');
+    const cell = (x: string) => x.padStart(13);
     for (const c of levels) {
       console.log(`\n== worker concurrency ${c} (load average ${load()})`);
-      const sel = await best(ctx, { side: 'seler', concurrency: c, n, produce: 'each', prefill: true });
-      const raw = await best(ctx, { side: 'raw', concurrency: c, n, produce: 'each', prefill: true });
-      const rawTrue = await best(ctx, { side: 'raw-true', concurrency: c, n, produce: 'bulk', prefill: true });
-      enqueueRates.seler!.push(sel.enqueue!.perSecond);
-      enqueueRates.raw!.push(raw.enqueue!.perSecond);
-      enqueueRates.bulk!.push(rawTrue.enqueue!.perSecond);
-      console.log(costLine('seler enqueue()', sel.enqueue!));
-      console.log(costLine('raw Queue.add()', raw.enqueue!));
-      console.log(costLine('seler consume', sel.run));
-      console.log(costLine('raw consume', raw.run));
-      const e2eSel = await best(ctx, { side: 'seler', concurrency: c, n, produce: 'each' });
-      const e2eRaw = await best(ctx, { side: 'raw', concurrency: c, n, produce: 'each' });
-      const e2eBulk = await best(ctx, { side: 'raw', concurrency: c, n, produce: 'bulk' });
-      console.log(costLine('seler end to end, same process', e2eSel.run));
-      console.log(costLine('raw end to end, same process', e2eRaw.run));
-      const procSel = values['in-process-only'] ? undefined : await best(ctx, { side: 'seler', concurrency: c, n, produce: 'each', separate: true });
-      const procRaw = values['in-process-only'] ? undefined : await best(ctx, { side: 'raw', concurrency: c, n, produce: 'each', separate: true });
-      if (procSel && procRaw) {
+      const row = (label: string, s: string, r: string, ratio = '') => rows.push(`${String(c).padStart(4)}  ${label.padEnd(40)} ${cell(s)} ${cell(r)} ${ratio.padStart(7)}`);
+      const rates = (label: string, s: Phase, r: Phase) => row(label, fmt(s.perSecond), fmt(r.perSecond), pct(s.perSecond, r.perSecond));
+      if (only.has('consume')) {
+        const sel = await best(ctx, { side: 'seler', concurrency: c, n, produce: 'each', prefill: true });
+        const raw = await best(ctx, { side: 'raw', concurrency: c, n, produce: 'each', prefill: true });
+        const rawTrue = await best(ctx, { side: 'raw-true', concurrency: c, n, produce: 'bulk', prefill: true });
+        enqueueRates.seler!.push(sel.enqueue!.perSecond);
+        enqueueRates.raw!.push(raw.enqueue!.perSecond);
+        enqueueRates.bulk!.push(rawTrue.enqueue!.perSecond);
+        console.log(costLine('seler enqueue()', sel.enqueue!));
+        console.log(costLine('raw Queue.add()', raw.enqueue!));
+        console.log(costLine('seler consume', sel.run));
+        console.log(costLine('raw consume', raw.run));
+        rates('consume a pre-filled queue (tasks/s)', sel.run, raw.run);
+        const us = (p: Phase) => `${p.nodeUsPerTask.toFixed(0)} / ${p.redisUsPerTask.toFixed(0)}`;
+        row('  consume CPU µs/task, Node / Redis', us(sel.run), us(raw.run), pct(sel.run.nodeUsPerTask, raw.run.nodeUsPerTask));
+        row('  raw, removeOnComplete true: consume', '', fmt(rawTrue.run.perSecond));
+      }
+      if (only.has('e2e')) {
+        const e2eSel = await best(ctx, { side: 'seler', concurrency: c, n, produce: 'each' });
+        const e2eRaw = await best(ctx, { side: 'raw', concurrency: c, n, produce: 'each' });
+        const e2eBulk = await best(ctx, { side: 'raw', concurrency: c, n, produce: 'bulk' });
+        console.log(costLine('seler end to end, same process', e2eSel.run));
+        console.log(costLine('raw end to end, same process', e2eRaw.run));
+        rates('end to end, same process (tasks/s)', e2eSel.run, e2eRaw.run);
+        row('  latency p50 / p99 (ms), saturated', `${e2eSel.run.p50} / ${e2eSel.run.p99}`, `${e2eRaw.run.p50} / ${e2eRaw.run.p99}`);
+        row('  raw, addBulk end to end', '', fmt(e2eBulk.run.perSecond));
+      }
+      if (only.has('process')) {
+        const procSel = await best(ctx, { side: 'seler', concurrency: c, n, produce: 'each', separate: true });
+        const procRaw = await best(ctx, { side: 'raw', concurrency: c, n, produce: 'each', separate: true });
         console.log(costLine('seler end to end, worker process', procSel.run));
         console.log(costLine('raw end to end, worker process', procRaw.run));
+        rates('end to end, worker process (tasks/s)', procSel.run, procRaw.run);
       }
-      const paced = Math.round(ctx.rate * Number(values['latency-seconds']));
-      const latSel = await best(ctx, { side: 'seler', concurrency: c, n: paced, produce: 'paced' });
-      const latRaw = await best(ctx, { side: 'raw', concurrency: c, n: paced, produce: 'paced' });
-
-      const row = (label: string, s: number, r: number) => `${String(c).padStart(4)}  ${label.padEnd(40)} ${fmt(s).padStart(13)} ${fmt(r).padStart(13)} ${pct(s, r).padStart(7)}`;
-      rows.push(row('consume a pre-filled queue (tasks/s)', sel.run.perSecond, raw.run.perSecond));
-      rows.push(row('end to end, same process (tasks/s)', e2eSel.run.perSecond, e2eRaw.run.perSecond));
-      if (procSel && procRaw) rows.push(row('end to end, worker process (tasks/s)', procSel.run.perSecond, procRaw.run.perSecond));
-      rows.push(
-        `${String(c).padStart(4)}  ${`latency p50 / p99 at ${ctx.rate}/s (ms)`.padEnd(40)} ${`${latSel.run.p50} / ${latSel.run.p99}`.padStart(13)} ${`${latRaw.run.p50} / ${latRaw.run.p99}`.padStart(13)}`,
-      );
-      rows.push(
-        `${String(c).padStart(4)}  ${'latency p50 / p99 end to end, saturated'.padEnd(40)} ${`${e2eSel.run.p50} / ${e2eSel.run.p99}`.padStart(13)} ${`${e2eRaw.run.p50} / ${e2eRaw.run.p99}`.padStart(13)}`,
-      );
-      rows.push(`${String(c).padStart(4)}  ${'  raw, removeOnComplete true: consume'.padEnd(40)} ${''.padStart(13)} ${fmt(rawTrue.run.perSecond).padStart(13)}`);
-      rows.push(`${String(c).padStart(4)}  ${'  raw, addBulk end to end'.padEnd(40)} ${''.padStart(13)} ${fmt(e2eBulk.run.perSecond).padStart(13)}`);
+      if (only.has('latency')) {
+        const paced = Math.round(ctx.rate * Number(values['latency-seconds']));
+        const latSel = await best(ctx, { side: 'seler', concurrency: c, n: paced, produce: 'paced' });
+        const latRaw = await best(ctx, { side: 'raw', concurrency: c, n: paced, produce: 'paced' });
+        row(`latency p50 / p99 at ${ctx.rate}/s (ms)`, `${latSel.run.p50} / ${latSel.run.p99}`, `${latRaw.run.p50} / ${latRaw.run.p99}`);
+      }
       console.log(`   (load average after: ${load()})`);
     }
     const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
-    console.log(`\n   c  ${'measure'.padEnd(40)} ${'seler'.padStart(13)} ${'raw BullMQ'.padStart(13)} ${'ratio'.padStart(7)}`);
+    console.log(`\n   c  ${'measure'.padEnd(40)} ${cell('seler')} ${cell('raw BullMQ')} ${'ratio'.padStart(7)}`);
     for (const r of rows) console.log(r);
-    console.log(
-      `      ${'enqueue, one by one (tasks/s)'.padEnd(40)} ${fmt(mean(enqueueRates.seler!)).padStart(13)} ${fmt(mean(enqueueRates.raw!)).padStart(13)} ${pct(mean(enqueueRates.seler!), mean(enqueueRates.raw!)).padStart(7)}`,
-    );
-    console.log(`      ${`  raw, addBulk in batches of ${ctx.batch}`.padEnd(40)} ${''.padStart(13)} ${fmt(mean(enqueueRates.bulk!)).padStart(13)}`);
+    if (enqueueRates.seler!.length) {
+      const [es, er, eb] = [mean(enqueueRates.seler!), mean(enqueueRates.raw!), mean(enqueueRates.bulk!)];
+      console.log(`      ${`enqueue, one by one, ${ctx.parallel} in flight (tasks/s)`.padEnd(40)} ${cell(fmt(es))} ${cell(fmt(er))} ${pct(es, er).padStart(7)}`);
+      console.log(`      ${`  raw, addBulk in batches of ${ctx.batch}`.padEnd(40)} ${cell('')} ${cell(fmt(eb))}`);
+    }
     console.log(`load average at the end: ${load()} (2 cores: figures are only comparable within one run)`);
   } finally {
     redis.disconnect();
