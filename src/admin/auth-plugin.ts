@@ -40,6 +40,8 @@ export interface AdminAuthOptions {
   session?: Partial<SessionPolicy>;
   throttle?: Partial<ThrottlePolicy>;
   now?: () => number;
+  /** How the log-in slow-down waits (tests observe it). */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export interface Identity {
@@ -56,6 +58,7 @@ export class AdminAuth {
   readonly sessionPolicy: SessionPolicy;
   readonly throttle: ThrottlePolicy;
   readonly now: () => number;
+  readonly sleep: (ms: number) => Promise<void>;
   private readonly csrfKey: string;
 
   constructor(options: AdminAuthOptions) {
@@ -65,6 +68,7 @@ export class AdminAuth {
     this.sessionPolicy = { ...DEFAULT_SESSION_POLICY, ...options.session };
     this.throttle = { ...DEFAULT_THROTTLE, ...options.throttle };
     this.now = options.now ?? Date.now;
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.csrfKey = deriveKey(options.secret, 'csrf');
   }
 

@@ -27,7 +27,6 @@ function wantsJson(request: FastifyRequest): boolean {
   return accept.includes('application/json') && !accept.includes('text/html');
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const loginBodySchema = {
   type: 'object',
@@ -89,7 +88,7 @@ export function registerLoginRoutes(app: FastifyInstance, auth: AdminAuth, optio
         logger.warn({ event: 'admin.login_locked', username, ip, retryAfter: seconds }, 'admin log-in refused: username locked out');
         return fail(request, reply, 429, 'locked_out', `Too many failed log-ins for this account. Try again in ${Math.ceil(seconds / 60)} minute(s).`, body, seconds);
       }
-      if (state.delayMs) await sleep(state.delayMs);
+      if (state.delayMs) await auth.sleep(state.delayMs);
 
       const found = await findLoginUser(db, username);
       const passwordOk = await verifyPassword(password, found?.password);
