@@ -15,7 +15,7 @@ import { checkRedisServer, connectRedis, describeRedisUrl, keyspace, type Redis 
 import { EventHub, TaskClient, eventsKey, registerTaskRoutes, registeredTasks, startWorker, type PoolKind, type RunningWorker } from './tasks/index.js';
 import { bootstrapModuleUrl, loadTasks } from './task-modules.js';
 import { BeatStore, startBeat, syncStaticSchedules, type RunningBeat } from './beat/index.js';
-import { hasSuperuser, loadOrCreateSecret, registerAdminAuth } from './admin/index.js';
+import { hasSuperuser, loadOrCreateSecret, registerAdminAuth, registerAdminConsole } from './admin/index.js';
 
 import { ensureMediaDirs, mediaPaths, registerThumbnailRoutes } from './thumbnails/index.js';
 
@@ -125,18 +125,22 @@ export async function startWeb(runtime: Runtime, options: { port?: number; host?
     },
   });
   await app.register(fastifyMultipart, { throwFileSizeLimit: false });
+  const webDist = path.join(packageRoot, 'dist', 'web');
   if (runtime.db) {
     const { secret } = loadOrCreateSecret({ secret: config.secret, dataDir: config.dataDir });
-    await registerAdminAuth(app, { db: runtime.db, secret, logger, cookieSecure: config.cookieSecure });
+    const consoleHtml = path.join(webDist, 'admin', 'index.html');
+    const consoleBuilt = existsSync(consoleHtml);
+    await registerAdminAuth(app, { db: runtime.db, secret, logger, cookieSecure: config.cookieSecure, shellPage: !consoleBuilt });
+    if (consoleBuilt) registerAdminConsole(app, { htmlFile: consoleHtml });
     if (!(await hasSuperuser(runtime.db)))
       logger.warn('No superuser exists yet: create one with "seler createsuperuser" (or "npx seler createsuperuser") to use /admin.');
   }
   registerTaskRoutes(app, { client, hub });
   registerThumbnailRoutes(app, { client, media: mediaPaths(config.mediaDir), limits: config.limits });
 
-  const webDist = path.join(packageRoot, 'dist', 'web');
   if (existsSync(path.join(webDist, 'index.html'))) {
-    await app.register(fastifyStatic, { root: webDist, prefix: '/', wildcard: false, index: ['index.html'] });
+    // A wildcard route (not one per file) so the console's guarded /admin/* route owns everything under /admin/.
+    await app.register(fastifyStatic, { root: webDist, prefix: '/', wildcard: true, index: ['index.html'] });
   } else {
     app.get('/', async (_request, reply) =>
       reply.type('text/plain').send('The front end is not built yet: run "npm run build" (npm start does it for you).'),

@@ -11,5 +11,6 @@ export { createToken, revokeToken, listTokens, authenticateToken } from './token
 export { recordChange, listLog, added, changed, deleted, type Change, type ChangeAction, type LogEntry } from './audit.js';
 export { PERMISSIONS, PERMISSION_MODELS, isPermission, userHasPerm, effectivePermissions, type Permission } from './permissions.js';
 export { hashPassword, verifyPassword, passwordProblems } from './passwords.js';
+export { registerAdminConsole } from './console-routes.js';
 export { header as adminHeader, sendPage as sendAdminPage, escapeHtml, CSS_PATH as ADMIN_CSS_PATH } from './pages.js';
 export type { Page } from './store-util.js';

@@ -1,27 +1,21 @@
 // The Thumbnailer in a real headless Chromium against a real seler (web + worker, real Redis).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { makeJpeg, makePng } from '../../src/thumbnails/test-images.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
-import { repoRoot } from '../helpers/cli.js';
+import { launchBrowser } from '../helpers/browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 let app: TestApp;
 let browser: Browser;
 const downloads = mkdtempSync(path.join(tmpdir(), 'seler-downloads-'));
 
 beforeAll(async () => {
-  if (!existsSync(path.join(repoRoot, 'dist', 'web', 'index.html'))) throw new Error('the front end is not built: run "npm run build" (npm test does it)');
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (.ci/run does it)`);
   app = await startTestApp();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchBrowser();
 });
 
 afterAll(async () => {

@@ -1,0 +1,43 @@
+// Headless Debian Chromium for the browser tests (never a downloaded browser), and the admin log-in.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { repoRoot } from './cli.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+
+export async function launchBrowser(): Promise<Browser> {
+  if (!existsSync(path.join(repoRoot, 'dist', 'web', 'index.html'))) throw new Error('the front end is not built: run "npm run build" (npm test does it)');
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (.ci/run does it)`);
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    // Without the networking flags Chromium tries to reach the internet and stalls.
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+}
+
+/**
+ * Collects uncaught page errors, console errors and failed responses (with their URL), so a test can
+ * assert there were none. `expected` lists URL parts whose error answers the test provokes itself.
+ */
+export function collectPageErrors(page: Page, expected: string[] = []): string[] {
+  const errors: string[] = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  page.on('console', (msg) => {
+    // The response listener reports these with their URL.
+    if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) errors.push(msg.text());
+  });
+  page.on('response', (res) => {
+    if (res.status() >= 400 && !expected.some((part) => res.url().includes(part))) errors.push(`${res.status()} ${res.request().method()} ${res.url()}`);
+  });
+  return errors;
+}
+
+/** Logs in through the real log-in form and waits for the console to show. */
+export async function logInToAdmin(page: Page, baseUrl: string, username: string, password: string, next = '/admin/'): Promise<void> {
+  await page.goto(`${baseUrl}/admin/login?next=${encodeURIComponent(next)}`);
+  await page.fill('#id_username', username);
+  await page.fill('#id_password', password);
+  await Promise.all([page.waitForURL((url) => url.pathname === new URL(next, baseUrl).pathname), page.click('button[type=submit]')]);
+  await page.locator('main#main h1').waitFor();
+}

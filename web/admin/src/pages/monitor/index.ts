@@ -1,0 +1,7 @@
+// The monitor: workers, queues, tasks, charts (Flower and Bull Board).
+import type { Section } from '../../nav.js';
+
+export const monitorSection: Section = {
+  routes: [],
+  nav: [],
+};
