@@ -14,8 +14,8 @@ import { ensurePrivateRedis, type PrivateRedis } from './platform/private-redis.
 import { checkRedisServer, connectRedis, describeRedisUrl, keyspace, type Redis } from './platform/redis.js';
 import { EventHub, TaskClient, eventsKey, registerTaskRoutes, registeredTasks, startWorker, type PoolKind, type RunningWorker } from './tasks/index.js';
 import { bootstrapModuleUrl, loadTasks } from './task-modules.js';
-import { BeatStore, startBeat, syncStaticSchedules, type RunningBeat } from './beat/index.js';
-import { hasSuperuser, loadOrCreateSecret, registerAdminAuth, registerAdminConsole } from './admin/index.js';
+import { BeatStore, notifyScheduleChanged, startBeat, syncStaticSchedules, type RunningBeat } from './beat/index.js';
+import { hasSuperuser, loadOrCreateSecret, registerAdminAuth, registerAdminConsole, registerPeriodicTaskApi } from './admin/index.js';
 
 import { ensureMediaDirs, mediaPaths, registerThumbnailRoutes } from './thumbnails/index.js';
 
@@ -130,7 +130,9 @@ export async function startWeb(runtime: Runtime, options: { port?: number; host?
     const { secret } = loadOrCreateSecret({ secret: config.secret, dataDir: config.dataDir });
     const consoleHtml = path.join(webDist, 'admin', 'index.html');
     const consoleBuilt = existsSync(consoleHtml);
-    await registerAdminAuth(app, { db: runtime.db, secret, logger, cookieSecure: config.cookieSecure, shellPage: !consoleBuilt });
+    const auth = await registerAdminAuth(app, { db: runtime.db, secret, logger, cookieSecure: config.cookieSecure, shellPage: !consoleBuilt });
+    const beatStore = new BeatStore(runtime.db, { timezone: config.timezone });
+    registerPeriodicTaskApi(app, { auth, store: beatStore, client, timezone: config.timezone, notify: () => notifyScheduleChanged(runtime.redis, client.keys) });
     if (consoleBuilt) registerAdminConsole(app, { htmlFile: consoleHtml });
     if (!(await hasSuperuser(runtime.db)))
       logger.warn('No superuser exists yet: create one with "seler createsuperuser" (or "npx seler createsuperuser") to use /admin.');

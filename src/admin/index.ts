@@ -8,6 +8,7 @@ export { createsuperuserCommand, createtokenCommand, type CommandIO, type Create
 export { terminalIO } from './terminal.js';
 export { createGroup, updateGroup, deleteGroup, getGroup, listGroups } from './groups.js';
 export { createToken, revokeToken, listTokens, authenticateToken } from './tokens.js';
+export { registerPeriodicTaskApi, type PeriodicTaskApiOptions } from './api-periodic-tasks.js';
 export { recordChange, listLog, added, changed, deleted, type Change, type ChangeAction, type LogEntry } from './audit.js';
 export { PERMISSIONS, PERMISSION_MODELS, isPermission, userHasPerm, effectivePermissions, type Permission } from './permissions.js';
 export { hashPassword, verifyPassword, passwordProblems } from './passwords.js';

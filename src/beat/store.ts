@@ -5,9 +5,10 @@ import type { Database, Db } from '../platform/db/index.js';
 import type { BeatPeriodicTaskTable } from '../platform/db/schema.js';
 import { notFound } from '../platform/errors.js';
 import {
-  FIELD_DEFAULTS, MANAGED_FIELDS, computeNextRun, crossFieldErrors, invalid, parseTaskInput, pickFields, sameValue, toView,
+  FIELD_DEFAULTS, MANAGED_FIELDS, canonical, computeNextRun, crossFieldErrors, invalid, parseTaskInput, pickFields, sameValue, toView,
   type ManagedField, type PeriodicTask, type PeriodicTaskRecord, type TaskFields, type TaskSource,
 } from './model.js';
+import type { Schedule } from './schedules/index.js';
 import { decode, decodeRun, encodeFields, serializeWrite, type BeatRun, type Claim, type FieldColumns, type NewRun } from './rows.js';
 
 export type { BeatRun, Claim, NewRun, RunStatus } from './rows.js';
@@ -18,6 +19,8 @@ export interface ListQuery {
   source?: TaskSource;
   task?: string;
   scheduleKind?: string;
+  /** Tasks whose queue is set to this (tasks without one use their task's default queue and do not match). */
+  queue?: string;
   sort?: 'id' | 'name' | 'task' | 'enabled' | 'lastRunAt' | 'nextRunAt' | 'totalRunCount' | 'dateChanged';
   order?: 'asc' | 'desc';
   page?: number;
@@ -111,6 +114,7 @@ export class BeatStore {
     if (query.source) q = q.where('source', '=', query.source);
     if (query.task) q = q.where('task', '=', query.task);
     if (query.scheduleKind) q = q.where('schedule_kind', '=', query.scheduleKind);
+    if (query.queue) q = q.where('queue', '=', query.queue);
     const { count } = await q.select((eb) => eb.fn.countAll().as('count')).executeTakeFirstOrThrow();
     const column = SORT_COLUMNS[query.sort ?? 'name'] ?? 'name';
     const order = query.order === 'desc' ? 'desc' : 'asc';
@@ -248,15 +252,32 @@ export class BeatStore {
     return (await this.get(id))!;
   }
 
-  /** Deletes an operator's task (and its run history). Declared tasks are disabled instead: a re-sync would bring them back. */
-  async delete(id: number): Promise<boolean> {
+  /**
+   * Deletes an operator's task (and its run history). Declared tasks are refused (disable them instead), except
+   * that `allowConfig` lets a config task go: it comes back at the next beat start unless removed from the file.
+   */
+  async delete(id: number, options: { allowConfig?: boolean } = {}): Promise<boolean> {
     const current = await this.getRecord(id);
     if (!current) return false;
-    if (current.source !== 'admin')
+    if (current.source !== 'admin' && !(current.source === 'config' && options.allowConfig))
       invalid({ source: `"${current.name}" is declared in the ${current.source === 'config' ? 'configuration file; remove it there' : 'code'}, or disable it` });
     await this.write(() => this.db.deleteFrom('beat_periodic_task').where('id', '=', id).execute());
     this.changed();
     return true;
+  }
+
+  /** The tasks using each schedule of a kind (for the admin's schedule pages), in id order. */
+  async tasksBySchedule(kind: string): Promise<{ schedule: Schedule; tasks: { id: number; name: string; enabled: boolean }[] }[]> {
+    const rows = await this.db.selectFrom('beat_periodic_task').select(['id', 'name', 'enabled', 'schedule']).where('schedule_kind', '=', kind).orderBy('id').execute();
+    const groups = new Map<string, { schedule: Schedule; tasks: { id: number; name: string; enabled: boolean }[] }>();
+    for (const r of rows) {
+      const schedule = JSON.parse(r.schedule) as Schedule;
+      const key = canonical(schedule);
+      let group = groups.get(key);
+      if (!group) groups.set(key, (group = { schedule, tasks: [] }));
+      group.tasks.push({ id: Number(r.id), name: r.name, enabled: r.enabled === 1 });
+    }
+    return [...groups.values()];
   }
 
   // ── declared schedules (static-schedules.ts) ─────────────────────────────

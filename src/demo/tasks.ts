@@ -17,7 +17,8 @@ declare module '../tasks/define-task.js' {
 
 export const add = defineTask(
   'demo.add',
-  { description: 'Adds two numbers.', argsSchema: z.tuple([z.number(), z.number()]) },
+  // The titles label the fields of the admin's generated form (GET /api/v1/admin/registered-tasks).
+  { description: 'Adds two numbers.', argsSchema: z.tuple([z.number().meta({ title: 'a' }), z.number().meta({ title: 'b' })]) },
   ([a, b]) => a + b,
 );
 

@@ -173,7 +173,7 @@ export class TaskClient {
   sent(job: PreparedJob): void {
     const delay = job.opts.delay ?? 0;
     const now = Date.now();
-    void this.events.append({ type: 'sent', taskId: job.id, name: job.name, queue: job.queue, ts: now, data: delay ? { eta: now + delay } : undefined }).catch(() => {});
+    this.events.emit({ type: 'sent', taskId: job.id, name: job.name, queue: job.queue, ts: now, data: delay ? { eta: now + delay } : undefined });
   }
 
   async enqueue(name: string, options: EnqueueOptions = {}): Promise<{ id: string }> {
@@ -248,7 +248,7 @@ export class TaskClient {
       .zremrangebyscore(this.options.keys.key('revoked'), '-inf', Date.now())
       .publish(this.options.keys.key(CONTROL_CHANNEL), JSON.stringify({ type: 'revoke', id, reason, terminate: !!options.terminate }))
       .exec();
-    void this.events.append({ type: 'revoked', taskId: id, name: view.name, queue: view.queue, ts: Date.now(), data: { reason } }).catch(() => {});
+    this.events.emit({ type: 'revoked', taskId: id, name: view.name, queue: view.queue, ts: Date.now(), data: { reason } });
     return { ...view, status: 'REVOKED', error: { code: 'revoked', message: reason } };
   }
 
@@ -301,6 +301,7 @@ export class TaskClient {
   }
 
   async close(): Promise<void> {
+    await this.events.drain();
     await this.hub?.stop();
     this.hub = undefined;
     await this.canvasInstance?.close();

@@ -22,18 +22,71 @@ export function eventsKey(keys: Keyspace): string {
   return keys.key('events');
 }
 
+/**
+ * KEYS[1] the stream; ARGV[1] its approximate MAXLEN; then per entry: the number of field/value
+ * items n, followed by those n items. Appends every entry in order and returns their ids.
+ */
+const APPEND_BATCH_LUA = `
+local i = 2
+local ids = {}
+while i <= #ARGV do
+  local n = tonumber(ARGV[i])
+  ids[#ids + 1] = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', unpack(ARGV, i + 1, i + n))
+  i = i + n + 1
+end
+return ids`;
+
+type BatchingRedis = Redis & { selerAppendEvents(key: string, ...args: string[]): Promise<string[]> };
+
+/**
+ * The event stream's writer. Events appended in the same turn of the event loop go to Redis in one
+ * script call (a busy worker emits two per task; one command per event cost more than the task).
+ */
 export class EventLog {
+  private batch: { fields: string[]; settle?: { resolve(id: string | null): void; reject(err: unknown): void } }[] = [];
+  private readonly redis: BatchingRedis;
+
   constructor(
-    private readonly redis: Redis,
+    redis: Redis,
     private readonly key: string,
     private readonly maxLen: number,
-  ) {}
+  ) {
+    if (!('selerAppendEvents' in redis)) redis.defineCommand('selerAppendEvents', { numberOfKeys: 1, lua: APPEND_BATCH_LUA });
+    this.redis = redis as BatchingRedis;
+  }
 
-  /** Appends without waiting for a round trip of its own when the caller does not await (ioredis pipelines it). */
+  /** Resolves with the entry's stream id once its batch is written. */
   append(event: TaskEvent): Promise<string | null> {
+    return new Promise((resolve, reject) => this.enqueue(event, { resolve, reject }));
+  }
+
+  /** Appends without waiting: events are informative, and losing one must never fail a task. */
+  emit(event: TaskEvent): void {
+    this.enqueue(event);
+  }
+
+  private enqueue(event: TaskEvent, settle?: { resolve(id: string | null): void; reject(err: unknown): void }): void {
     const fields = ['t', event.type, 'id', event.taskId, 'n', event.name, 'q', event.queue, 'ts', String(event.ts)];
     if (event.data) fields.push('d', JSON.stringify(event.data));
-    return this.redis.xadd(this.key, 'MAXLEN', '~', String(this.maxLen), '*', ...fields);
+    if (this.batch.length === 0) setImmediate(() => void this.flush());
+    this.batch.push({ fields, settle });
+  }
+
+  /** Writes what is waiting now (before the connection closes). */
+  async drain(): Promise<void> {
+    if (this.batch.length) await this.flush().catch(() => {});
+  }
+
+  private flush(): Promise<void> {
+    const batch = this.batch;
+    this.batch = [];
+    if (!batch.length) return Promise.resolve();
+    const args = [String(this.maxLen)];
+    for (const { fields } of batch) args.push(String(fields.length), ...fields);
+    return this.redis.selerAppendEvents(this.key, ...args).then(
+      (ids) => batch.forEach(({ settle }, i) => settle?.resolve(ids[i] ?? null)),
+      (err: unknown) => batch.forEach(({ settle }) => settle?.reject(err)),
+    );
   }
 
   async range(fromExclusive: string, count: number): Promise<TaskEvent[]> {

@@ -118,14 +118,31 @@ export function isPermanent(err: unknown): boolean {
 export async function runInProcess(request: ExecutionRequest, hooks: ExecutionHooks): Promise<unknown> {
   const definition = getTaskDefinition(request.name);
   if (!definition) throw new PermanentFailure(`task "${request.name}" is not registered in this worker`, 'unknown_task');
+  const softMs = request.softTimeLimitMs ?? definition.options.softTimeLimitMs;
+  const hardMs = request.timeLimitMs ?? definition.options.timeLimitMs;
+  const context = (signal: AbortSignal): TaskContext => ({
+    id: request.id,
+    name: request.name,
+    queue: request.queue,
+    attempt: request.attempt,
+    retries: request.retries,
+    signal,
+    get log() {
+      return hooks.log;
+    },
+    progress: async (progress) => hooks.progress(progress),
+    retry: (options = {}) => {
+      throw new Retry(options.reason ?? 'retry requested by the task', Math.max(0, (options.countdownSeconds ?? 1) * 1000), options.force);
+    },
+  });
+  // Without time limits the worker's own signal is the task's: no controller, no timers.
+  if (!softMs && !hardMs) return definition.handler(request.args, request.kwargs, context(hooks.signal));
+
   const controller = new AbortController();
   const forward = () => controller.abort(hooks.signal.reason);
   if (hooks.signal.aborted) forward();
   else hooks.signal.addEventListener('abort', forward, { once: true });
-
   const timers: NodeJS.Timeout[] = [];
-  const softMs = request.softTimeLimitMs ?? definition.options.softTimeLimitMs;
-  const hardMs = request.timeLimitMs ?? definition.options.timeLimitMs;
   if (softMs) timers.push(setTimeout(() => controller.abort(new SoftTimeLimitExceeded(`soft time limit of ${softMs} ms exceeded`)), softMs));
   let hardLimit: Promise<never> | undefined;
   if (hardMs) {
@@ -139,22 +156,8 @@ export async function runInProcess(request: ExecutionRequest, hooks: ExecutionHo
       ),
     );
   }
-
-  const ctx: TaskContext = {
-    id: request.id,
-    name: request.name,
-    queue: request.queue,
-    attempt: request.attempt,
-    retries: request.retries,
-    signal: controller.signal,
-    log: hooks.log,
-    progress: async (progress) => hooks.progress(progress),
-    retry: (options = {}) => {
-      throw new Retry(options.reason ?? 'retry requested by the task', Math.max(0, (options.countdownSeconds ?? 1) * 1000), options.force);
-    },
-  };
   try {
-    const running = Promise.resolve().then(() => definition.handler(request.args, request.kwargs, ctx));
+    const running = Promise.resolve().then(() => definition.handler(request.args, request.kwargs, context(controller.signal)));
     return await (hardLimit ? Promise.race([running, hardLimit]) : running);
   } catch (err) {
     // An abort caused by a time limit surfaces as the limit's own error, whatever the task threw.

@@ -138,18 +138,20 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const processor = async (job: Job, token?: string, signal?: AbortSignal): Promise<unknown> => {
     const payload = (job.data ?? {}) as JobPayload;
     const queue = job.queueName;
-    const log = logger.child({ taskId: job.id, task: job.name });
+    // A child logger costs more than a no-op task: made only when something logs.
+    let taskLog: Logger | undefined;
+    const log = () => (taskLog ??= logger.child({ taskId: job.id, task: job.name }));
     const event = (type: 'started' | 'progress' | 'revoked' | 'retried', data?: Record<string, unknown>) =>
-      void client.events.append({ type, taskId: job.id!, name: job.name, queue, ts: Date.now(), data }).catch(() => {});
+      client.events.emit({ type, taskId: job.id!, name: job.name, queue, ts: Date.now(), data });
 
     const revokedReason = revoked.get(job.id!);
     if (revokedReason !== undefined) {
-      log.info({ reason: revokedReason }, 'task discarded: revoked');
+      log().info({ reason: revokedReason }, 'task discarded: revoked');
       throw new UnrecoverableError(REVOKED_PREFIX + revokedReason);
     }
     if (payload.expiresAt && Date.now() > payload.expiresAt) {
       const reason = `expired at ${new Date(payload.expiresAt).toISOString()} before it could start`;
-      log.info({ reason }, 'task discarded: expired');
+      log().info({ reason }, 'task discarded: expired');
       event('revoked', { reason });
       throw new UnrecoverableError(REVOKED_PREFIX + reason);
     }
@@ -166,7 +168,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     const args = payload.receives ? [await resultsOfDependencies(job, payload), ...(payload.args ?? [])] : (payload.args ?? []);
     active.set(job.id!, { job, startedAt: Date.now() });
     event('started', { worker: workerName, attempt: job.attemptsMade + 1 });
-    log.info({ attempt: job.attemptsMade + 1 }, 'task started');
+    if (logger.isLevelEnabled('debug')) log().debug({ attempt: job.attemptsMade + 1 }, 'task started');
     try {
       return await executor.run(
         {
@@ -182,7 +184,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         },
         {
           signal: signal ?? new AbortController().signal,
-          log,
+          get log() {
+            return log();
+          },
           progress: async (progress) => {
             await job.updateProgress(progress);
             event('progress', progress);
@@ -199,7 +203,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
           await job.updateData({ ...payload, retries });
           await job.moveToDelayed(Date.now() + retryInMs, token);
           event('retried', { message: (err as Error).message, retries, countdownMs: retryInMs });
-          log.info({ retries, countdownMs: retryInMs }, 'task retry requested');
+          log().info({ retries, countdownMs: retryInMs }, 'task retry requested');
           throw new DelayedError();
         }
       }
@@ -233,9 +237,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       stats.processed++;
       const runtimeMs = job.finishedOn && job.processedOn ? job.finishedOn - job.processedOn : undefined;
       logger.info({ taskId: job.id, task: job.name, runtimeMs }, 'task succeeded');
-      void client.events
-        .append({ type: 'succeeded', taskId: job.id!, name: job.name, queue, ts: Date.now(), data: { runtimeMs, hasResult: result !== undefined } })
-        .catch(() => {});
+      client.events.emit({ type: 'succeeded', taskId: job.id!, name: job.name, queue, ts: Date.now(), data: { runtimeMs, hasResult: result !== undefined } });
     });
     worker.on('failed', (job, err) => {
       if (!job) return;
@@ -245,9 +247,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       if (type === 'failed') stats.failed++;
       logger[willRetry || revokedTask ? 'warn' : 'error']({ taskId: job.id, task: job.name, err: err.message, attempt: job.attemptsMade }, `task ${type}`);
       if (revokedTask) return; // revoke() or the expiry check sent the 'revoked' event with its reason
-      void client.events
-        .append({ type, taskId: job.id!, name: job.name, queue, ts: Date.now(), data: { message: err.message, attempt: job.attemptsMade } })
-        .catch(() => {});
+      client.events.emit({ type, taskId: job.id!, name: job.name, queue, ts: Date.now(), data: { message: err.message, attempt: job.attemptsMade } });
     });
     worker.on('error', (err) => logger.warn({ err: errorMessage(err), queue }, 'worker connection error'));
     workers.push(worker);
