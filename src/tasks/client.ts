@@ -160,13 +160,7 @@ export class TaskClient {
       name,
       queue: queueName,
       payload: { args, kwargs, ...(expiresAt ? { expiresAt } : {}) },
-      opts: {
-        jobId: id,
-        delay,
-        priority: options.priority ?? definition?.options.priority,
-        attempts: definition?.options.maxAttempts ?? 1,
-        backoff: { type: 'exponential', delay: definition?.options.retryBackoffMs ?? 1000, jitter: 0.5 },
-      },
+      opts: jobOptions(id, delay, options.priority ?? definition?.options.priority, definition?.options.maxAttempts ?? 1, definition?.options.retryBackoffMs ?? 1000),
     };
   }
 
@@ -308,6 +302,18 @@ export class TaskClient {
     await Promise.all([...this.queues.values()].map((q) => q.close().catch(() => {})));
     this.queues.clear();
   }
+}
+
+/** Only the options that differ from BullMQ's defaults: every one is stored in, and parsed from, each job. */
+function jobOptions(jobId: string, delay: number, priority: number | undefined, attempts: number, backoffMs: number): JobsOptions & { jobId: string } {
+  const opts: JobsOptions & { jobId: string } = { jobId };
+  if (delay) opts.delay = delay;
+  if (priority !== undefined) opts.priority = priority;
+  if (attempts > 1) {
+    opts.attempts = attempts;
+    opts.backoff = { type: 'exponential', delay: backoffMs, jitter: 0.5 };
+  }
+  return opts;
 }
 
 export function isValidTaskId(id: string): boolean {
