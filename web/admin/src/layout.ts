@@ -28,7 +28,16 @@ export function mountFrame(root: HTMLElement, groups: NavGroup[]): Frame {
     { class: 'bar' },
     h('a', { class: 'brand', href: '/admin/' }, 'seler administration'),
     h('nav', { class: 'bar-links', 'aria-label': 'Site' }, h('a', { href: '/', target: '_blank' }, 'View site'), h('a', { href: '/docs', target: '_blank' }, 'API docs')),
-    h('div', { class: 'who' }, 'Signed in as ', h('strong', {}, user.username), user.isSuperuser ? ' (superuser)' : '', logout),
+    h(
+      'div',
+      { class: 'who' },
+      'Signed in as ',
+      h('strong', {}, user.username),
+      user.isSuperuser ? ' (superuser)' : '',
+      // Every staff user's own pages, as in Django's top bar.
+      h('nav', { class: 'user-links', 'aria-label': 'Your account' }, h('a', { href: '/admin/password/' }, 'Change password'), h('a', { href: '/admin/tokens/' }, 'API tokens'), h('a', { href: '/admin/log/' }, 'History')),
+      logout,
+    ),
   );
   const side = h('nav', { class: 'side', 'aria-label': 'Console' });
   for (const group of groups) {

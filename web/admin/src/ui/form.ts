@@ -67,8 +67,9 @@ export function clearErrors(form: HTMLElement): void {
 /**
  * Shows an API error: each `fields` entry next to the field whose name is the path or its nearest
  * parent ("schedule.crontab.minute" → "schedule.crontab" → "schedule"); the rest in a list on top.
+ * `quiet` shows only the errors that have a field, without the summary, scrolling or moving the focus.
  */
-export function showErrors(form: HTMLElement, error: ApiError | Error): void {
+export function showErrors(form: HTMLElement, error: ApiError | Error, options: { quiet?: boolean } = {}): void {
   clearErrors(form);
   const fields = (error as ApiError).fields ?? {};
   const unplaced: string[] = [];
@@ -91,6 +92,8 @@ export function showErrors(form: HTMLElement, error: ApiError | Error): void {
     target.querySelector('input, select, textarea')?.setAttribute('aria-invalid', 'true');
     first ??= target;
   }
+  // Quiet: live feedback while typing (a preview, say) – next to the fields only, no summary, focus stays.
+  if (options.quiet) return;
   if (!Object.keys(fields).length) unplaced.push(error.message);
   if (unplaced.length) {
     const box = h('div', { class: 'form-errors', role: 'alert' }, h('p', {}, Object.keys(fields).length ? 'Please correct the errors below.' : 'This could not be saved.'), h('ul', {}, ...unplaced.map((m) => h('li', {}, m))));

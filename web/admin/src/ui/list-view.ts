@@ -33,9 +33,17 @@ export interface BulkAction {
   run(ids: string[]): Promise<string>;
 }
 
+/** A page as a loader returns it: `total` may be unknown (null), then `hasMore` says whether a next page exists. */
+export interface ListPage<T> extends Omit<Page<T>, 'total'> {
+  total: number | null;
+  hasMore?: boolean;
+}
+
 export interface ListViewOptions<T> {
   ctx: RouteContext;
   endpoint: string;
+  /** Loads a page instead of GET `endpoint` (to rename parameters or shape the answer); gets the query list-view would send. */
+  fetch?: (query: Query) => Promise<ListPage<T>>;
   columns: Column<T>[];
   idOf(item: T): string | number;
   /** Shown as "Search <placeholder>"; omit for lists without search. */
@@ -135,9 +143,9 @@ export function listView<T>(o: ListViewOptions<T>): ListView {
   async function load(): Promise<void> {
     const query: Query = { ...o.fixedQuery, page, pageSize };
     for (const [key, value] of q) if (key !== 'page') query[key] = value;
-    let result: Page<T>;
+    let result: ListPage<T>;
     try {
-      result = await api.get<Page<T>>(o.endpoint, query);
+      result = o.fetch ? await o.fetch(query) : await api.get<Page<T>>(o.endpoint, query);
     } catch (err) {
       if (o.ctx.signal.aborted) return;
       tableWrap.replaceChildren(h('p', { class: 'error', role: 'alert' }, (err as ApiError).message));
@@ -149,7 +157,7 @@ export function listView<T>(o: ListViewOptions<T>): ListView {
     renderTable(result);
   }
 
-  function renderTable(result: Page<T>): void {
+  function renderTable(result: ListPage<T>): void {
     if (!result.items.length) {
       tableWrap.replaceChildren(h('p', { class: 'empty' }, active ? `No ${o.noun[1]} match these filters.` : (o.emptyText ?? `There are no ${o.noun[1]} yet.`)));
       footer.replaceChildren(h('span', { class: 'muted' }, `0 ${o.noun[1]}`));
@@ -184,15 +192,19 @@ export function listView<T>(o: ListViewOptions<T>): ListView {
       for (const c of o.columns) row.append(h('td', { class: c.className }, c.render(item)));
       body.append(row);
     }
+    // A refresh (a live list) must not take the keyboard focus away from a row's control.
+    const focused = document.activeElement instanceof HTMLElement && tableWrap.contains(document.activeElement) ? document.activeElement : null;
+    const focusRow = focused?.closest('tr')?.getAttribute('data-id');
+    const focusIndex = focused ? [...(focused.closest('tr')?.querySelectorAll('a, button, input, select') ?? [])].indexOf(focused) : -1;
     tableWrap.replaceChildren(h('table', { class: 'list', 'data-testid': o.testId }, h('thead', {}, head), body));
+    if (focusRow && focusIndex >= 0) body.querySelector(`tr[data-id="${CSS.escape(focusRow)}"]`)?.querySelectorAll<HTMLElement>('a, button, input, select')[focusIndex]?.focus();
     footer.replaceChildren(pagination(result));
     updateBulk();
   }
 
-  function pagination(result: Page<T>): HTMLElement {
-    const pages = Math.max(1, Math.ceil(result.total / result.pageSize));
+  function pagination(result: ListPage<T>): HTMLElement {
     const first = (result.page - 1) * result.pageSize + 1;
-    const last = Math.min(result.total, first + result.items.length - 1);
+    const last = first + result.items.length - 1;
     const nav = h('nav', { class: 'pagination', 'aria-label': 'Pages' });
     const link = (p: number, label: string, current = false) => {
       if (current) return h('span', { class: 'current', 'aria-current': 'page' }, label);
@@ -202,10 +214,18 @@ export function listView<T>(o: ListViewOptions<T>): ListView {
       const qs = params.toString();
       return h('a', { href: location.pathname + (qs ? `?${qs}` : '') }, label);
     };
+    if (result.total === null) {
+      // Unknown total: previous / this page / next.
+      if (result.page > 1) nav.append(link(result.page - 1, '‹ Previous'));
+      nav.append(link(result.page, String(result.page), true));
+      if (result.hasMore) nav.append(link(result.page + 1, 'Next ›'));
+      return h('div', { class: 'pager' }, h('span', { class: 'muted' }, `${formatNumber(first)}–${formatNumber(last)} of ${result.hasMore ? 'more' : formatNumber(last)} ${o.noun[1]}`), result.page > 1 || result.hasMore ? nav : '');
+    }
+    const pages = Math.max(1, Math.ceil(result.total / result.pageSize));
     if (result.page > 1) nav.append(link(result.page - 1, '‹ Previous'));
     for (const p of pageNumbers(result.page, pages)) nav.append(p === 0 ? h('span', { class: 'gap' }, '…') : link(p, String(p), p === result.page));
     if (result.page < pages) nav.append(link(result.page + 1, 'Next ›'));
-    return h('div', { class: 'pager' }, h('span', { class: 'muted' }, `${formatNumber(first)}–${formatNumber(last)} of ${plural(result.total, o.noun[0], o.noun[1])}`), pages > 1 ? nav : '');
+    return h('div', { class: 'pager' }, h('span', { class: 'muted' }, `${formatNumber(first)}–${formatNumber(Math.min(result.total, last))} of ${plural(result.total, o.noun[0], o.noun[1])}`), pages > 1 ? nav : '');
   }
 
   void load();

@@ -2,7 +2,7 @@
 import { h } from './dom.js';
 
 type Kind = 'success' | 'error' | 'info' | 'warning';
-let pending: { kind: Kind; text: string }[] = [];
+let pending: { kind: Kind; text: string | Node }[] = [];
 let area: HTMLElement | undefined;
 
 export function setMessageArea(el: HTMLElement): void {
@@ -10,12 +10,12 @@ export function setMessageArea(el: HTMLElement): void {
 }
 
 /** Queues a message for the next page (use before navigate()). */
-export function flash(kind: Kind, text: string): void {
+export function flash(kind: Kind, text: string | Node): void {
   pending.push({ kind, text });
 }
 
-/** Shows a message on the current page now. */
-export function notify(kind: Kind, text: string): void {
+/** Shows a message on the current page now (text, or a node with links). */
+export function notify(kind: Kind, text: string | Node): void {
   if (!area) return;
   const item = h('li', { class: `message message-${kind}`, role: kind === 'error' ? 'alert' : 'status' }, text);
   const close = h('button', { type: 'button', class: 'message-close', 'aria-label': 'Dismiss' }, '×');

@@ -1,0 +1,32 @@
+// Django's three save buttons and what happens after each, shared by the user and group forms.
+import { navigate } from '../../router.js';
+import { h } from '../../ui/dom.js';
+import { flash } from '../../ui/messages.js';
+
+export function saveButtons(left?: HTMLElement | null): HTMLElement {
+  return h(
+    'div',
+    { class: 'form-actions' },
+    left ?? null,
+    h('button', { type: 'submit', class: 'button secondary', value: '_addanother', 'data-testid': 'save-add' }, 'Save and add another'),
+    h('button', { type: 'submit', class: 'button secondary', value: '_continue', 'data-testid': 'save-continue' }, 'Save and continue editing'),
+    h('button', { type: 'submit', class: 'button', value: '_save', 'data-testid': 'save' }, 'Save'),
+  );
+}
+
+/** The button that submitted the form ("_save" when Enter was pressed in a field). */
+export const submitterOf = (event: Event): string => ((event as SubmitEvent).submitter as HTMLButtonElement | null)?.value || '_save';
+
+export function afterSave(how: string, o: { noun: string; name: string; added: boolean; list: string; change: string; add: string; replace: boolean }): void {
+  const what = `The ${o.noun} “${o.name}” was ${o.added ? 'added' : 'changed'} successfully.`;
+  if (how === '_continue') {
+    flash('success', `${what} You may edit it again below.`);
+    navigate(o.change, { replace: o.replace });
+  } else if (how === '_addanother') {
+    flash('success', `${what} You may add another ${o.noun} below.`);
+    navigate(o.add);
+  } else {
+    flash('success', what);
+    navigate(o.list);
+  }
+}
