@@ -12,6 +12,10 @@ const benches: Record<string, { description: string; load: () => Promise<{ main(
     description: 'how late a 1 s interval is enqueued (p50/p99/max) with 1 and 3 beat processes, and duplicates',
     load: () => import('./beat.js'),
   },
+  monitor: {
+    description: '100,000 finished tasks run through a real worker and indexed; p50/p95/p99 of the task list (filters, search, pages) and the dashboard over HTTP',
+    load: () => import('./monitor.js'),
+  },
 };
 
 const [name, ...rest] = process.argv.slice(2);

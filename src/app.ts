@@ -15,7 +15,8 @@ import { checkRedisServer, connectRedis, describeRedisUrl, keyspace, type Redis 
 import { EventHub, TaskClient, eventsKey, registerTaskRoutes, registeredTasks, startWorker, type PoolKind, type RunningWorker } from './tasks/index.js';
 import { bootstrapModuleUrl, loadTasks } from './task-modules.js';
 import { BeatStore, notifyScheduleChanged, startBeat, syncStaticSchedules, type RunningBeat } from './beat/index.js';
-import { hasSuperuser, loadOrCreateSecret, registerAdminAuth, registerAdminConsole, registerPeriodicTaskApi } from './admin/index.js';
+import { hasSuperuser, loadOrCreateSecret, recordChange, registerAdminAuth, registerAdminConsole, registerPeriodicTaskApi, requirePerm } from './admin/index.js';
+import { registerMonitoring } from './monitoring/index.js';
 
 import { ensureMediaDirs, mediaPaths, registerThumbnailRoutes } from './thumbnails/index.js';
 
@@ -138,6 +139,16 @@ export async function startWeb(runtime: Runtime, options: { port?: number; host?
       logger.warn('No superuser exists yet: create one with "seler createsuperuser" (or "npx seler createsuperuser") to use /admin.');
   }
   registerTaskRoutes(app, { client, hub });
+  // The monitor (task index, /api/v1/monitor, /metrics) is guarded by the admin's permissions and writes to its history.
+  const db = runtime.db;
+  const monitoring = await registerMonitoring(app, {
+    client,
+    hub,
+    redisUrl: runtime.redisUrl,
+    logger,
+    metrics: config.metrics,
+    ...(db ? { guard: (request, perm) => requirePerm(request, perm), audit: (actor, change) => recordChange(db, { ...change, actor }) } : {}),
+  });
   registerThumbnailRoutes(app, { client, media: mediaPaths(config.mediaDir), limits: config.limits });
 
   if (existsSync(path.join(webDist, 'index.html'))) {
@@ -155,6 +166,7 @@ export async function startWeb(runtime: Runtime, options: { port?: number; host?
     url: address,
     async close() {
       await app.close();
+      await monitoring.stop();
       await hub.stop();
     },
   };

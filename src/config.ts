@@ -34,6 +34,8 @@ const envSchema = z.object({
   SELER_SHUTDOWN_TIMEOUT: positiveNumber('SELER_SHUTDOWN_TIMEOUT').default(30),
   SELER_LOCK_DURATION: positiveNumber('SELER_LOCK_DURATION').default(30),
   SELER_COOKIE_SECURE: z.enum(['true', 'false', '1', '0'], { error: 'SELER_COOKIE_SECURE must be true or false' }).default('false'),
+  SELER_METRICS_TOKEN: z.string().min(16, 'SELER_METRICS_TOKEN must be at least 16 characters').optional(),
+  SELER_METRICS_AUTH: z.enum(['none', 'token', 'admin'], { error: 'SELER_METRICS_AUTH must be none, token or admin' }).optional(),
 });
 
 export const CONFIG_FILE_NAMES = ['seler.config.json'];
@@ -73,6 +75,8 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** Mark the admin's cookies Secure (set it when seler is served over HTTPS). */
   cookieSecure: boolean;
+  /** Who may read GET /metrics: anyone, a bearer token (SELER_METRICS_TOKEN), or the admin's auth (view_task). */
+  metrics: { auth: 'none' | 'token' | 'admin'; token?: string };
   /** A running task whose worker stops renewing its lock this long is handed to another worker. */
   lockDurationMs: number;
   /** Absolute paths of task modules to import (Celery's autodiscovery). */
@@ -148,6 +152,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (e.DATABASE_URL && !/^(postgres(ql)?:\/\/|sqlite:)/.test(e.DATABASE_URL))
     throw new ConfigError('DATABASE_URL must start with postgres:// (or sqlite:<path>)');
 
+  const metricsAuth = e.SELER_METRICS_AUTH ?? (e.SELER_METRICS_TOKEN ? 'token' : 'none');
+  if (metricsAuth === 'token' && !e.SELER_METRICS_TOKEN) throw new ConfigError('SELER_METRICS_AUTH=token needs SELER_METRICS_TOKEN');
+
   const configDir = configFile ? path.dirname(configFile) : cwd;
   return {
     dataDir,
@@ -178,6 +185,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     shutdownTimeoutMs: e.SELER_SHUTDOWN_TIMEOUT * 1000,
     lockDurationMs: e.SELER_LOCK_DURATION * 1000,
     cookieSecure: e.SELER_COOKIE_SECURE === 'true' || e.SELER_COOKIE_SECURE === '1',
+    metrics: { auth: metricsAuth, ...(e.SELER_METRICS_TOKEN ? { token: e.SELER_METRICS_TOKEN } : {}) },
     taskModules: fileConfig.tasks.map((t) => path.resolve(configDir, t)),
     beatSchedule: fileConfig.beatSchedule,
   };

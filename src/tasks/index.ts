@@ -10,3 +10,4 @@ export { TASK_STATES, isReady, type TaskState } from './states.js';
 export { registerTaskRoutes, requireTask, taskViewSchema } from './routes.js';
 export { AsyncResult, TaskFailedError } from './async-result.js';
 export { Canvas, signature, type Signature } from './canvas.js';
+export { knownQueueNames, queueStats, parseEvent, jobState, finishedSetKey, JOB_FIELDS, workerHeartbeats, jobKeyPrefix, retryFailedTask, promoteDelayedTask, retryFailedOfQueue, cleanFailedOfQueue, HEARTBEAT_MS, WORKER_GONE_MS, type QueueStats, type QueueCounts, type JobActionResult, type BulkRetry } from './queue-admin.js';

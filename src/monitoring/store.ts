@@ -1,0 +1,324 @@
+// Reading the monitor's task index: summaries, the filtered and paginated task list, forgetting tasks.
+import { badRequest } from '../platform/errors.js';
+import type { Redis } from '../platform/redis.js';
+import { isValidTaskId } from '../tasks/index.js';
+import { FORGET_IDS, Script } from './scripts.js';
+import { TASK_STATES, type MonKeys, type MonitorState } from './keys.js';
+
+/** What the indexer keeps per task (short keys: 100,000 of them are retained). */
+export interface TaskSummary {
+  /** name, queue, Celery state, stream id of the event that set the state */
+  n: string;
+  q: string;
+  s?: MonitorState;
+  sid?: string;
+  /** enqueued, last started, finished (ms) */
+  t0: number;
+  t1?: number;
+  t2?: number;
+  /** runtime of the successful run (ms), worker, attempt number of the last start, retries, last error/reason, eta (ms) */
+  rt?: number;
+  w?: string | null;
+  at?: number;
+  r?: number;
+  e?: string | null;
+  eta?: number;
+  /** 1: written by the reconciler from the job (its sent and final events, if they still come, are not counted again) */
+  bf?: 1;
+  /** timeline: [event type, ts (ms), worker / message / reason] */
+  tl?: [string, number, (string | null)?][] | Record<string, never>;
+}
+
+export interface TaskRow {
+  id: string;
+  name: string;
+  queue: string;
+  state: MonitorState;
+  sentAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  runtimeMs: number | null;
+  worker: string | null;
+  attempt: number | null;
+  retries: number;
+  error: string | null;
+  eta: string | null;
+  argsPreview: string;
+}
+
+export function parseSummary(json: string | null | undefined): TaskSummary | null {
+  if (!json) return null;
+  try {
+    return JSON.parse(json) as TaskSummary;
+  } catch {
+    return null;
+  }
+}
+
+const iso = (ms: number | undefined | null) => (typeof ms === 'number' && Number.isFinite(ms) ? new Date(ms).toISOString() : null);
+
+/** `[1,2] {"to":"x"}` from the stored data JSON; its raw text with "…" when it was cut at 300 characters. */
+export function argsPreview(text: string | null | undefined): string {
+  if (!text) return '';
+  try {
+    const data = JSON.parse(text) as { args?: unknown; kwargs?: Record<string, unknown> };
+    const args = JSON.stringify(data.args ?? []);
+    return data.kwargs && Object.keys(data.kwargs).length ? `${args} ${JSON.stringify(data.kwargs)}` : args;
+  } catch {
+    return `${text}…`;
+  }
+}
+
+export function toRow(id: string, s: TaskSummary, argsText: string | null | undefined): TaskRow {
+  return {
+    id,
+    name: s.n,
+    queue: s.q,
+    state: s.s ?? 'PENDING',
+    sentAt: iso(s.t0) ?? new Date(0).toISOString(),
+    startedAt: iso(s.t1),
+    finishedAt: iso(s.t2),
+    runtimeMs: typeof s.rt === 'number' ? s.rt : null,
+    worker: typeof s.w === 'string' ? s.w : null,
+    attempt: typeof s.at === 'number' ? s.at : null,
+    retries: s.r ?? 0,
+    error: typeof s.e === 'string' ? s.e : null,
+    eta: iso(s.eta),
+    argsPreview: argsPreview(argsText),
+  };
+}
+
+/**
+ * One page of the task list, newest first (or oldest first), walking one index by rank from a cursor.
+ * KEYS: 1 the index walked, 2 mon:sum, 3 mon:args, 4… indexes a task must also be in (other filters)
+ * ARGV: 1 'desc' | 'asc', 2 lowest score (ms or '-inf'), 3 highest score (ms or '+inf'),
+ *       4 cursor score ('' = from the start), 5 cursor task id, 6 matches to skip (page offset),
+ *       7 page size, 8 most entries examined when filtering or searching, 9 search text (lower case; '' = none)
+ * Returns {total (-1 when filtering), complete (1 when the walk reached the end of the range),
+ *          examined, last examined id, last examined score, then per match: id, score, summary, args}
+ * — at most page size + 1 matches (the extra one says there is a next page).
+ */
+const LIST = new Script(`
+local walk, sums, args = KEYS[1], KEYS[2], KEYS[3]
+local desc = ARGV[1] == 'desc'
+local lo, hi = ARGV[2], ARGV[3]
+local skip, size, window, needle = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8]), ARGV[9]
+local filtering = #KEYS > 3 or needle ~= ''
+local lon, hin = tonumber(lo), tonumber(hi)
+
+local total = -1
+if not filtering then
+  if lo == '-inf' and hi == '+inf' then total = redis.call('ZCARD', walk) else total = redis.call('ZCOUNT', walk, lo, hi) end
+end
+
+local start = nil
+if ARGV[5] ~= '' then
+  if desc then start = redis.call('ZREVRANK', walk, ARGV[5]) else start = redis.call('ZRANK', walk, ARGV[5]) end
+  if start then start = start + 1 end
+end
+if not start then
+  if ARGV[4] ~= '' then
+    if desc then start = redis.call('ZCOUNT', walk, ARGV[4], '+inf') else start = redis.call('ZCOUNT', walk, '-inf', ARGV[4]) end
+  elseif desc then
+    start = redis.call('ZCOUNT', walk, '(' .. hi, '+inf')
+  else
+    start = redis.call('ZCOUNT', walk, '-inf', '(' .. lo)
+  end
+end
+if not filtering then start = start + skip; skip = 0 end
+
+local out = {}
+local matched, examined, complete = 0, 0, 0
+local lastId, lastScore = '', ''
+local chunk = size + 1
+if filtering then chunk = 200 end
+while true do
+  local entries
+  if desc then
+    entries = redis.call('ZREVRANGE', walk, start, start + chunk - 1, 'WITHSCORES')
+  else
+    entries = redis.call('ZRANGE', walk, start, start + chunk - 1, 'WITHSCORES')
+  end
+  if #entries == 0 then complete = 1; break end
+  local stop = false
+  for j = 1, #entries, 2 do
+    local id, score = entries[j], tonumber(entries[j + 1])
+    if (desc and lon and score < lon) or ((not desc) and hin and score > hin) then complete = 1; stop = true; break end
+    examined = examined + 1
+    lastId, lastScore = id, entries[j + 1]
+    local ok = true
+    for k = 4, #KEYS do
+      if not redis.call('ZSCORE', KEYS[k], id) then ok = false; break end
+    end
+    local text = nil
+    if ok and needle ~= '' then
+      text = redis.call('HGET', args, id)
+      ok = string.find(string.lower(id), needle, 1, true) ~= nil or (text ~= false and text ~= nil and string.find(string.lower(text), needle, 1, true) ~= nil)
+    end
+    if ok then
+      if skip > 0 then
+        skip = skip - 1
+      else
+        matched = matched + 1
+        out[#out + 1] = id
+        out[#out + 1] = entries[j + 1]
+        out[#out + 1] = redis.call('HGET', sums, id)
+        out[#out + 1] = text or redis.call('HGET', args, id)
+        if matched > size then stop = true; break end
+      end
+    end
+    if filtering and examined >= window then stop = true; break end
+  end
+  if stop then break end
+  if #entries < chunk * 2 then complete = 1; break end
+  start = start + chunk
+end
+local head = { total, complete, examined, lastId, lastScore }
+for _, v in ipairs(out) do head[#head + 1] = v end
+return head
+`);
+
+export interface ListQuery {
+  state?: MonitorState;
+  name?: string;
+  queue?: string;
+  /** Enqueued at or after / at or before (ms). */
+  from?: number;
+  to?: number;
+  /** A task id (exact), or text searched in ids and arguments. */
+  q?: string;
+  order?: 'desc' | 'asc';
+  limit?: number;
+  /** 1-based; ignored when a cursor is given. */
+  page?: number;
+  cursor?: string;
+  /** Most entries examined per request when filtering on two or more of state/name/queue or searching. */
+  scan?: number;
+}
+
+export interface ListResult {
+  items: TaskRow[];
+  /** Exact count of matches; null when filtering on two or more fields or searching (it would need a full walk). */
+  total: number | null;
+  page: number | null;
+  limit: number;
+  /** Pass as `cursor` for the next page; null at the end. */
+  nextCursor: string | null;
+  /** Present when the walk was bounded (combined filters or text search). */
+  /** `truncated`: the walk stopped after examining `limit` entries without filling the page; more may match after `nextCursor`. */
+  scan?: { examined: number; limit: number; truncated: boolean };
+  /** Set when `q` matched a task id exactly. */
+  exactId?: boolean;
+}
+
+export const DEFAULT_LIMIT = 50;
+export const MAX_LIMIT = 500;
+export const DEFAULT_SCAN = 5000;
+export const MAX_SCAN = 20_000;
+
+export function encodeCursor(score: string | number, id: string): string {
+  return Buffer.from(`${score}\n${id}`, 'utf8').toString('base64url');
+}
+
+export function decodeCursor(cursor: string): { score: string; id: string } {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  const [score, id] = text.split('\n');
+  if (!score || !id || !/^-?\d+(\.\d+)?$/.test(score) || !isValidTaskId(id)) throw badRequest('invalid_cursor', 'cursor is not one this API returned');
+  return { score, id };
+}
+
+export async function listTasks(redis: Redis, mk: MonKeys, query: ListQuery): Promise<ListResult> {
+  const limit = Math.min(MAX_LIMIT, Math.max(1, Math.floor(query.limit ?? DEFAULT_LIMIT)));
+  const scanLimit = Math.min(MAX_SCAN, Math.max(1, Math.floor(query.scan ?? DEFAULT_SCAN)));
+  const order = query.order ?? 'desc';
+  if (query.state && !TASK_STATES.includes(query.state)) throw badRequest('invalid_state', `state must be one of ${TASK_STATES.join(', ')}`);
+  const text = query.q?.trim() ?? '';
+
+  // An exact task id answers at once (when the other filters allow it).
+  if (text && isValidTaskId(text)) {
+    const [json, argsText] = await redis.multi().hget(mk.sum, text).hget(mk.args, text).exec().then((r) => (r ?? []).map(([, v]) => v as string | null));
+    const s = parseSummary(json);
+    if (s) {
+      const fits =
+        (!query.state || s.s === query.state) &&
+        (!query.name || s.n === query.name) &&
+        (!query.queue || s.q === query.queue) &&
+        (query.from === undefined || s.t0 >= query.from) &&
+        (query.to === undefined || s.t0 <= query.to);
+      const items = fits && !query.cursor ? [toRow(text, s, argsText)] : [];
+      return { items, total: items.length, page: 1, limit, nextCursor: null, exactId: true };
+    }
+  }
+
+  const indexes = [
+    query.state ? mk.state(query.state) : undefined,
+    query.name !== undefined ? mk.name(query.name) : undefined,
+    query.queue !== undefined ? mk.queue(query.queue) : undefined,
+  ].filter((k): k is string => !!k);
+  let walk = mk.all;
+  let others: string[] = [];
+  if (indexes.length === 1) walk = indexes[0]!;
+  else if (indexes.length > 1) {
+    // Walk the smallest index; check membership in the others.
+    const sizes = await Promise.all(indexes.map((k) => redis.zcard(k)));
+    const smallest = sizes.indexOf(Math.min(...sizes));
+    walk = indexes[smallest]!;
+    others = indexes.filter((_, i) => i !== smallest);
+  }
+  const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
+  const page = cursor ? null : Math.max(1, Math.floor(query.page ?? 1));
+  const reply = (await LIST.run(redis, [walk, mk.sum, mk.args, ...others], [
+    order,
+    query.from === undefined ? '-inf' : String(query.from),
+    query.to === undefined ? '+inf' : String(query.to),
+    cursor?.score ?? '',
+    cursor?.id ?? '',
+    page ? (page - 1) * limit : 0,
+    limit,
+    scanLimit,
+    text.toLowerCase(),
+  ])) as (string | number | null)[];
+  const [total, complete, examined, lastId, lastScore] = reply as [number, number, number, string, string];
+  const items: TaskRow[] = [];
+  const scores: string[] = [];
+  for (let i = 5; i + 3 < reply.length; i += 4) {
+    const id = reply[i] as string;
+    const s = parseSummary(reply[i + 2] as string | null);
+    if (!s) continue;
+    items.push(toRow(id, s, reply[i + 3] as string | null));
+    scores.push(reply[i + 1] as string);
+  }
+  const bounded = others.length > 0 || text !== '';
+  let nextCursor: string | null = null;
+  let truncated = false;
+  if (items.length > limit) {
+    items.length = limit;
+    nextCursor = encodeCursor(scores[limit - 1]!, items[limit - 1]!.id);
+  } else if (bounded && complete !== 1 && lastId) {
+    // The walk stopped at its bound before the range ended: more may match; continue from where it stopped.
+    truncated = true;
+    nextCursor = encodeCursor(lastScore, lastId);
+  }
+  return {
+    items,
+    total: total >= 0 ? total : null,
+    page,
+    limit,
+    nextCursor,
+    ...(bounded ? { scan: { examined, limit: scanLimit, truncated } } : {}),
+  };
+}
+
+export async function getSummary(redis: Redis, mk: MonKeys, id: string): Promise<TaskSummary | null> {
+  return parseSummary(await redis.hget(mk.sum, id));
+}
+
+export async function forgetTasks(redis: Redis, mk: MonKeys, ids: string[]): Promise<void> {
+  for (let i = 0; i < ids.length; i += 500) await FORGET_IDS.run(redis, [mk.sum], [mk.prefix, ...ids.slice(i, i + 500)]);
+}
+
+/** Names and queues seen in the retained tasks, for filter choices. */
+export async function filterChoices(redis: Redis, mk: MonKeys): Promise<{ states: readonly string[]; names: string[]; queues: string[] }> {
+  const [names, queues] = await Promise.all([redis.zrange(mk.names, '0', '-1'), redis.zrange(mk.queues, '0', '-1')]);
+  return { states: TASK_STATES, names: names.sort(), queues: queues.sort() };
+}

@@ -1,0 +1,165 @@
+// One task in full (the live job, with what the index remembers), and the operator's actions on tasks
+// and queues: revoke, retry, run now, delete, retry or clean a queue's failed tasks.
+import { AppError, notFound } from '../platform/errors.js';
+import {
+  cleanFailedOfQueue,
+  isReady,
+  jobState,
+  knownQueueNames,
+  promoteDelayedTask,
+  retryFailedOfQueue,
+  retryFailedTask,
+  type TaskClient,
+  type TaskError,
+} from '../tasks/index.js';
+import type { MonKeys, MonitorState } from './keys.js';
+import { forgetTasks, getSummary, type TaskSummary } from './store.js';
+
+export interface TimelineEntry {
+  event: string;
+  at: string;
+  worker?: string;
+  message?: string;
+}
+
+export interface TaskDetail {
+  id: string;
+  name: string;
+  queue: string;
+  state: MonitorState;
+  args: unknown[];
+  kwargs: Record<string, unknown>;
+  result?: unknown;
+  error?: TaskError;
+  progress?: Record<string, unknown>;
+  /** Runs BullMQ started (automatic retries included). */
+  attempts: number;
+  /** Retries: automatic, asked by the task, or by an operator. */
+  retries: number;
+  worker: string | null;
+  eta: string | null;
+  runtimeMs: number | null;
+  dateCreated: string;
+  dateStarted: string | null;
+  dateDone: string | null;
+  timeline: TimelineEntry[];
+  /** What an operator may do now (given the right permission). */
+  actions: { revoke: boolean; terminate: boolean; retry: boolean; promote: boolean; delete: boolean };
+}
+
+const FINISH_EVENT: Record<string, string> = { SUCCESS: 'succeeded', FAILURE: 'failed', REVOKED: 'revoked' };
+
+function timelineOf(summary: TaskSummary | null, view: { status: string; dateCreated: string; dateStarted?: string; dateDone?: string }): TimelineEntry[] {
+  const tl = Array.isArray(summary?.tl) ? summary.tl : [];
+  const out: TimelineEntry[] = tl.map(([event, ts, extra]) => {
+    const entry: TimelineEntry = { event, at: new Date(ts).toISOString() };
+    if (typeof extra === 'string') entry[event === 'started' ? 'worker' : 'message'] = extra;
+    return entry;
+  });
+  const has = (event: string) => out.some((e) => e.event === event);
+  // Filled from the job's own timestamps where no event was seen (the stream is capped; received has no event).
+  if (!has('sent')) out.push({ event: 'sent', at: view.dateCreated });
+  if (view.dateStarted) out.push({ event: 'received', at: view.dateStarted });
+  if (view.dateStarted && !has('started')) out.push({ event: 'started', at: view.dateStarted });
+  const finish = FINISH_EVENT[view.status];
+  if (finish && view.dateDone && !has(finish)) out.push({ event: finish, at: view.dateDone });
+  const order = ['sent', 'received', 'started', 'progress', 'retried', 'succeeded', 'failed', 'revoked'];
+  return out.sort((a, b) => a.at.localeCompare(b.at) || order.indexOf(a.event) - order.indexOf(b.event));
+}
+
+export async function taskDetail(client: TaskClient, mk: MonKeys, id: string): Promise<TaskDetail> {
+  const view = await client.getTask(id);
+  if (!view) {
+    // The job is gone (deleted, or past its retention): the index must not keep showing it.
+    await forgetTasks(client.redis, mk, [id]).catch(() => {});
+    throw notFound(`No task with id "${id}" (it never existed or its result has expired).`, 'task_not_found');
+  }
+  const [summary, bullState] = await Promise.all([getSummary(client.redis, mk, id), jobState(client, view.queue, id)]);
+  const ready = isReady(view.status);
+  const runtimeMs = summary?.rt ?? (view.dateStarted && view.dateDone ? Date.parse(view.dateDone) - Date.parse(view.dateStarted) : null);
+  return {
+    id,
+    name: view.name,
+    queue: view.queue,
+    state: view.status,
+    args: view.args,
+    kwargs: view.kwargs,
+    ...(view.result !== undefined ? { result: view.result } : {}),
+    // A revoke's reason is kept in the index (the job keeps it only once a worker has discarded it).
+    ...(view.error ? { error: view.status === 'REVOKED' && view.error.message === 'revoked' && summary?.e ? { ...view.error, message: summary.e } : view.error } : {}),
+    ...(view.progress ? { progress: view.progress } : {}),
+    attempts: view.attempts,
+    retries: summary?.r ?? 0,
+    worker: typeof summary?.w === 'string' ? summary.w : null,
+    eta: summary?.eta && bullState === 'delayed' ? new Date(summary.eta).toISOString() : null,
+    runtimeMs: view.status === 'SUCCESS' ? runtimeMs : null,
+    dateCreated: view.dateCreated,
+    dateStarted: view.dateStarted ?? null,
+    dateDone: view.dateDone ?? null,
+    timeline: timelineOf(summary, view),
+    actions: {
+      revoke: !ready,
+      terminate: bullState === 'active',
+      retry: view.status === 'FAILURE',
+      promote: bullState === 'delayed' && !ready,
+      delete: bullState !== 'active',
+    },
+  };
+}
+
+export interface Actor {
+  id: number;
+  username: string;
+}
+
+const conflict = (code: string, message: string) => new AppError(code, message, 409);
+const missing = (id: string) => notFound(`No task with id "${id}".`, 'task_not_found');
+
+export async function revokeTask(client: TaskClient, id: string, actor: Actor, options: { terminate?: boolean; reason?: string }) {
+  const view = await client.getTask(id);
+  if (!view) throw missing(id);
+  if (isReady(view.status)) throw conflict('task_finished', `Task "${id}" is already ${view.status}; only a task that has not finished can be revoked.`);
+  const reason = options.reason?.trim() || `revoked by ${actor.username}`;
+  await client.revoke(id, { terminate: !!options.terminate, reason });
+  return { name: view.name, reason };
+}
+
+export async function retryTask(client: TaskClient, id: string, actor: Actor) {
+  const result = await retryFailedTask(client, id, actor.username);
+  if (!result.ok && result.reason === 'not_found') throw missing(id);
+  const view = await client.getTask(id);
+  if (!result.ok) throw conflict('task_not_failed', `Only a FAILURE task can be retried; task "${id}" is ${view?.status ?? result.state}.`);
+  return { name: view?.name ?? '' };
+}
+
+export async function promoteTask(client: TaskClient, id: string) {
+  const result = await promoteDelayedTask(client, id);
+  if (!result.ok && result.reason === 'not_found') throw missing(id);
+  if (!result.ok) throw conflict('task_not_delayed', `Only a delayed task (countdown, eta or retry back-off) can be run now; task "${id}" is ${result.state}.`);
+  return { name: (await client.getTask(id))?.name ?? '' };
+}
+
+export async function deleteTask(client: TaskClient, mk: MonKeys, id: string) {
+  const view = await client.getTask(id);
+  if (!view) throw missing(id);
+  if (!(await client.forget(id))) throw missing(id); // forget refuses a running task with 409 task_running
+  await forgetTasks(client.redis, mk, [id]);
+  return { name: view.name, state: view.status };
+}
+
+async function requireQueue(client: TaskClient, queue: string): Promise<void> {
+  if (!(await knownQueueNames(client)).includes(queue)) throw notFound(`No queue named "${queue}".`, 'queue_not_found');
+}
+
+export async function retryFailedTasks(client: TaskClient, queue: string, actor: Actor, limit: number) {
+  await requireQueue(client, queue);
+  const result = await retryFailedOfQueue(client, queue, limit, actor.username);
+  return { queue, retried: result.retried.length, skippedRevoked: result.skippedRevoked, remaining: result.remaining };
+}
+
+export async function cleanFailedTasks(client: TaskClient, mk: MonKeys, queue: string, limit: number) {
+  await requireQueue(client, queue);
+  const removed = await cleanFailedOfQueue(client, queue, limit);
+  await forgetTasks(client.redis, mk, removed);
+  return { queue, removed: removed.length };
+}
