@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, waitFor, type TestApp } from '../../test/helpers/app.js';
+import { startWorkerRole } from '../app.js';
 import { createToken, createUser, listLog } from '../admin/index.js';
 import { silentLogger } from '../platform/logger.js';
 import { defineTask } from '../tasks/index.js';
@@ -325,33 +326,56 @@ describe('the monitor API', () => {
   });
 
   describe('live events', () => {
+    type Message = { id?: string; event?: string; data: any };
+    /** Reads an SSE response; `until` reads on until the messages so far satisfy it (or 15 s pass). */
+    function sse(res: Response) {
+      const reader = res.body!.getReader();
+      const messages: Message[] = [];
+      let text = '';
+      return async (until: (messages: Message[]) => boolean): Promise<Message[]> => {
+        const deadline = Date.now() + 15_000;
+        while (!until(messages) && Date.now() < deadline) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          text += Buffer.from(value).toString('utf8');
+          const blocks = text.split('\n\n');
+          text = blocks.pop()!;
+          for (const block of blocks) {
+            const fields = Object.fromEntries(block.split('\n').filter((l) => /^(id|event|data): /.test(l)).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]));
+            if (fields.data) messages.push({ id: fields.id, event: fields.event, data: JSON.parse(fields.data) });
+          }
+        }
+        return messages;
+      };
+    }
+
     it('streams task events to a viewer over SSE, and refuses anonymous clients', async () => {
       expect((await call(null, 'GET', '/api/v1/monitor/events')).status).toBe(401);
       const controller = new AbortController();
       const res = await fetch(`${app.baseUrl}/api/v1/monitor/events?name=demo.fail`, { headers: { authorization: `Bearer ${tokens.viewer}` }, signal: controller.signal });
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toContain('text/event-stream');
-      const reader = res.body!.getReader();
-      const messages: { id?: string; event?: string; data: any }[] = [];
-      let text = '';
       const id = await enqueue('demo.fail', ['live failure']);
       await enqueue('demo.add', [1, 2]); // filtered out by name
-      const deadline = Date.now() + 10_000;
-      while (!messages.some((m) => m.data?.type === 'failed') && Date.now() < deadline) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        text += Buffer.from(value).toString('utf8');
-        const blocks = text.split('\n\n');
-        text = blocks.pop()!;
-        for (const block of blocks) {
-          const fields = Object.fromEntries(block.split('\n').filter((l) => /^(id|event|data): /.test(l)).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]));
-          if (fields.data) messages.push({ id: fields.id, event: fields.event, data: JSON.parse(fields.data) });
-        }
-      }
+      const all = await sse(res)((m) => m.some((x) => x.data?.type === 'failed'));
       controller.abort();
+      const messages = all.filter((m) => m.event === 'task');
       expect(messages.map((m) => m.data.type)).toEqual(['sent', 'started', 'failed']);
-      expect(messages.every((m) => m.event === 'task' && /^\d+-\d+$/.test(m.id ?? '') && m.data.taskId === id && m.data.name === 'demo.fail')).toBe(true);
+      expect(messages.every((m) => /^\d+-\d+$/.test(m.id ?? '') && m.data.taskId === id && m.data.name === 'demo.fail')).toBe(true);
       expect(messages[2]!.data).toMatchObject({ state: 'FAILURE', queue: 'default', data: { message: 'live failure', attempt: 1 } });
+    });
+
+    it('tells viewers when a worker comes and when it goes', async () => {
+      const controller = new AbortController();
+      const res = await fetch(`${app.baseUrl}/api/v1/monitor/events`, { headers: { authorization: `Bearer ${tokens.viewer}` }, signal: controller.signal });
+      const read = sse(res);
+      const extra = await startWorkerRole(app.runtime, { queues: ['monitor-extra'], concurrency: 1 });
+      const arrived = await read((m) => m.some((x) => x.event === 'worker' && x.data.online.includes(extra.name)));
+      expect(arrived.find((x) => x.event === 'worker')?.data.online).toContain(extra.name);
+      await extra.close();
+      const left = await read((m) => m.some((x) => x.event === 'worker' && x.data.gone.includes(extra.name)));
+      controller.abort();
+      expect(left.find((x) => x.event === 'worker' && x.data.gone.includes(extra.name))?.data.online).not.toContain(extra.name);
     });
   });
 });

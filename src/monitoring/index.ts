@@ -44,13 +44,31 @@ export async function registerMonitoring(app: FastifyInstance, options: Monitori
   const { client, logger } = options;
   const keys = monKeys(client.keys);
   registerMetrics(app, { client, keys, auth: options.metrics, guard: options.guard });
+  const workerListeners = new Set<(workers: { online: string[]; gone: string[] }) => void>();
+  const onWorkersChanged = (listener: (workers: { online: string[]; gone: string[] }) => void) => {
+    workerListeners.add(listener);
+    return () => void workerListeners.delete(listener);
+  };
   if (options.guard)
-    registerMonitorRoutes(app, { client, hub: options.hub, keys, guard: options.guard, audit: options.audit ?? (async () => {}) });
+    registerMonitorRoutes(app, { client, hub: options.hub, keys, guard: options.guard, audit: options.audit ?? (async () => {}), onWorkersChanged });
 
   const indexer = new TaskIndexer({ redis: client.redis, redisUrl: options.redisUrl, client, logger, ...options.indexer });
   await indexer.start();
+  let lastWorkers = '';
   const timer = setInterval(
-    () => void collectWorkers(client.redis, client.keys, keys).catch((err) => logger.warn({ err: errorMessage(err) }, 'monitor: reading worker heartbeats failed')),
+    () =>
+      void collectWorkers(client.redis, client.keys, keys)
+        .then((views) => {
+          const workers = {
+            online: views.filter((w) => w.status === 'online').map((w) => w.name).sort(),
+            gone: views.filter((w) => w.status === 'gone').map((w) => w.name).sort(),
+          };
+          const signature = JSON.stringify(workers);
+          if (signature === lastWorkers) return;
+          lastWorkers = signature;
+          for (const listener of workerListeners) listener(workers);
+        })
+        .catch((err) => logger.warn({ err: errorMessage(err) }, 'monitor: reading worker heartbeats failed')),
     options.workersEveryMs ?? HEARTBEAT_MS,
   );
   timer.unref();

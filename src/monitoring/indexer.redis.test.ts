@@ -36,6 +36,18 @@ describe('the monitor indexer', () => {
   });
   afterAll(async () => app?.close());
 
+  it('clears an earlier attempt’s error once the task succeeds (the timeline keeps it)', async () => {
+    const ix = indexer();
+    await ix.start();
+    const { id } = await app.runtime.client.enqueue('demo.flaky', { args: [2], kwargs: { countdown: 0.05 } });
+    await settled(id);
+    await ix.caughtUp();
+    const summary = (await getSummary(app.runtime.redis, ix.keys, id))!;
+    expect(summary.s).toBe('SUCCESS');
+    expect(summary.e).toBeUndefined();
+    expect((summary.tl as unknown[][]).find((e) => e[0] === 'retried')?.[2]).toBe('attempt 1 is too early');
+  });
+
   it('indexes real tasks by state, name and queue, with their summary, counters and runtimes', async () => {
     const ix = indexer();
     await ix.start();

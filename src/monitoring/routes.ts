@@ -30,6 +30,8 @@ export interface MonitorRouteDeps {
   guard: MonitorGuard;
   audit: MonitorAudit;
   heartbeatMs?: number;
+  /** Called with the workers online and gone whenever a worker comes or goes; returns an unsubscribe. */
+  onWorkersChanged?: (listener: (workers: { online: string[]; gone: string[] }) => void) => () => void;
 }
 
 const BASE = '/api/v1/monitor';
@@ -324,7 +326,17 @@ function registerEventStream(app: FastifyInstance, deps: MonitorRouteDeps): void
         reply.raw.write(`${e.streamId ? `id: ${e.streamId}\n` : ''}event: task\ndata: ${JSON.stringify(eventPayload(e))}\n\n`);
       };
       // Subscribe first, so nothing between the replay and the live feed is lost; hold live events until the replay is out.
-      const unsubscribe = hub.subscribe(taskId ?? '*', (e) => (replaying ? held.push(e) : write(e)));
+      const unsubscribeTasks = hub.subscribe(taskId ?? '*', (e) => (replaying ? held.push(e) : write(e)));
+      // Workers coming and going, for the workers page and the dashboard (not for one task's page).
+      const unsubscribeWorkers = taskId
+        ? () => {}
+        : (deps.onWorkersChanged?.((workers) => {
+            if (!closed && !reply.raw.writableEnded) reply.raw.write(`event: worker\ndata: ${JSON.stringify(workers)}\n\n`);
+          }) ?? (() => {}));
+      const unsubscribe = () => {
+        unsubscribeTasks();
+        unsubscribeWorkers();
+      };
       let finish!: () => void;
       const finished = new Promise<void>((resolve) => (finish = resolve));
       const close = () => {

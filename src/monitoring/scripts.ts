@@ -160,6 +160,8 @@ for i = 10, #ARGV, 7 do
       if data.by then extra = 'by ' .. tostring(data.by) elseif newer then s.e = extra end
     elseif typ == 'succeeded' then
       if newer or s.t2 == nil then s.t2 = ts; s.rt = tonumber(data.runtimeMs) end
+      -- A success ends the story: an earlier attempt's error is history (the timeline keeps it).
+      if newer then s.e = nil end
     elseif typ == 'failed' then
       extra = short(data.message)
       if newer or s.t2 == nil then s.t2 = ts; s.e = extra end
