@@ -168,7 +168,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     const args = payload.receives ? [await resultsOfDependencies(job, payload), ...(payload.args ?? [])] : (payload.args ?? []);
     active.set(job.id!, { job, startedAt: Date.now() });
     event('started', { worker: workerName, attempt: job.attemptsMade + 1 });
-    if (logger.isLevelEnabled('debug')) log().debug({ attempt: job.attemptsMade + 1 }, 'task started');
+    if (logger.isLevelEnabled('info')) log().info({ attempt: job.attemptsMade + 1 }, 'task started');
     try {
       return await executor.run(
         {
