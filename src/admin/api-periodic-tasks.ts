@@ -23,6 +23,7 @@ import {
 import { pageQueryProps } from './api-schemas.js';
 import { registerScheduleRoutes } from './api-schedules.js';
 import { added, changed, deleted } from './audit.js';
+import type { PeriodicTaskView } from './contract.js';
 import { requirePerm, requireUser, type AdminAuth } from './auth-plugin.js';
 import { userHasPerm } from './permissions.js';
 import { invalid, parseId } from './store-util.js';
@@ -44,7 +45,7 @@ export const INVALID = 'invalid_periodic_task';
 const BASE = '/api/v1/admin/periodic-tasks';
 
 /** The periodic task as the API returns it. */
-export const render = (task: PeriodicTask) => ({ ...task, scheduleDescription: describeSchedule(task.schedule) });
+export const render = (task: PeriodicTask): PeriodicTaskView => ({ ...task, scheduleDescription: describeSchedule(task.schedule) });
 
 const DIFF_FIELDS = ['name', ...MANAGED_FIELDS] as const;
 function changedFields(before: PeriodicTask, after: PeriodicTask): string[] {

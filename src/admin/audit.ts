@@ -1,9 +1,10 @@
 // The admin's history of changes (Django's LogEntry): who did what to which object, when, and a
 // JSON change message in Django's shape. Every admin write calls recordChange.
 import type { Db } from '../platform/db/index.js';
+import type { ChangeAction, LogEntry } from './contract.js';
 import { iso, num, pageWindow, type Page, type PageQuery } from './store-util.js';
 
-export type ChangeAction = 'add' | 'change' | 'delete' | 'other';
+export type { ChangeAction, LogEntry } from './contract.js';
 
 export type ChangeMessage = Array<
   { added: Record<string, unknown> } | { changed: { fields: string[] } & Record<string, unknown> } | { deleted: Record<string, unknown> } | Record<string, unknown>
@@ -20,18 +21,6 @@ export interface Change {
   objectRepr: string;
   message?: ChangeMessage | string;
   now?: number;
-}
-
-export interface LogEntry {
-  id: number;
-  actionTime: string;
-  userId: number | null;
-  username: string;
-  action: ChangeAction;
-  objectType: string;
-  objectId: string | null;
-  objectRepr: string;
-  changeMessage: unknown;
 }
 
 export const added = (): ChangeMessage => [{ added: {} }];

@@ -1,15 +1,11 @@
 // Groups: a name and a set of permissions that every member gets.
 import type { Db } from '../platform/db/index.js';
 import { notFound } from '../platform/errors.js';
+import type { GroupRecord } from './contract.js';
 import { isPermission, type Permission } from './permissions.js';
 import { contains, invalid, isUniqueViolation, num, pageWindow, type Page, type PageQuery } from './store-util.js';
 
-export interface GroupRecord {
-  id: number;
-  name: string;
-  permissions: Permission[];
-  userCount: number;
-}
+export type { GroupRecord } from './contract.js';
 
 export interface GroupInput {
   name?: string;

@@ -1,7 +1,11 @@
 // Django's per-model permissions as a static catalogue: codenames `<action>_<model>`. Users and
 // groups hold codenames; a superuser has every permission and an inactive user none.
 
-export const PERMISSION_ACTIONS = ['view', 'add', 'change', 'delete'] as const;
+import { PERMISSION_ACTIONS, type Permission, type PermissionInfo, type PermissionModel } from './contract.js';
+
+export { PERMISSION_ACTIONS, type Permission, type PermissionAction, type PermissionInfo, type PermissionModel } from './contract.js';
+
+/** Each model's name in words ("Can change periodic task"). */
 export const PERMISSION_MODELS = {
   periodictask: 'periodic task',
   intervalschedule: 'interval',
@@ -13,19 +17,7 @@ export const PERMISSION_MODELS = {
   token: 'API token',
   task: 'task result',
   logentry: 'log entry',
-} as const;
-
-export type PermissionAction = (typeof PERMISSION_ACTIONS)[number];
-export type PermissionModel = keyof typeof PERMISSION_MODELS;
-export type Permission = `${PermissionAction}_${PermissionModel}`;
-
-export interface PermissionInfo {
-  codename: Permission;
-  action: PermissionAction;
-  model: PermissionModel;
-  /** "Can change periodic task", as Django words it. */
-  name: string;
-}
+} as const satisfies Record<PermissionModel, string>;
 
 export const PERMISSIONS: readonly PermissionInfo[] = Object.entries(PERMISSION_MODELS).flatMap(([model, label]) =>
   PERMISSION_ACTIONS.map((action) => ({

@@ -3,6 +3,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from '../platform/db/index.js';
 import { notFound } from '../platform/errors.js';
+import type { TokenRecord } from './contract.js';
 import { invalid, isoOrNull, iso, num, pageWindow, type Page, type PageQuery } from './store-util.js';
 
 export const TOKEN_PREFIX = 'seler_';
@@ -10,17 +11,7 @@ const TOKEN = /^seler_[A-Za-z0-9_-]{43}$/;
 /** last_used is written at most this often. */
 const TOUCH_EVERY_MS = 60_000;
 
-export interface TokenRecord {
-  id: number;
-  userId: number;
-  username: string;
-  name: string;
-  /** The token's first characters ("seler_AbCd…"). */
-  prefix: string;
-  created: string;
-  lastUsed: string | null;
-  revoked: string | null;
-}
+export type { TokenRecord } from './contract.js';
 
 export const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
 

@@ -5,27 +5,14 @@ import type { Database, Db } from '../platform/db/index.js';
 import type { AuthUserTable } from '../platform/db/schema.js';
 import { notFound } from '../platform/errors.js';
 import { UNUSABLE_PASSWORD, hashPassword, passwordProblems } from './passwords.js';
+import type { UserRecord } from './contract.js';
 import { isPermission, type Permission, type PermissionHolder } from './permissions.js';
 import { deleteUserSessions } from './sessions.js';
 import { contains, flag, invalid, iso, isoOrNull, isUniqueViolation, num, pageWindow, type Page, type PageQuery } from './store-util.js';
 
 export { createsuperuserCommand, createtokenCommand, type CommandIO } from './commands.js';
 export { userHasPerm } from './permissions.js';
-
-export interface UserRecord {
-  id: number;
-  username: string;
-  email: string;
-  isActive: boolean;
-  isStaff: boolean;
-  isSuperuser: boolean;
-  hasUsablePassword: boolean;
-  dateJoined: string;
-  lastLogin: string | null;
-  groups: { id: number; name: string }[];
-  /** Permissions given to the user directly (not through groups). */
-  permissions: Permission[];
-}
+export type { UserRecord } from './contract.js';
 
 /** The signed-in user as requests see it: flags and every permission (direct and through groups). */
 export interface AuthUser extends PermissionHolder {

@@ -2,37 +2,23 @@
 import { z } from 'zod';
 import { badRequest } from '../platform/errors.js';
 import { getTaskDefinition } from '../tasks/index.js';
-import { nextRun, scheduleKind, scheduleSchema, type Schedule, type ScheduleKind } from './schedules/index.js';
+import { MISSED_RUN_POLICIES, OVERLAP_POLICIES, type ManagedField, type PeriodicTask, type TaskFields } from './contract.js';
+import { nextRun, scheduleKind, scheduleSchema } from './schedules/index.js';
 
-export const MISSED_RUN_POLICIES = ['skip', 'once', 'all'] as const;
-export type MissedRunPolicy = (typeof MISSED_RUN_POLICIES)[number];
-export const OVERLAP_POLICIES = ['allow', 'skip'] as const;
-export type OverlapPolicy = (typeof OVERLAP_POLICIES)[number];
-export const TASK_SOURCES = ['admin', 'config', 'builtin'] as const;
-export type TaskSource = (typeof TASK_SOURCES)[number];
-export const RUN_TRIGGERS = ['schedule', 'catch-up', 'manual'] as const;
-export type RunTrigger = (typeof RUN_TRIGGERS)[number];
+export {
+  MISSED_RUN_POLICIES,
+  OVERLAP_POLICIES,
+  RUN_TRIGGERS,
+  TASK_SOURCES,
+  type ManagedField,
+  type MissedRunPolicy,
+  type OverlapPolicy,
+  type PeriodicTask,
+  type RunTrigger,
+  type TaskFields,
+  type TaskSource,
+} from './contract.js';
 
-/** The fields a configuration entry may declare (and an operator may override). */
-export interface TaskFields {
-  task: string;
-  schedule: Schedule;
-  args: unknown[];
-  kwargs: Record<string, unknown>;
-  queue: string | null;
-  priority: number | null;
-  /** ISO instant after which the task no longer runs. */
-  expires: string | null;
-  /** A run not started within this many seconds of being enqueued is discarded. */
-  expireSeconds: number | null;
-  oneOff: boolean;
-  startTime: string | null;
-  enabled: boolean;
-  description: string;
-  missedRunPolicy: MissedRunPolicy;
-  overlapPolicy: OverlapPolicy;
-}
-export type ManagedField = keyof TaskFields;
 export const MANAGED_FIELDS: ManagedField[] = [
   'task', 'schedule', 'args', 'kwargs', 'queue', 'priority', 'expires', 'expireSeconds',
   'oneOff', 'startTime', 'enabled', 'description', 'missedRunPolicy', 'overlapPolicy',
@@ -41,26 +27,6 @@ export const FIELD_DEFAULTS: Omit<TaskFields, 'task' | 'schedule'> = {
   args: [], kwargs: {}, queue: null, priority: null, expires: null, expireSeconds: null, oneOff: false,
   startTime: null, enabled: true, description: '', missedRunPolicy: 'once', overlapPolicy: 'allow',
 };
-
-/** The periodic-task JSON of the admin API (DESIGN.md contract), instants as ISO strings. */
-export interface PeriodicTask extends TaskFields {
-  id: number;
-  name: string;
-  scheduleKind: ScheduleKind;
-  source: TaskSource;
-  /** Config and builtin rows: where each field's current value comes from. Null for admin rows. */
-  fieldSources: Record<ManagedField, 'config' | 'builtin' | 'admin'> | null;
-  /** Config and builtin rows: the values the declaration gives (overridden ones differ). */
-  declared: TaskFields | null;
-  /** False for a custom task name no module in this process defines (it still runs wherever it is defined). */
-  taskRegistered: boolean;
-  lastRunAt: string | null;
-  totalRunCount: number;
-  lastTaskId: string | null;
-  nextRunAt: string | null;
-  dateCreated: string;
-  dateChanged: string;
-}
 
 /** What the scheduler works with: the same task with instants in epoch ms. */
 export interface PeriodicTaskRecord extends Omit<PeriodicTask, 'lastRunAt' | 'nextRunAt' | 'dateCreated' | 'dateChanged' | 'fieldSources' | 'taskRegistered'> {

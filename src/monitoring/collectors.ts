@@ -1,34 +1,16 @@
 // Workers (online or gone, from heartbeats) and queues (BullMQ counts, throughput, oldest waiting task).
 import type { Keyspace, Redis } from '../platform/redis.js';
-import { HEARTBEAT_MS, WORKER_GONE_MS, knownQueueNames, queueStats, workerHeartbeats, type QueueCounts, type TaskClient, type WorkerInfo } from '../tasks/index.js';
+import { HEARTBEAT_MS, WORKER_GONE_MS, knownQueueNames, queueStats, workerHeartbeats, type TaskClient, type WorkerInfo } from '../tasks/index.js';
+import type { QueueView, WorkerView } from './contract.js';
 import type { MonKeys } from './keys.js';
 import { queueThroughput, readMinutes } from './stats.js';
+
+export type { QueueView, WorkerView } from './contract.js';
 
 /** A worker that stopped (or was lost) is still listed, as gone, for this long. */
 export const GONE_KEPT_MS = 3600_000;
 
 type Heartbeat = WorkerInfo;
-
-export interface WorkerView {
-  name: string;
-  host: string;
-  pid: number;
-  queues: string[];
-  concurrency: number;
-  pool: string;
-  status: 'online' | 'gone';
-  /** stopped: it shut down and removed its heartbeat; lost: its heartbeat stopped (killed, crashed, cut off). */
-  goneReason: 'stopped' | 'lost' | null;
-  goneAt: string | null;
-  active: number;
-  processed: number;
-  failed: number;
-  startedAt: string;
-  lastHeartbeat: string;
-  uptimeSeconds: number;
-  /** Resident memory of the worker process, bytes. */
-  memoryRss: number;
-}
 
 interface Remembered {
   info: Heartbeat;
@@ -107,27 +89,6 @@ function parse(json: string | undefined): Remembered | null {
   } catch {
     return null;
   }
-}
-
-export interface QueueView {
-  name: string;
-  paused: boolean;
-  counts: QueueCounts;
-  /** Age of the task at the head of the wait list (ms); null when nothing waits. Prioritized tasks are not considered. */
-  oldestWaitingAgeMs: number | null;
-  oldestWaitingSince: string | null;
-  throughput: {
-    /** Tasks finished (succeeded or failed) in the last complete minute. */
-    lastMinute: number;
-    /** Average per minute over the last 5 complete minutes. */
-    perMinute: number;
-    /** Finished in the last 60 minutes (the current one included). */
-    lastHour: number;
-    /** Per minute, oldest first, the current minute last (60 values). */
-    series: number[];
-  };
-  /** Online workers consuming this queue. */
-  workers: number;
 }
 
 export async function collectQueues(client: TaskClient, mk: MonKeys, workers: WorkerView[], now = Date.now()): Promise<QueueView[]> {

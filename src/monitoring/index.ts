@@ -6,6 +6,7 @@ import { errorMessage } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
 import { HEARTBEAT_MS, type EventHub, type TaskClient } from '../tasks/index.js';
 import { collectWorkers } from './collectors.js';
+import type { LiveWorkersEvent } from './contract.js';
 import { TaskIndexer, type IndexerOptions } from './indexer.js';
 import { monKeys } from './keys.js';
 import { registerMetrics, type MetricsAuth } from './metrics.js';
@@ -44,8 +45,8 @@ export async function registerMonitoring(app: FastifyInstance, options: Monitori
   const { client, logger } = options;
   const keys = monKeys(client.keys);
   registerMetrics(app, { client, keys, auth: options.metrics, guard: options.guard });
-  const workerListeners = new Set<(workers: { online: string[]; gone: string[] }) => void>();
-  const onWorkersChanged = (listener: (workers: { online: string[]; gone: string[] }) => void) => {
+  const workerListeners = new Set<(workers: LiveWorkersEvent) => void>();
+  const onWorkersChanged = (listener: (workers: LiveWorkersEvent) => void) => {
     workerListeners.add(listener);
     return () => void workerListeners.delete(listener);
   };

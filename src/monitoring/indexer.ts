@@ -99,12 +99,10 @@ export class TaskIndexer {
     }
   }
 
-  /** Applies stream entries (each once, acknowledged in the same script); `group: false` applies without the group (rebuilds, benches). */
-  async applyEntries(entries: Entry[], options: { group?: boolean } = {}): Promise<number> {
-    const useGroup = options.group ?? true;
+  /** The arguments the apply and backfill scripts share (see their headers): key prefixes, now, retention, buckets. */
+  private indexArgs(): (string | number)[] {
     const { client } = this.options;
-    const header = [
-      useGroup ? CONSUMER_GROUP : '',
+    return [
       this.keys.prefix,
       jobKeyPrefix(client),
       this.now(),
@@ -112,8 +110,13 @@ export class TaskIndexer {
       client.retention.failureSeconds * 1000,
       RUNTIME_BUCKETS_SECONDS.map((s) => s * 1000).join(','),
       MINUTES_KEPT_MS,
-      JOB_FIELDS.join(','),
     ];
+  }
+
+  /** Applies stream entries (each once, acknowledged in the same script); `group: false` applies without the group (rebuilds, benches). */
+  async applyEntries(entries: Entry[], options: { group?: boolean } = {}): Promise<number> {
+    const useGroup = options.group ?? true;
+    const header = [useGroup ? CONSUMER_GROUP : '', ...this.indexArgs(), JOB_FIELDS.join(',')];
     const dead: string[] = [];
     const calls: Promise<unknown>[] = [];
     // Scripts of 500 events (a few ms of Redis each), sent together: one round trip per read.
@@ -168,15 +171,7 @@ export class TaskIndexer {
   async reconcile(options: { rounds?: number; lagMs?: number } = {}): Promise<number> {
     const { client } = this.options;
     const to = this.now() - (options.lagMs ?? this.options.reconcileLagMs ?? 30_000);
-    const header = [
-      this.keys.prefix,
-      jobKeyPrefix(client),
-      this.now(),
-      client.retention.successSeconds * 1000,
-      client.retention.failureSeconds * 1000,
-      RUNTIME_BUCKETS_SECONDS.map((s) => s * 1000).join(','),
-      MINUTES_KEPT_MS,
-    ];
+    const header = this.indexArgs();
     let written = 0;
     for (const queue of await knownQueueNames(client)) {
       for (const set of ['completed', 'failed'] as const) {

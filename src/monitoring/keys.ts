@@ -17,8 +17,8 @@
 // The indexer reads `{prefix}:events` through the consumer group `mon`.
 import type { Keyspace } from '../platform/redis.js';
 
-export const TASK_STATES = ['PENDING', 'STARTED', 'PROGRESS', 'RETRY', 'SUCCESS', 'FAILURE', 'REVOKED'] as const;
-export type MonitorState = (typeof TASK_STATES)[number];
+export { TASK_STATES } from '../tasks/contract.js';
+export type { MonitorState } from './contract.js';
 export const FINAL_STATES: ReadonlySet<string> = new Set(['SUCCESS', 'FAILURE', 'REVOKED']);
 
 export const CONSUMER_GROUP = 'mon';

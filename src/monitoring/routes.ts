@@ -1,8 +1,10 @@
 // The monitor's JSON API under /api/v1/monitor (reads, actions) and its live event stream (SSE).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { badRequest } from '../platform/errors.js';
+import { closeStreamsOnShutdown, openEventStream } from '../platform/sse.js';
 import type { EventHub, TaskClient, TaskEvent } from '../tasks/index.js';
 import { collectQueues, collectWorkers } from './collectors.js';
+import type { LiveTaskEvent, LiveWorkersEvent, MonitorState, Overview } from './contract.js';
 import { streamIdLess } from './indexer.js';
 import type { MonKeys } from './keys.js';
 import * as schema from './schemas.js';
@@ -31,12 +33,12 @@ export interface MonitorRouteDeps {
   audit: MonitorAudit;
   heartbeatMs?: number;
   /** Called with the workers online and gone whenever a worker comes or goes; returns an unsubscribe. */
-  onWorkersChanged?: (listener: (workers: { online: string[]; gone: string[] }) => void) => () => void;
+  onWorkersChanged?: (listener: (workers: LiveWorkersEvent) => void) => () => void;
 }
 
 const BASE = '/api/v1/monitor';
 
-export const STATE_OF_EVENT: Record<string, string> = {
+export const STATE_OF_EVENT: Record<string, MonitorState> = {
   sent: 'PENDING',
   received: 'PENDING',
   started: 'STARTED',
@@ -69,7 +71,7 @@ export function registerMonitorRoutes(app: FastifyInstance, deps: MonitorRouteDe
         response: { 200: schema.overviewSchema, 401: schema.errors[401], 403: schema.errors[403] },
       },
     },
-    async (request) => {
+    async (request): Promise<Overview> => {
       await view(request);
       const now = Date.now();
       const minutes = request.query.minutes ?? 60;
@@ -272,7 +274,7 @@ export function registerMonitorRoutes(app: FastifyInstance, deps: MonitorRouteDe
 }
 
 /** What one SSE message carries. */
-export function eventPayload(event: TaskEvent) {
+export function eventPayload(event: TaskEvent): LiveTaskEvent {
   return {
     type: event.type,
     state: STATE_OF_EVENT[event.type] ?? null,
@@ -286,10 +288,7 @@ export function eventPayload(event: TaskEvent) {
 
 function registerEventStream(app: FastifyInstance, deps: MonitorRouteDeps): void {
   const { client, hub, guard } = deps;
-  const openStreams = new Set<() => void>();
-  app.addHook('preClose', async () => {
-    for (const close of [...openStreams]) close();
-  });
+  const openStreams = closeStreamsOnShutdown(app);
 
   app.get<{ Querystring: { taskId?: string; name?: string; queue?: string; lastEventId?: string } }>(
     `${BASE}/events`,
@@ -316,49 +315,25 @@ function registerEventStream(app: FastifyInstance, deps: MonitorRouteDeps): void
       const header = request.headers['last-event-id'];
       const lastEventId = request.query.lastEventId ?? (typeof header === 'string' && /^\d+-\d+$/.test(header) ? header : undefined);
       const wanted = (e: TaskEvent) => (!taskId || e.taskId === taskId) && (!name || e.name === name) && (!queue || e.queue === queue);
-      let closed = false;
       let replaying = true;
       const held: TaskEvent[] = [];
       let lastSent = '';
       const write = (e: TaskEvent) => {
-        if (closed || reply.raw.writableEnded || !wanted(e)) return;
+        if (stream.isClosed || reply.raw.writableEnded || !wanted(e)) return;
         if (e.streamId) lastSent = e.streamId;
-        reply.raw.write(`${e.streamId ? `id: ${e.streamId}\n` : ''}event: task\ndata: ${JSON.stringify(eventPayload(e))}\n\n`);
+        stream.write('task', eventPayload(e), e.streamId);
       };
       // Subscribe first, so nothing between the replay and the live feed is lost; hold live events until the replay is out.
       const unsubscribeTasks = hub.subscribe(taskId ?? '*', (e) => (replaying ? held.push(e) : write(e)));
       // Workers coming and going, for the workers page and the dashboard (not for one task's page).
       const unsubscribeWorkers = taskId
         ? () => {}
-        : (deps.onWorkersChanged?.((workers) => {
-            if (!closed && !reply.raw.writableEnded) reply.raw.write(`event: worker\ndata: ${JSON.stringify(workers)}\n\n`);
-          }) ?? (() => {}));
+        : (deps.onWorkersChanged?.((workers) => stream.write('worker', workers)) ?? (() => {}));
       const unsubscribe = () => {
         unsubscribeTasks();
         unsubscribeWorkers();
       };
-      let finish!: () => void;
-      const finished = new Promise<void>((resolve) => (finish = resolve));
-      const close = () => {
-        if (closed) return;
-        closed = true;
-        openStreams.delete(close);
-        clearInterval(heartbeat);
-        unsubscribe();
-        reply.raw.end();
-        finish();
-      };
-      reply.hijack();
-      reply.raw.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache, no-transform',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-      });
-      reply.raw.write('retry: 2000\n\n');
-      const heartbeat = setInterval(() => reply.raw.write(': keep-alive\n\n'), deps.heartbeatMs ?? 15_000);
-      reply.raw.on('close', close);
-      openStreams.add(close);
+      const stream = openEventStream(reply, { streams: openStreams, heartbeatMs: deps.heartbeatMs, onClose: unsubscribe });
       if (lastEventId) {
         const missed = await client.events.range(lastEventId, 1000).catch(() => [] as TaskEvent[]);
         for (const e of missed) write(e);
@@ -366,7 +341,7 @@ function registerEventStream(app: FastifyInstance, deps: MonitorRouteDeps): void
       replaying = false;
       for (const e of held) if (!lastSent || !e.streamId || streamIdLess(lastSent, e.streamId)) write(e);
       held.length = 0;
-      await finished;
+      await stream.closed;
     },
   );
 }

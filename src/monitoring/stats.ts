@@ -1,11 +1,10 @@
 // Figures from the index's counters: per-minute series, runtime percentiles per task name, cluster-wide
 // totals and the cumulative runtime histogram (for /metrics).
 import type { Redis } from '../platform/redis.js';
+import { COUNTED_EVENTS, type CountedEvent, type Counts, type MonitorState, type Overview, type RuntimeStats, type Series } from './contract.js';
 import { RUNTIME_BUCKETS_SECONDS, TASK_STATES, fineBucketUpperMs, type MonKeys } from './keys.js';
 
-export const COUNTED_EVENTS = ['sent', 'succeeded', 'failed', 'retried', 'revoked'] as const;
-export type CountedEvent = (typeof COUNTED_EVENTS)[number];
-export type Counts = Record<CountedEvent, number>;
+export { COUNTED_EVENTS, type CountedEvent, type Counts, type RuntimeStats, type Series } from './contract.js';
 
 const zero = (): Counts => ({ sent: 0, succeeded: 0, failed: 0, retried: 0, revoked: 0 });
 
@@ -24,11 +23,6 @@ export async function readMinutes(redis: Redis, mk: MonKeys, now: number, count:
   return replies.map(([, fields], i) => ({ at: (current - count + 1 + i) * 60_000, fields: (fields as Record<string, string> | null) ?? {} }));
 }
 
-export interface Series extends Record<CountedEvent, number[]> {
-  /** Minute starts in Unix seconds (the x axis of a chart). */
-  time: number[];
-}
-
 export function seriesOf(minutes: Minute[]): Series {
   const out: Series = { time: [], sent: [], succeeded: [], failed: [], retried: [], revoked: [] };
   for (const m of minutes) {
@@ -36,17 +30,6 @@ export function seriesOf(minutes: Minute[]): Series {
     for (const e of COUNTED_EVENTS) out[e].push(Number(m.fields[e] ?? 0));
   }
   return out;
-}
-
-export interface RuntimeStats {
-  name: string;
-  count: number;
-  meanMs: number;
-  p50Ms: number;
-  p90Ms: number;
-  p95Ms: number;
-  p99Ms: number;
-  maxMs: number;
 }
 
 /**
@@ -163,12 +146,12 @@ export async function readRuntimeHistograms(redis: Redis, mk: MonKeys): Promise<
 }
 
 /** How many indexed tasks are in each state (ZCARD of each state's index). */
-export async function stateCounts(redis: Redis, mk: MonKeys): Promise<{ indexed: number; byState: Record<string, number> }> {
+export async function stateCounts(redis: Redis, mk: MonKeys): Promise<Overview['tasks']> {
   const pipeline = redis.pipeline();
   pipeline.zcard(mk.all);
   for (const s of TASK_STATES) pipeline.zcard(mk.state(s));
   const replies = (await pipeline.exec()) ?? [];
-  const byState: Record<string, number> = {};
+  const byState = {} as Record<MonitorState, number>;
   TASK_STATES.forEach((s, i) => (byState[s] = Number(replies[i + 1]?.[1] ?? 0)));
   return { indexed: Number(replies[0]?.[1] ?? 0), byState };
 }

@@ -2,8 +2,11 @@
 import { badRequest } from '../platform/errors.js';
 import type { Redis } from '../platform/redis.js';
 import { isValidTaskId } from '../tasks/index.js';
-import { FORGET_IDS, Script } from './scripts.js';
+import type { FilterChoices, ListResult, TaskRow } from './contract.js';
 import { TASK_STATES, type MonKeys, type MonitorState } from './keys.js';
+import { FORGET_IDS, Script } from './scripts.js';
+
+export type { ListResult, TaskRow } from './contract.js';
 
 /** What the indexer keeps per task (short keys: 100,000 of them are retained). */
 export interface TaskSummary {
@@ -27,23 +30,6 @@ export interface TaskSummary {
   bf?: 1;
   /** timeline: [event type, ts (ms), worker / message / reason] */
   tl?: [string, number, (string | null)?][] | Record<string, never>;
-}
-
-export interface TaskRow {
-  id: string;
-  name: string;
-  queue: string;
-  state: MonitorState;
-  sentAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  runtimeMs: number | null;
-  worker: string | null;
-  attempt: number | null;
-  retries: number;
-  error: string | null;
-  eta: string | null;
-  argsPreview: string;
 }
 
 export function parseSummary(json: string | null | undefined): TaskSummary | null {
@@ -196,21 +182,6 @@ export interface ListQuery {
   scan?: number;
 }
 
-export interface ListResult {
-  items: TaskRow[];
-  /** Exact count of matches; null when filtering on two or more fields or searching (it would need a full walk). */
-  total: number | null;
-  page: number | null;
-  limit: number;
-  /** Pass as `cursor` for the next page; null at the end. */
-  nextCursor: string | null;
-  /** Present when the walk was bounded (combined filters or text search). */
-  /** `truncated`: the walk stopped after examining `limit` entries without filling the page; more may match after `nextCursor`. */
-  scan?: { examined: number; limit: number; truncated: boolean };
-  /** Set when `q` matched a task id exactly. */
-  exactId?: boolean;
-}
-
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 500;
 export const DEFAULT_SCAN = 5000;
@@ -318,7 +289,7 @@ export async function forgetTasks(redis: Redis, mk: MonKeys, ids: string[]): Pro
 }
 
 /** Names and queues seen in the retained tasks, for filter choices. */
-export async function filterChoices(redis: Redis, mk: MonKeys): Promise<{ states: readonly string[]; names: string[]; queues: string[] }> {
+export async function filterChoices(redis: Redis, mk: MonKeys): Promise<FilterChoices> {
   const [names, queues] = await Promise.all([redis.zrange(mk.names, '0', '-1'), redis.zrange(mk.queues, '0', '-1')]);
   return { states: TASK_STATES, names: names.sort(), queues: queues.sort() };
 }

@@ -10,42 +10,12 @@ import {
   retryFailedOfQueue,
   retryFailedTask,
   type TaskClient,
-  type TaskError,
 } from '../tasks/index.js';
+import type { FailedCleaned, FailedRetried, TaskDetail, TimelineEntry } from './contract.js';
 import type { MonKeys, MonitorState } from './keys.js';
 import { forgetTasks, getSummary, type TaskSummary } from './store.js';
 
-export interface TimelineEntry {
-  event: string;
-  at: string;
-  worker?: string;
-  message?: string;
-}
-
-export interface TaskDetail {
-  id: string;
-  name: string;
-  queue: string;
-  state: MonitorState;
-  args: unknown[];
-  kwargs: Record<string, unknown>;
-  result?: unknown;
-  error?: TaskError;
-  progress?: Record<string, unknown>;
-  /** Runs BullMQ started (automatic retries included). */
-  attempts: number;
-  /** Retries: automatic, asked by the task, or by an operator. */
-  retries: number;
-  worker: string | null;
-  eta: string | null;
-  runtimeMs: number | null;
-  dateCreated: string;
-  dateStarted: string | null;
-  dateDone: string | null;
-  timeline: TimelineEntry[];
-  /** What an operator may do now (given the right permission). */
-  actions: { revoke: boolean; terminate: boolean; retry: boolean; promote: boolean; delete: boolean };
-}
+export type { TaskDetail, TimelineEntry } from './contract.js';
 
 const FINISH_EVENT: Record<string, string> = { SUCCESS: 'succeeded', FAILURE: 'failed', REVOKED: 'revoked' };
 
@@ -151,13 +121,13 @@ async function requireQueue(client: TaskClient, queue: string): Promise<void> {
   if (!(await knownQueueNames(client)).includes(queue)) throw notFound(`No queue named "${queue}".`, 'queue_not_found');
 }
 
-export async function retryFailedTasks(client: TaskClient, queue: string, actor: Actor, limit: number) {
+export async function retryFailedTasks(client: TaskClient, queue: string, actor: Actor, limit: number): Promise<FailedRetried> {
   await requireQueue(client, queue);
   const result = await retryFailedOfQueue(client, queue, limit, actor.username);
   return { queue, retried: result.retried.length, skippedRevoked: result.skippedRevoked, remaining: result.remaining };
 }
 
-export async function cleanFailedTasks(client: TaskClient, mk: MonKeys, queue: string, limit: number) {
+export async function cleanFailedTasks(client: TaskClient, mk: MonKeys, queue: string, limit: number): Promise<FailedCleaned> {
   await requireQueue(client, queue);
   const removed = await cleanFailedOfQueue(client, queue, limit);
   await forgetTasks(client.redis, mk, removed);

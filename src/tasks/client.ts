@@ -8,7 +8,10 @@ import { DEFAULT_QUEUE, bindTaskCaller, getTaskDefinition, type CallOptions, typ
 import { AsyncResult } from './async-result.js';
 import { Canvas } from './canvas.js';
 import { EventHub, EventLog, eventsKey } from './events.js';
+import type { TaskError } from './contract.js';
 import { REVOKED_PREFIX, isReady, stateFromJob, type TaskState } from './states.js';
+
+export type { TaskError } from './contract.js';
 
 export interface Retention {
   successSeconds: number;
@@ -39,12 +42,6 @@ export interface JobPayload {
   retries?: number;
   /** Canvas: the results of the tasks this one waited for are prepended to its args (chain: one; chord: a list in this order). */
   receives?: { kind: 'chain' } | { kind: 'chord'; order: string[] };
-}
-
-export interface TaskError {
-  code: string;
-  message: string;
-  traceback?: string;
 }
 
 export interface TaskView {

@@ -2,6 +2,9 @@
 // `seler inspect` broadcasts (Celery's inspect/control) on the control channel.
 import { randomUUID } from 'node:crypto';
 import type { Keyspace, Redis } from '../platform/redis.js';
+import type { WorkerInfo } from './contract.js';
+
+export type { WorkerInfo } from './contract.js';
 
 export const HEARTBEAT_MS = 2000;
 /** A worker whose last heartbeat is older than this is gone. */
@@ -13,21 +16,6 @@ export type InspectCommand = (typeof INSPECT_COMMANDS)[number];
 export type ControlMessage =
   | { type: 'revoke'; id: string; reason?: string; terminate?: boolean }
   | { type: 'inspect'; command: InspectCommand; replyTo: string };
-
-export interface WorkerInfo {
-  name: string;
-  host: string;
-  pid: number;
-  queues: string[];
-  concurrency: number;
-  pool: string;
-  active: number;
-  processed: number;
-  failed: number;
-  startedAt: number;
-  heartbeatAt: number;
-  rss: number;
-}
 
 export const workersKey = (keys: Keyspace) => keys.key('workers');
 export const workersSeenKey = (keys: Keyspace) => keys.key('workers', 'seen');

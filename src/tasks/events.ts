@@ -36,6 +36,9 @@ while i <= #ARGV do
 end
 return ids`;
 
+/** The shortest time between two writes of the event stream from one process. */
+export const EVENT_FLUSH_WINDOW_MS = 5;
+
 type BatchingRedis = Redis & { selerAppendEvents(key: string, ...args: string[]): Promise<string[]> };
 
 /**
@@ -45,6 +48,7 @@ type BatchingRedis = Redis & { selerAppendEvents(key: string, ...args: string[])
 export class EventLog {
   private batch: { fields: string[]; settle?: { resolve(id: string | null): void; reject(err: unknown): void } }[] = [];
   private readonly redis: BatchingRedis;
+  private lastFlushAt = -Infinity;
 
   constructor(
     redis: Redis,
@@ -68,7 +72,13 @@ export class EventLog {
   private enqueue(event: TaskEvent, settle?: { resolve(id: string | null): void; reject(err: unknown): void }): void {
     const fields = ['t', event.type, 'id', event.taskId, 'n', event.name, 'q', event.queue, 'ts', String(event.ts)];
     if (event.data) fields.push('d', JSON.stringify(event.data));
-    if (this.batch.length === 0) setImmediate(() => void this.flush());
+    if (this.batch.length === 0) {
+      // Right away when the stream is quiet; under load at most one write per window, so a busy
+      // worker pays one command for many tasks.
+      const wait = this.lastFlushAt + EVENT_FLUSH_WINDOW_MS - performance.now();
+      if (wait <= 0) setImmediate(() => void this.flush());
+      else setTimeout(() => void this.flush(), wait);
+    }
     this.batch.push({ fields, settle });
   }
 
@@ -78,6 +88,7 @@ export class EventLog {
   }
 
   private flush(): Promise<void> {
+    this.lastFlushAt = performance.now();
     const batch = this.batch;
     this.batch = [];
     if (!batch.length) return Promise.resolve();

@@ -6,21 +6,13 @@ import type { Keyspace, Redis } from '../platform/redis.js';
 import { DEFAULT_QUEUE } from './define-task.js';
 import type { TaskClient } from './client.js';
 import { HEARTBEAT_MS, WORKER_GONE_MS, workersKey, type WorkerInfo } from './control.js';
+import type { QueueCounts } from './contract.js';
 import { REVOKED_PREFIX } from './states.js';
 
 export { HEARTBEAT_MS, WORKER_GONE_MS };
+export type { QueueCounts } from './contract.js';
 /** Decodes a raw entry of the event stream (`{prefix}:events`) the way the EventHub does. */
 export { parseEvent } from './events.js';
-
-export interface QueueCounts {
-  waiting: number;
-  active: number;
-  delayed: number;
-  prioritized: number;
-  completed: number;
-  failed: number;
-  waitingChildren: number;
-}
 
 export interface QueueStats {
   name: string;

@@ -1,7 +1,8 @@
 // Task results over HTTP: state, live events (SSE), revoke.
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { errorSchema } from '../platform/http.js';
 import { notFound } from '../platform/errors.js';
+import { closeStreamsOnShutdown, openEventStream, type EventStream } from '../platform/sse.js';
 import type { TaskClient, TaskView } from './client.js';
 import type { TaskProgress } from './define-task.js';
 import type { EventHub } from './events.js';
@@ -38,10 +39,7 @@ export async function requireTask(client: TaskClient, id: string): Promise<TaskV
 export function registerTaskRoutes(app: FastifyInstance, deps: { client: TaskClient; hub: EventHub; heartbeatMs?: number }): void {
   const { client, hub } = deps;
   // Open event streams end when the server shuts down, or they would hold the shutdown open.
-  const openStreams = new Set<() => void>();
-  app.addHook('preClose', async () => {
-    for (const close of [...openStreams]) close();
-  });
+  const openStreams = closeStreamsOnShutdown(app);
 
   app.get<{ Params: { id: string } }>(
     '/api/v1/tasks/:id',
@@ -79,31 +77,19 @@ export function registerTaskRoutes(app: FastifyInstance, deps: { client: TaskCli
     async (request, reply) => {
       const id = request.params.id;
       let view: TaskView | null = null;
-      let closed = false;
-      let finish!: () => void;
-      const finished = new Promise<void>((resolve) => (finish = resolve));
+      let stream!: EventStream;
       let headersSent!: () => void;
       // Events queue up behind the initial state; each is sent in order once the headers are out.
       let pending = new Promise<void>((resolve) => (headersSent = resolve));
-      let heartbeat: NodeJS.Timeout | undefined;
-      const close = () => {
-        if (closed) return;
-        closed = true;
-        openStreams.delete(close);
-        clearInterval(heartbeat);
-        unsubscribe();
-        if (reply.sent || reply.raw.headersSent) reply.raw.end();
-        finish();
-      };
       const publish = (next: TaskView, streamId?: string) => {
         view = next;
-        send(reply, next, streamId);
-        if (isReady(next.status)) close();
+        stream.write('task', next, streamId !== '$' ? streamId : undefined);
+        if (isReady(next.status)) stream.close();
       };
       // Subscribe before reading the state, so an event between the two is not lost.
       const unsubscribe = hub.subscribe(id, (event) => {
         pending = pending.then(async () => {
-          if (closed) return;
+          if (stream.isClosed) return;
           if (event.type === 'progress' && view && !isReady(view.status)) {
             publish({ ...view, status: 'PROGRESS', progress: event.data as TaskProgress }, event.streamId);
           } else {
@@ -118,25 +104,10 @@ export function registerTaskRoutes(app: FastifyInstance, deps: { client: TaskCli
         unsubscribe();
         throw err;
       }
-      reply.hijack();
-      reply.raw.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache, no-transform',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-      });
-      reply.raw.write('retry: 2000\n\n');
-      heartbeat = setInterval(() => reply.raw.write(': keep-alive\n\n'), deps.heartbeatMs ?? 15_000);
-      reply.raw.on('close', close);
-      openStreams.add(close);
+      stream = openEventStream(reply, { streams: openStreams, heartbeatMs: deps.heartbeatMs, onClose: unsubscribe });
       publish(view, hub.lastId);
       headersSent();
-      await finished;
+      await stream.closed;
     },
   );
-}
-
-function send(reply: FastifyReply, view: TaskView, streamId?: string): void {
-  if (reply.raw.writableEnded) return;
-  reply.raw.write(`${streamId && streamId !== '$' ? `id: ${streamId}\n` : ''}event: task\ndata: ${JSON.stringify(view)}\n\n`);
 }

@@ -1,7 +1,7 @@
 // Celery's state names, derived from where BullMQ keeps a job.
+import type { TaskState } from './contract.js';
 
-export const TASK_STATES = ['PENDING', 'STARTED', 'PROGRESS', 'RETRY', 'SUCCESS', 'FAILURE', 'REVOKED'] as const;
-export type TaskState = (typeof TASK_STATES)[number];
+export { TASK_STATES, type TaskState } from './contract.js';
 
 export const READY_STATES: ReadonlySet<TaskState> = new Set(['SUCCESS', 'FAILURE', 'REVOKED']);
 

@@ -3,7 +3,7 @@ import { nextClocked } from './clocked.js';
 import { crontabRuns } from './crontab.js';
 import { nextInterval } from './interval.js';
 import { nextSolar } from './solar.js';
-import type { Schedule } from './types.js';
+import type { Schedule, ScheduleKind } from './types.js';
 
 export { describeCrontab, describeSchedule } from './describe.js';
 export { intervalMs } from './interval.js';
@@ -12,7 +12,6 @@ export {
   INTERVAL_PERIODS,
   SCHEDULE_KINDS,
   SOLAR_EVENTS,
-  scheduleKind,
   type ClockedSpec,
   type CrontabSpec,
   type IntervalPeriod,
@@ -22,6 +21,13 @@ export {
   type SolarEvent,
   type SolarSpec,
 } from './types.js';
+
+export function scheduleKind(schedule: Schedule): ScheduleKind {
+  if ('interval' in schedule) return 'interval';
+  if ('crontab' in schedule) return 'crontab';
+  if ('solar' in schedule) return 'solar';
+  return 'clocked';
+}
 
 /** Due times strictly after `after`, in order. `anchor` is used by intervals only (the task's start or creation time). */
 export function* runsAfter(schedule: Schedule, after: Date, anchor?: Date): Generator<Date> {

@@ -1,3 +1,5 @@
+// The schedule shapes (the `schedule` of a periodic task in the admin API). Pure types and `as const`
+// lists: the admin console imports this file too, so it imports nothing.
 export const INTERVAL_PERIODS = ['seconds', 'minutes', 'hours', 'days'] as const;
 export type IntervalPeriod = (typeof INTERVAL_PERIODS)[number];
 
@@ -48,10 +50,3 @@ export type Schedule =
 
 export const SCHEDULE_KINDS = ['interval', 'crontab', 'solar', 'clocked'] as const;
 export type ScheduleKind = (typeof SCHEDULE_KINDS)[number];
-
-export function scheduleKind(schedule: Schedule): ScheduleKind {
-  if ('interval' in schedule) return 'interval';
-  if ('crontab' in schedule) return 'crontab';
-  if ('solar' in schedule) return 'solar';
-  return 'clocked';
-}

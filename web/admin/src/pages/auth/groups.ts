@@ -107,7 +107,7 @@ export async function renderGroupForm(ctx: RouteContext, id?: number): Promise<v
     clearErrors(form);
     const body: Record<string, unknown> = { name: name.value.trim() };
     const permissions = perms.value();
-    const before = group?.permissions ?? [];
+    const before: readonly string[] = group?.permissions ?? [];
     if (!group || permissions.length !== before.length || permissions.some((p) => !before.includes(p))) body.permissions = permissions;
     try {
       const saved = await busy(form, () => (group ? api.patch<Group>(`${API}/${group.id}`, body) : api.post<Group>(API, body)));

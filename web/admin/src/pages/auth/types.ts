@@ -1,56 +1,11 @@
-// The admin auth API's shapes (src/admin/api-schemas.ts) and the console paths of this section.
+// The admin auth API's shapes (src/admin/contract.ts) and the console paths of this section.
+import type { GroupRecord, TokenRecord, UserRecord } from '../../../../../src/admin/contract.js';
 
-export interface User {
-  id: number;
-  username: string;
-  email: string;
-  isActive: boolean;
-  isStaff: boolean;
-  isSuperuser: boolean;
-  hasUsablePassword: boolean;
-  dateJoined: string;
-  lastLogin: string | null;
-  groups: { id: number; name: string }[];
-  /** Given directly, not through groups. */
-  permissions: string[];
-}
-
-export interface Group {
-  id: number;
-  name: string;
-  permissions: string[];
-  userCount: number;
-}
-
-export interface Token {
-  id: number;
-  userId: number;
-  username: string;
-  name: string;
-  prefix: string;
-  created: string;
-  lastUsed: string | null;
-  revoked: string | null;
-}
-
-export interface LogEntry {
-  id: number;
-  actionTime: string;
-  userId: number | null;
-  username: string;
-  action: 'add' | 'change' | 'delete' | 'other';
-  objectType: string;
-  objectId: string | null;
-  objectRepr: string;
-  changeMessage: unknown;
-}
-
-export interface PermissionInfo {
-  codename: string;
-  action: 'view' | 'add' | 'change' | 'delete';
-  model: string;
-  name: string;
-}
+// The shapes are the server's own declarations (type-only imports: no server code reaches the bundle).
+export type { LogEntry, PermissionInfo } from '../../../../../src/admin/contract.js';
+export type User = UserRecord;
+export type Group = GroupRecord;
+export type Token = TokenRecord;
 
 export const USERS = '/admin/users/';
 export const GROUPS = '/admin/groups/';

@@ -7,7 +7,7 @@ import { clearErrors, field, input, select, showErrors } from '../../ui/form.js'
 import { relativeTime } from '../../ui/format.js';
 import {
   KIND_LABELS, SCHEDULE_KINDS, SOLAR_EVENTS, browserZone, fromLocalInput, specOf, kindOf, toLocalInput,
-  type Preview, type Schedule, type ScheduleKind,
+  type Preview, type Schedule, type ScheduleKind, type SolarEvent,
 } from './types.js';
 
 export interface ScheduleFields {
@@ -167,7 +167,7 @@ export function scheduleFields(options: { initial?: Schedule; startTime: () => s
         return { crontab: { ...c, ...(tz ? { timezone: tz } : {}) } as never };
       }
       case 'solar':
-        return { solar: { event: event.value, latitude: numberOrRaw(latitude) as number, longitude: numberOrRaw(longitude) as number } };
+        return { solar: { event: event.value as SolarEvent, latitude: numberOrRaw(latitude) as number, longitude: numberOrRaw(longitude) as number } };
       case 'clocked':
         return { clocked: { at: fromLocalInput(at.value) ?? (at.value || (null as unknown as string)) } };
     }

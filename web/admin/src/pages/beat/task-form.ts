@@ -5,7 +5,7 @@ import { h } from '../../ui/dom.js';
 import { checkbox, field, input, select, textarea } from '../../ui/form.js';
 import { argsFields } from './args-fields.js';
 import { scheduleFields } from './schedule-fields.js';
-import { browserZone, fromLocalInput, toLocalInput, type PeriodicTask, type RegisteredTask, type Schedule, type TaskFields } from './types.js';
+import { browserZone, fromLocalInput, toLocalInput, type PeriodicTask, type RegisteredTask, type Schedule, type SolarEvent, type TaskFields } from './types.js';
 
 export const CUSTOM = '__custom__';
 
@@ -186,7 +186,7 @@ export function initialFromQuery(q: URLSearchParams): TaskFormInitial {
     initial.schedule = {
       crontab: { minute: q.get('minute') ?? '*', hour: q.get('hour') ?? '*', dayOfWeek: q.get('dayOfWeek') ?? '*', dayOfMonth: q.get('dayOfMonth') ?? '*', monthOfYear: q.get('monthOfYear') ?? '*', timezone: q.get('timezone') ?? '' },
     };
-  if (kind === 'solar') initial.schedule = { solar: { event: q.get('event') ?? 'sunrise', latitude: num('latitude') as number, longitude: num('longitude') as number } };
+  if (kind === 'solar') initial.schedule = { solar: { event: (q.get('event') ?? 'sunrise') as SolarEvent, latitude: num('latitude') as number, longitude: num('longitude') as number } };
   if (kind === 'clocked') initial.schedule = { clocked: { at: q.get('at') ?? '' } };
   return initial;
 }

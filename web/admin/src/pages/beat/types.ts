@@ -1,66 +1,17 @@
 // The periodic-task API's shapes as the console uses them (src/admin/api-periodic-schemas.ts).
+import type { PeriodicTaskView } from '../../../../../src/admin/contract.js';
+import type { TaskSource } from '../../../../../src/beat/contract.js';
+import type { Schedule, ScheduleKind } from '../../../../../src/beat/schedules/types.js';
 
-export type ScheduleKind = 'interval' | 'crontab' | 'solar' | 'clocked';
+// The schedule and periodic-task shapes are the server's own declarations (type-only imports: no
+// server code reaches the bundle).
+export type { ManagedField, TaskFields } from '../../../../../src/beat/contract.js';
+export type { ClockedSpec, CrontabSpec, IntervalSpec, Schedule, ScheduleKind, SolarEvent, SolarSpec } from '../../../../../src/beat/schedules/types.js';
+export type Source = TaskSource;
+/** A periodic task as the admin API returns it. */
+export type PeriodicTask = PeriodicTaskView;
+
 export const SCHEDULE_KINDS: ScheduleKind[] = ['interval', 'crontab', 'solar', 'clocked'];
-
-export interface IntervalSpec {
-  every: number;
-  period: 'seconds' | 'minutes' | 'hours' | 'days';
-}
-export interface CrontabSpec {
-  minute: string;
-  hour: string;
-  dayOfWeek: string;
-  dayOfMonth: string;
-  monthOfYear: string;
-  timezone: string;
-}
-export interface SolarSpec {
-  event: string;
-  latitude: number;
-  longitude: number;
-}
-export interface ClockedSpec {
-  at: string;
-}
-export type Schedule = { interval: IntervalSpec } | { crontab: CrontabSpec } | { solar: SolarSpec } | { clocked: ClockedSpec };
-
-export type Source = 'admin' | 'config' | 'builtin';
-
-export interface TaskFields {
-  task: string;
-  schedule: Schedule;
-  args: unknown[];
-  kwargs: Record<string, unknown>;
-  queue: string | null;
-  priority: number | null;
-  expires: string | null;
-  expireSeconds: number | null;
-  oneOff: boolean;
-  startTime: string | null;
-  enabled: boolean;
-  description: string;
-  missedRunPolicy: 'skip' | 'once' | 'all';
-  overlapPolicy: 'allow' | 'skip';
-}
-export type ManagedField = keyof TaskFields;
-
-export interface PeriodicTask extends TaskFields {
-  id: number;
-  name: string;
-  scheduleKind: ScheduleKind;
-  scheduleDescription: string;
-  taskRegistered: boolean;
-  source: Source;
-  fieldSources: Partial<Record<ManagedField, Source>> | null;
-  declared: TaskFields | null;
-  lastRunAt: string | null;
-  totalRunCount: number;
-  lastTaskId: string | null;
-  nextRunAt: string | null;
-  dateCreated: string;
-  dateChanged: string;
-}
 
 export interface Run {
   id: number;

@@ -1,0 +1,38 @@
+// The task layer's JSON shapes that other processes and the browser read: Celery states, a task's
+// error, a worker's heartbeat, a queue's counts. Pure types (and one `as const` list): the admin
+// console imports this file too, so it imports nothing but other contract modules.
+
+export const TASK_STATES = ['PENDING', 'STARTED', 'PROGRESS', 'RETRY', 'SUCCESS', 'FAILURE', 'REVOKED'] as const;
+export type TaskState = (typeof TASK_STATES)[number];
+
+export interface TaskError {
+  code: string;
+  message: string;
+  traceback?: string;
+}
+
+/** What a worker writes in its heartbeat (and answers `seler inspect stats` with). */
+export interface WorkerInfo {
+  name: string;
+  host: string;
+  pid: number;
+  queues: string[];
+  concurrency: number;
+  pool: string;
+  active: number;
+  processed: number;
+  failed: number;
+  startedAt: number;
+  heartbeatAt: number;
+  rss: number;
+}
+
+export interface QueueCounts {
+  waiting: number;
+  active: number;
+  delayed: number;
+  prioritized: number;
+  completed: number;
+  failed: number;
+  waitingChildren: number;
+}
