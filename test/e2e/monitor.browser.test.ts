@@ -2,15 +2,12 @@
 // the run's Redis: a failing task appears live as FAILURE with its traceback, Retry makes it succeed
 // once the cause of the failure is gone; the dashboard draws its charts; a viewer sees no actions.
 // With SELER_SCREENSHOTS=1 it also writes docs/screenshots/monitor-dashboard.png and monitor-task.png.
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createSuperuser, createUser } from '../../src/admin/index.js';
 import { defineTask } from '../../src/tasks/index.js';
 import { startTestApp, waitFor, type TestApp } from '../helpers/app.js';
-import { collectPageErrors, launchBrowser, logInToAdmin } from '../helpers/browser.js';
-import { repoRoot } from '../helpers/cli.js';
+import { collectPageErrors, launchBrowser, logInToAdmin, saveScreenshot } from '../helpers/browser.js';
 
 declare module '../../src/tasks/define-task.js' {
   interface TaskTypes {
@@ -27,7 +24,6 @@ defineTask('test.monitor.fragile', { description: 'Fails while the test says so 
 });
 
 const PASSWORD = 'monitor browser test 1';
-const SHOTS = process.env.SELER_SCREENSHOTS === '1';
 const LONG = 20_000;
 let app: TestApp;
 let browser: Browser;
@@ -86,7 +82,7 @@ it('shows a failing task live as FAILURE with its traceback, and Retry makes it 
   expect(await page.locator('[data-testid=task-args]').textContent()).toContain('order-1138');
   expect(await page.locator('[data-testid=task-timeline] li[data-event=failed]').count()).toBeGreaterThan(0);
   await page.locator('[data-testid=live-indicator][data-state=live]').waitFor({ timeout: LONG });
-  if (SHOTS) await screenshot(page, 'monitor-task.png');
+  await saveScreenshot(page, 'monitor-task.png');
 
   // The cause goes away; Retry runs it again, and the page follows it to SUCCESS without a reload.
   brokenBecause = null;
@@ -144,7 +140,7 @@ it('draws the dashboard charts from the last hour, live, without page errors', a
   const before = Number((await page.getByTestId('stat-failed-value').textContent())?.replace(/\D/g, ''));
   await enqueue('demo.fail', ['one more']);
   await expect.poll(async () => Number((await page.getByTestId('stat-failed-value').textContent())?.replace(/\D/g, '')), { timeout: LONG }).toBe(before + 1);
-  if (SHOTS) await screenshot(page, 'monitor-dashboard.png');
+  await saveScreenshot(page, 'monitor-dashboard.png');
 
   // The other monitor pages render too.
   await page.getByTestId('nav-workers').click();
@@ -235,9 +231,3 @@ it('shows a viewer without change_task no action buttons', async () => {
   await page.close();
 });
 
-async function screenshot(page: Page, name: string): Promise<void> {
-  const dir = path.join(repoRoot, 'docs', 'screenshots');
-  mkdirSync(dir, { recursive: true });
-  await page.waitForTimeout(300); // let the last live update settle
-  await page.screenshot({ path: path.join(dir, name) });
-}

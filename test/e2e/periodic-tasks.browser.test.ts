@@ -2,7 +2,7 @@
 // web + worker + a real beat on the run's Redis. A task created through the forms runs, and the list
 // shows its last run and run count moving; bad input is refused next to its field; bulk disable,
 // delete with confirmation, a declared task's field sources, and a view-only user.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -11,14 +11,12 @@ import { createSuperuser, createUser } from '../../src/admin/index.js';
 import { startBeatRole } from '../../src/app.js';
 import { BeatStore, type RunningBeat } from '../../src/beat/index.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
-import { collectPageErrors, launchBrowser, logInToAdmin } from '../helpers/browser.js';
-import { repoRoot } from '../helpers/cli.js';
+import { collectPageErrors, launchBrowser, logInToAdmin, saveScreenshot } from '../helpers/browser.js';
 
 const PASSWORD = 'browser test password 1';
 /** Waits on a condition; generous for a loaded machine. */
 const SOON = { timeout: 20_000 };
 const VIEWPORT = { width: 1280, height: 800 };
-const SCREENSHOTS = path.join(repoRoot, 'docs', 'screenshots');
 const LONG = 60_000;
 
 let app: TestApp;
@@ -28,7 +26,6 @@ let store: BeatStore;
 const configDir = mkdtempSync(path.join(tmpdir(), 'seler-beat-config-'));
 
 beforeAll(async () => {
-  mkdirSync(SCREENSHOTS, { recursive: true });
   // A schedule declared in the configuration file, as the lab's CELERY_BEAT_SCHEDULE.
   const configFile = path.join(configDir, 'seler.config.json');
   writeFileSync(configFile, JSON.stringify({ beatSchedule: { 'nightly noop': { task: 'demo.noop', schedule: { crontab: { minute: '0', hour: '3', timezone: 'Europe/Warsaw' } } } } }));
@@ -100,7 +97,7 @@ it(
     await expect.poll(runCount, { timeout: LONG }).toBeGreaterThanOrEqual(2);
     expect(await r.getByTestId('last-run').locator('time').textContent()).not.toBe('');
 
-    await page.screenshot({ path: path.join(SCREENSHOTS, 'periodic-tasks.png') });
+    await saveScreenshot(page, 'periodic-tasks.png');
 
     // Its change page: the state, and the run history with results (2 + 3 ran on the worker).
     await r.getByRole('link', { name: 'add every 2 s', exact: true }).click();
@@ -119,7 +116,7 @@ it(
     // The form: the task, and the schedule with its preview in words and next runs.
     await page.locator('main#main h1').click(); // the page, not a field, has the focus
     await page.getByTestId('periodic-task-form').evaluate((el) => el.scrollIntoView({ block: 'start' }));
-    await page.screenshot({ path: path.join(SCREENSHOTS, 'periodic-task-form.png') });
+    await saveScreenshot(page, 'periodic-task-form.png');
     expect(errors).toEqual([]);
   },
   LONG * 3,

@@ -1,5 +1,5 @@
 // Headless Debian Chromium for the browser tests (never a downloaded browser), and the admin log-in.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { repoRoot } from './cli.js';
@@ -40,4 +40,13 @@ export async function logInToAdmin(page: Page, baseUrl: string, username: string
   await page.fill('#id_password', password);
   await Promise.all([page.waitForURL((url) => url.pathname === new URL(next, baseUrl).pathname), page.click('button[type=submit]')]);
   await page.locator('main#main h1').waitFor();
+}
+
+/** With SELER_SCREENSHOTS=1, saves the page as docs/screenshots/<name> (the README's pictures); otherwise nothing. */
+export async function saveScreenshot(page: Page, name: string): Promise<void> {
+  if (process.env.SELER_SCREENSHOTS !== '1') return;
+  const dir = path.join(repoRoot, 'docs', 'screenshots');
+  mkdirSync(dir, { recursive: true });
+  await page.waitForTimeout(300); // let the last live update settle
+  await page.screenshot({ path: path.join(dir, name) });
 }
