@@ -203,6 +203,8 @@ export const scheduleListQuery = {
     ...pageQueryProps,
     kind: { type: 'string', enum: [...SCHEDULE_KINDS] },
     search: { type: 'string', maxLength: 200, description: 'In the description, the schedule’s values or the names of the tasks using it' },
+    enabled: { type: 'boolean', description: 'true: used by at least one enabled task; false: used only by disabled tasks' },
+    sort: { type: 'string', enum: ['schedule', '-schedule', 'taskCount', '-taskCount'], description: 'schedule: the natural order (intervals by length, clocked by instant, others by description); - for descending' },
   },
 } as const;
 

@@ -398,6 +398,16 @@ describe.each(DIALECTS)('periodic task API on %s', (dialect) => {
     expect((await root.call('GET', '/api/v1/admin/schedules?kind=interval&search=sch-&pageSize=1&page=2')).json()).toMatchObject({ total: 2, page: 2, pageSize: 1, items: [{ taskCount: 1 }] });
     expect((await root.call('GET', '/api/v1/admin/schedules?kind=crontab&search=sch-')).json()).toMatchObject({ total: 1, items: [{ description: 'At 03:17, every day (Europe/Warsaw)' }] });
     expect((await root.call('GET', '/api/v1/admin/schedules')).statusCode).toBe(400);
+    // Sorted by how many tasks use each, and filtered by whether an enabled task uses it.
+    const descriptions = async (query: string) =>
+      (await root.call('GET', `/api/v1/admin/schedules?kind=interval&search=sch-&${query}`)).json<PageJson<{ description: string }>>().items.map((i) => i.description);
+    expect(await descriptions('sort=taskCount')).toEqual(['Every 3 days', 'Every 17 minutes']);
+    expect(await descriptions('sort=-taskCount')).toEqual(['Every 17 minutes', 'Every 3 days']);
+    expect(await descriptions('sort=-schedule')).toEqual(['Every 3 days', 'Every 17 minutes']);
+    await root.call('PATCH', `/api/v1/admin/periodic-tasks/${s1.id}`, { enabled: false });
+    expect(await descriptions('enabled=false')).toEqual(['Every 17 minutes']);
+    expect(await descriptions('enabled=true')).toEqual(['Every 3 days']);
+    expect((await root.call('GET', '/api/v1/admin/schedules?kind=interval&sort=name')).statusCode).toBe(400);
 
     const viewer = await loggedIn('interval-viewer', ['view_intervalschedule']);
     expect((await viewer.call('GET', '/api/v1/admin/schedules?kind=interval&search=sch-')).statusCode).toBe(200);

@@ -112,7 +112,7 @@ export function registerScheduleRoutes(app: FastifyInstance, options: { store: B
     },
   );
 
-  app.get<{ Querystring: { kind: ScheduleKind; search?: string; page?: number; pageSize?: number } }>(
+  app.get<{ Querystring: { kind: ScheduleKind; search?: string; enabled?: boolean; sort?: string; page?: number; pageSize?: number } }>(
     '/api/v1/admin/schedules',
     {
       schema: {
@@ -123,7 +123,7 @@ export function registerScheduleRoutes(app: FastifyInstance, options: { store: B
       },
     },
     async (request) => {
-      const { kind, search } = request.query;
+      const { kind, search, enabled, sort = 'schedule' } = request.query;
       await requirePerm(request, `view_${kind}schedule` as Permission);
       const needle = search?.trim().toLowerCase();
       const all = (await store.tasksBySchedule(kind))
@@ -140,7 +140,10 @@ export function registerScheduleRoutes(app: FastifyInstance, options: { store: B
           };
         })
         .filter((s) => !needle || s.haystack.includes(needle) || s.description.toLowerCase().includes(needle))
+        .filter((s) => enabled === undefined || s.tasks.some((t) => t.enabled) === enabled)
         .sort(compareSchedules);
+      if (sort.endsWith('taskCount')) all.sort((a, b) => a.taskCount - b.taskCount || compareSchedules(a, b)); // stable within a count
+      if (sort.startsWith('-')) all.reverse();
       const { page, pageSize, offset } = pageWindow(request.query);
       return { items: all.slice(offset, offset + pageSize).map(({ haystack: _h, ...s }) => s), total: all.length, page, pageSize };
     },

@@ -45,7 +45,7 @@ export function renderKindPage(page: KindPage) {
     ctx.setTitle(page.title);
     const mayAdd = can('add_periodictask');
     const columns: Column<ScheduleUsage>[] = [
-      { label: 'Schedule', render: (s) => h('strong', { 'data-testid': 'schedule-words' }, s.description) },
+      { label: 'Schedule', sort: 'schedule', render: (s) => h('strong', { 'data-testid': 'schedule-words' }, s.description) },
       { label: page.kind === 'crontab' ? 'm h dom mon dow · zone' : 'Values', render: values },
       {
         label: 'Periodic tasks',
@@ -56,7 +56,7 @@ export function renderKindPage(page: KindPage) {
             ...s.tasks.map((t) => h('li', {}, h('a', { href: changePath(t.id), class: t.enabled ? undefined : 'disabled-task', title: t.enabled ? undefined : 'disabled' }, t.name), t.enabled ? '' : h('span', { class: 'muted small' }, ' (disabled)'))),
           ),
       },
-      { label: 'Tasks', className: 'num', render: (s) => formatNumber(s.taskCount) },
+      { label: 'Tasks', sort: 'taskCount', className: 'num', render: (s) => formatNumber(s.taskCount) },
     ];
     if (mayAdd) columns.push({ label: '', render: (s) => h('a', { href: addPath(scheduleQuery(s.schedule)), class: 'small', 'data-testid': 'add-with-schedule' }, '+ Add a periodic task with this schedule') });
     const actions = h('div', { class: 'page-actions' });
@@ -69,6 +69,7 @@ export function renderKindPage(page: KindPage) {
       columns,
       idOf: (s) => s.key,
       search: page.noun[1],
+      filters: [{ key: 'enabled', label: 'Used by', options: [{ value: 'true', label: 'an enabled task' }, { value: 'false', label: 'disabled tasks only' }] }],
       noun: page.noun,
       emptyText: `No periodic task uses ${page.one} yet.`,
       testId: `schedules-${page.kind}`,
