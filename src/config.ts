@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './platform/errors.js';
+import type { UploadLimits } from './thumbnails/contract.js';
 
 const positiveInt = (name: string) =>
   z.coerce.number({ error: `${name} must be a number` }).int(`${name} must be a whole number`).positive(`${name} must be greater than 0`);
@@ -48,13 +49,7 @@ const fileSchema = z
   })
   .strict();
 
-export interface Limits {
-  maxUploadBytes: number;
-  maxFiles: number;
-  maxPixels: number;
-  maxSizes: number;
-  maxDimension: number;
-}
+export type Limits = UploadLimits;
 
 export interface Config {
   dataDir: string;

@@ -8,7 +8,7 @@ import { DEFAULT_QUEUE, bindTaskCaller, getTaskDefinition, type CallOptions, typ
 import { AsyncResult } from './async-result.js';
 import { Canvas } from './canvas.js';
 import { EventHub, EventLog, eventsKey } from './events.js';
-import type { TaskError } from './contract.js';
+import type { TaskError, TaskView } from './contract.js';
 import { REVOKED_PREFIX, isReady, stateFromJob, type TaskState } from './states.js';
 
 export type { TaskError } from './contract.js';
@@ -44,21 +44,7 @@ export interface JobPayload {
   receives?: { kind: 'chain' } | { kind: 'chord'; order: string[] };
 }
 
-export interface TaskView {
-  id: string;
-  name: string;
-  queue: string;
-  status: TaskState;
-  args: unknown[];
-  kwargs: Record<string, unknown>;
-  progress?: TaskProgress;
-  result?: unknown;
-  error?: TaskError;
-  attempts: number;
-  dateCreated: string;
-  dateStarted?: string;
-  dateDone?: string;
-}
+export type { TaskView };
 
 export const ERROR_FIELD = 'selerError';
 export const CONTROL_CHANNEL = 'control';

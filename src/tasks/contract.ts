@@ -5,6 +5,31 @@
 export const TASK_STATES = ['PENDING', 'STARTED', 'PROGRESS', 'RETRY', 'SUCCESS', 'FAILURE', 'REVOKED'] as const;
 export type TaskState = (typeof TASK_STATES)[number];
 
+/** What a task reports while it runs (ctx.progress), shown as PROGRESS. */
+export interface TaskProgress {
+  current: number;
+  total: number;
+  step?: string;
+  [key: string]: unknown;
+}
+
+/** A task as GET /api/v1/tasks/<id> answers (TaskClient.getTask). */
+export interface TaskView {
+  id: string;
+  name: string;
+  queue: string;
+  status: TaskState;
+  args: unknown[];
+  kwargs: Record<string, unknown>;
+  progress?: TaskProgress;
+  result?: unknown;
+  error?: TaskError;
+  attempts: number;
+  dateCreated: string;
+  dateStarted?: string;
+  dateDone?: string;
+}
+
 export interface TaskError {
   code: string;
   message: string;

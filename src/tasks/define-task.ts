@@ -1,6 +1,7 @@
 // Named tasks with typed arguments, registered when their module is imported (Celery's autodiscovery).
 import type { z } from 'zod';
 import type { Logger } from '../platform/logger.js';
+import type { TaskProgress } from './contract.js';
 
 /**
  * The typed map from task name to arguments and result. Feature modules extend it:
@@ -15,12 +16,7 @@ export type ArgsOf<N extends TaskName> = Entry<N>['args'];
 export type KwargsOf<N extends TaskName> = Entry<N>['kwargs'];
 export type ResultOf<N extends TaskName> = Entry<N>['result'];
 
-export interface TaskProgress {
-  current: number;
-  total: number;
-  step?: string;
-  [key: string]: unknown;
-}
+export type { TaskProgress };
 
 export interface TaskContext {
   id: string;

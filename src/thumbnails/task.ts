@@ -7,6 +7,7 @@ import { writeArchive, uniqueNames, type ArchiveEntry } from './archive.js';
 import { makeThumbnails, type Fit, type OutputFormat } from './image.js';
 import { fileStem, sanitizeFileName, type Size } from './naming.js';
 import { ARCHIVE_FILE, cleanupMedia, resultDir, uploadFile, type MediaPaths } from './storage.js';
+import type { MakeThumbnailsResult, ThumbnailFile } from './contract.js';
 
 export const THUMBNAILS_QUEUE = 'thumbnails';
 
@@ -17,21 +18,7 @@ export interface MakeThumbnailsRequest {
   fit: Fit;
 }
 
-export interface ThumbnailFile {
-  name: string;
-  width: number;
-  height: number;
-  format: string;
-  bytes: number;
-  url: string;
-  source: string;
-}
-
-export interface MakeThumbnailsResult {
-  archiveUrl: string;
-  archiveBytes: number;
-  files: ThumbnailFile[];
-}
+export type { ThumbnailFile, MakeThumbnailsResult };
 
 declare module '../tasks/define-task.js' {
   interface TaskTypes {

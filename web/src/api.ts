@@ -1,50 +1,17 @@
 // The HTTP contract the page relies on (see docs/ARCHITECTURE.md, "HTTP"): types and small fetchers.
 
+import type { MakeThumbnailsResult, ThumbnailerSettings, ThumbnailsAccepted, UploadLimits } from '../../src/thumbnails/contract.js';
+import type { TaskState, TaskView } from '../../src/tasks/contract.js';
+
+export type { ThumbnailFile } from '../../src/thumbnails/contract.js';
+export type TaskStatus = TaskState;
+export type Limits = UploadLimits;
+export type Config = ThumbnailerSettings;
+export type Accepted = ThumbnailsAccepted;
+/** What the page reads of a thumbnails.make task (GET /api/v1/tasks/<id> answers more). */
+export type Task = Pick<TaskView, 'id' | 'name' | 'status' | 'progress' | 'error' | 'dateCreated' | 'dateDone'> & { result?: MakeThumbnailsResult };
+
 export const TERMINAL = ['SUCCESS', 'FAILURE', 'REVOKED'] as const;
-export type TaskStatus = 'PENDING' | 'STARTED' | 'PROGRESS' | 'RETRY' | (typeof TERMINAL)[number];
-
-export interface ThumbnailFile {
-  name: string;
-  width: number;
-  height: number;
-  format: string;
-  bytes: number;
-  url: string;
-}
-
-export interface Task {
-  id: string;
-  name: string;
-  status: TaskStatus;
-  progress?: { current: number; total: number; step?: string };
-  result?: { archiveUrl: string; files: ThumbnailFile[] };
-  error?: { code: string; message: string };
-  dateCreated: string;
-  dateDone?: string | null;
-}
-
-/** 202 answer of POST /api/v1/thumbnails. */
-export interface Accepted {
-  id: string;
-  status: TaskStatus;
-  statusUrl: string;
-  eventsUrl: string;
-}
-
-export interface Limits {
-  maxUploadBytes: number;
-  maxFiles: number;
-  maxPixels: number;
-  maxSizes: number;
-  maxDimension: number;
-}
-
-export interface Config {
-  limits: Limits;
-  formats: string[];
-  fits: string[];
-  accepted: string[];
-}
 
 /** Used until (or if never) GET /api/v1/config answers; the server checks again anyway. */
 export const DEFAULT_CONFIG: Config = {

@@ -1,0 +1,46 @@
+// The Thumbnailer's JSON shapes that the browser reads too. Pure types: the page (web/src) imports
+// this file, so it imports nothing but other contract modules.
+import type { TaskState } from '../tasks/contract.js';
+
+/** The limits an upload is checked against (SELER_MAX_* settings), as GET /api/v1/config reports them. */
+export interface UploadLimits {
+  maxUploadBytes: number;
+  maxFiles: number;
+  maxPixels: number;
+  maxSizes: number;
+  maxDimension: number;
+}
+
+/** GET /api/v1/config: what the upload form may offer. */
+export interface ThumbnailerSettings {
+  limits: UploadLimits;
+  formats: string[];
+  fits: string[];
+  accepted: string[];
+}
+
+/** 202 answer of POST /api/v1/thumbnails. */
+export interface ThumbnailsAccepted {
+  id: string;
+  status: TaskState;
+  statusUrl: string;
+  eventsUrl: string;
+}
+
+export interface ThumbnailFile {
+  name: string;
+  width: number;
+  height: number;
+  format: string;
+  bytes: number;
+  url: string;
+  /** The uploaded file it was made from. */
+  source: string;
+}
+
+/** The result of thumbnails.make. */
+export interface MakeThumbnailsResult {
+  archiveUrl: string;
+  archiveBytes: number;
+  files: ThumbnailFile[];
+}
