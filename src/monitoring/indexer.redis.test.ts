@@ -29,6 +29,7 @@ describe('the monitor indexer', () => {
   });
   afterEach(async () => {
     await Promise.all(indexers.splice(0).map((i) => i.stop()));
+    await app.runtime.client.events.drain(); // no late write of this test's events into the next one's stream
     // Each test starts from an empty index and stream, and no finished jobs (the reconciler would index them).
     await Promise.all(['completed', 'failed'].map((set) => app.runtime.client.queue('default').clean(0, 0, set as 'completed' | 'failed')));
     await deleteKeys(app.runtime.redis, `${app.runtime.client.keys.key('mon')}*`);

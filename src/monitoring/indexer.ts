@@ -231,6 +231,8 @@ export class TaskIndexer {
 
   /** Resolves once every event appended so far has been applied (tests, the bench). */
   async caughtUp(timeoutMs = 30_000): Promise<void> {
+    // Events this process raised may still wait for their write window: "now" includes them.
+    await this.options.client.events.drain();
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const [stream, groups] = await Promise.all([

@@ -49,6 +49,7 @@ export class EventLog {
   private batch: { fields: string[]; settle?: { resolve(id: string | null): void; reject(err: unknown): void } }[] = [];
   private readonly redis: BatchingRedis;
   private lastFlushAt = -Infinity;
+  private writing: Promise<void> = Promise.resolve();
 
   constructor(
     redis: Redis,
@@ -82,9 +83,10 @@ export class EventLog {
     this.batch.push({ fields, settle });
   }
 
-  /** Writes what is waiting now (before the connection closes). */
+  /** Writes what is waiting now and waits for a write under way (before the connection closes, or to read one's own events). */
   async drain(): Promise<void> {
     if (this.batch.length) await this.flush().catch(() => {});
+    else await this.writing;
   }
 
   private flush(): Promise<void> {
@@ -94,10 +96,12 @@ export class EventLog {
     if (!batch.length) return Promise.resolve();
     const args = [String(this.maxLen)];
     for (const { fields } of batch) args.push(String(fields.length), ...fields);
-    return this.redis.selerAppendEvents(this.key, ...args).then(
+    const written = this.redis.selerAppendEvents(this.key, ...args).then(
       (ids) => batch.forEach(({ settle }, i) => settle?.resolve(ids[i] ?? null)),
       (err: unknown) => batch.forEach(({ settle }) => settle?.reject(err)),
     );
+    this.writing = written.catch(() => {});
+    return written;
   }
 
   async range(fromExclusive: string, count: number): Promise<TaskEvent[]> {
