@@ -19,7 +19,6 @@ import type { Keyspace } from '../platform/redis.js';
 
 export { TASK_STATES } from '../tasks/contract.js';
 export type { MonitorState } from './contract.js';
-export const FINAL_STATES: ReadonlySet<string> = new Set(['SUCCESS', 'FAILURE', 'REVOKED']);
 
 export const CONSUMER_GROUP = 'mon';
 

@@ -105,13 +105,13 @@ export const queueSchema = {
 
 export const queuesSchema = { type: 'object', properties: { items: { type: 'array', items: queueSchema } } } as const;
 
+/** What a task row and a task's detail both start with. */
+const taskIdentity = { id: str, name: str, queue: str, state } as const;
+
 export const taskRowSchema = {
   type: 'object',
   properties: {
-    id: str,
-    name: str,
-    queue: str,
-    state,
+    ...taskIdentity,
     sentAt: dateTime,
     startedAt: nullableDateTime,
     finishedAt: nullableDateTime,
@@ -165,10 +165,7 @@ const taskError = { type: 'object', properties: { code: str, message: str, trace
 export const detailSchema = {
   type: 'object',
   properties: {
-    id: str,
-    name: str,
-    queue: str,
-    state,
+    ...taskIdentity,
     args: { type: 'array' },
     kwargs: { type: 'object', additionalProperties: true },
     result: {},

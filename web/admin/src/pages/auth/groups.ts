@@ -9,7 +9,7 @@ import { formatNumber } from '../../ui/format.js';
 import { listView, type Column } from '../../ui/list-view.js';
 import { flash, notify } from '../../ui/messages.js';
 import { permissionCatalogue, permissionsField } from './permissions-field.js';
-import { afterSave, saveButtons, submitterOf } from './save.js';
+import { afterSave, saveButtons, submitterOf } from '../../ui/save.js';
 import { GROUPS, type Group } from './types.js';
 
 const API = '/api/v1/admin/groups';

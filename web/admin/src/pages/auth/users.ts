@@ -11,7 +11,7 @@ import { timeCell, yesNo } from '../../ui/format.js';
 import { listView, type Column } from '../../ui/list-view.js';
 import { flash, notify } from '../../ui/messages.js';
 import { permissionCatalogue, permissionsField } from './permissions-field.js';
-import { afterSave, saveButtons, submitterOf } from './save.js';
+import { afterSave, saveButtons, submitterOf } from '../../ui/save.js';
 import { PASSWORD_RULES, USERS, type Group, type User } from './types.js';
 
 const API = '/api/v1/admin/users';

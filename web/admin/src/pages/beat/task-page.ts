@@ -9,6 +9,7 @@ import { h } from '../../ui/dom.js';
 import { busy, clearErrors, showErrors } from '../../ui/form.js';
 import { formatNumber, relativeTime, timeCell } from '../../ui/format.js';
 import { flash, notify } from '../../ui/messages.js';
+import { afterSave, saveButtons, submitterOf } from '../../ui/save.js';
 import { every } from './live.js';
 import { runHistory, taskPagePath } from './run-history.js';
 import { initialFromQuery, taskForm } from './task-form.js';
@@ -57,8 +58,7 @@ export async function renderTaskPage(ctx: RouteContext, id?: number): Promise<vo
 
   form.addEventListener('submit', (event) => {
     event.preventDefault();
-    const submitter = (event as SubmitEvent).submitter as HTMLButtonElement | null;
-    void save(submitter?.value ?? '_save');
+    void save(submitterOf(event));
   });
 
   async function save(how: string): Promise<void> {
@@ -67,17 +67,7 @@ export async function renderTaskPage(ctx: RouteContext, id?: number): Promise<vo
     if (Object.keys(errors).length) return showErrors(form, new ApiError(400, 'invalid', 'Please correct the errors below.', errors));
     try {
       const saved = await busy(form, () => (task ? api.patch<PeriodicTask>(`${BASE}/${task.id}`, body) : api.post<PeriodicTask>(BASE, body)));
-      const what = `The periodic task “${saved.name}” was ${task ? 'changed' : 'added'} successfully.`;
-      if (how === '_continue') {
-        flash('success', `${what} You may edit it again below.`);
-        navigate(changePath(saved.id), { replace: !!task });
-      } else if (how === '_addanother') {
-        flash('success', `${what} You may add another periodic task below.`);
-        navigate(addPath());
-      } else {
-        flash('success', what);
-        navigate(LIST_PATH);
-      }
+      afterSave(how, { noun: 'periodic task', name: saved.name, added: !task, list: LIST_PATH, change: changePath(saved.id), add: addPath(), replace: !!task });
     } catch (err) {
       if (!ctx.signal.aborted) showErrors(form, err as Error);
     }
@@ -96,18 +86,12 @@ export async function renderTaskPage(ctx: RouteContext, id?: number): Promise<vo
 }
 
 function formActions(task: PeriodicTask | undefined): HTMLElement {
-  const actions = h('div', { class: 'form-actions' });
+  let del: HTMLElement | null = null;
   if (task && can('delete_periodictask') && task.source !== 'builtin') {
-    const del = h('button', { type: 'button', class: 'button secondary danger left', 'data-testid': 'delete' }, 'Delete');
+    del = h('button', { type: 'button', class: 'button secondary danger left', 'data-testid': 'delete' }, 'Delete');
     del.addEventListener('click', () => void deleteTask(task));
-    actions.append(del);
   }
-  actions.append(
-    h('button', { type: 'submit', class: 'button secondary', name: '_addanother', value: '_addanother', 'data-testid': 'save-add' }, 'Save and add another'),
-    h('button', { type: 'submit', class: 'button secondary', name: '_continue', value: '_continue', 'data-testid': 'save-continue' }, 'Save and continue editing'),
-    h('button', { type: 'submit', class: 'button', name: '_save', value: '_save', 'data-testid': 'save' }, 'Save'),
-  );
-  return actions;
+  return saveButtons(del);
 }
 
 async function deleteTask(task: PeriodicTask): Promise<void> {

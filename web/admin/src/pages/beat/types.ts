@@ -11,7 +11,8 @@ export type Source = TaskSource;
 /** A periodic task as the admin API returns it. */
 export type PeriodicTask = PeriodicTaskView;
 
-export const SCHEDULE_KINDS: ScheduleKind[] = ['interval', 'crontab', 'solar', 'clocked'];
+// The schedules contract's `as const` list (a pure module: nothing else of the server comes with it).
+export { SCHEDULE_KINDS } from '../../../../../src/beat/schedules/types.js';
 
 export interface Run {
   id: number;

@@ -6,7 +6,6 @@ import type {
   FailedRetried,
   FilterChoices,
   ListResult,
-  MonitorState,
   Overview,
   QueueList,
   TaskDetail,
@@ -20,7 +19,8 @@ export type { LiveTaskEvent, Overview, QueueView, RuntimeStats, TaskDetail, Task
 const BASE = '/api/v1/monitor';
 const seg = encodeURIComponent;
 
-export const TASK_STATES = ['PENDING', 'STARTED', 'PROGRESS', 'RETRY', 'SUCCESS', 'FAILURE', 'REVOKED'] as const satisfies readonly MonitorState[];
+// The one `as const` list of the tasks contract (a pure module: nothing else of the server comes with it).
+export { TASK_STATES } from '../../../../../src/tasks/contract.js';
 export const FINAL_STATES: ReadonlySet<string> = new Set(['SUCCESS', 'FAILURE', 'REVOKED']);
 
 export interface TaskListQuery {

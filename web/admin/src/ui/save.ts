@@ -1,7 +1,8 @@
-// Django's three save buttons and what happens after each, shared by the user and group forms.
-import { navigate } from '../../router.js';
-import { h } from '../../ui/dom.js';
-import { flash } from '../../ui/messages.js';
+// Django's three save buttons and what happens after each, shared by the change forms (users, groups,
+// periodic tasks).
+import { navigate } from '../router.js';
+import { h } from './dom.js';
+import { flash } from './messages.js';
 
 export function saveButtons(left?: HTMLElement | null): HTMLElement {
   return h(
