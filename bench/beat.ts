@@ -7,7 +7,7 @@
 // PostgreSQL: a fresh database on SELER_TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
@@ -19,6 +19,7 @@ import { connectRedis, keyspace, type Redis } from '../src/platform/redis.js';
 import { TaskClient } from '../src/tasks/index.js';
 import { createTestDatabase, type TestDatabase } from '../test/helpers/db.js';
 import { repoRoot } from '../test/helpers/cli.js';
+import { loadAverage, percentile, sleep } from './util.js';
 
 interface Call {
   taskId: string;
@@ -43,9 +44,6 @@ export interface BeatBenchResult {
   /** Ticks enqueued by each process. */
   perProcess: number[];
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
 function spawnBeat(env: Record<string, string>, calls: Call[]): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
@@ -131,7 +129,7 @@ export async function main(argv: string[]): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'seler-bench-beat-'));
   const server = await ensurePrivateRedis(dir);
   const redis = await connectRedis(server.url, { name: 'bench-beat' });
-  process.stdout.write(`beat bench: a 1 s interval for ${seconds} s per run; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
+  process.stdout.write(`beat bench: a 1 s interval for ${seconds} s per run; load average ${loadAverage()}\n`);
   try {
     for (const dialect of dialects) {
       const db = await createTestDatabase(dialect);

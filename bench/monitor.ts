@@ -7,7 +7,7 @@
 // the web role's indexer as in production. A private redis-server is used unless --redis-url is given.
 // Then the worker stops, and the request kinds are timed in turns (after a warm-up) on the idle system, one request at a time.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createToken, createUser } from '../src/admin/index.js';
@@ -17,6 +17,7 @@ import { TaskIndexer, monKeys } from '../src/monitoring/index.js';
 import { createLogger } from '../src/platform/logger.js';
 import { ensurePrivateRedis } from '../src/platform/private-redis.js';
 import { defineTask } from '../src/tasks/index.js';
+import { fmt, loadAverage as load, percentile, sleep } from './util.js';
 
 const QUEUES = ['default', 'mail', 'reports'];
 defineTask('bench.mail.send', { queue: 'mail' }, ([n, to]: [number, string]) => ({ n, to, accepted: true }));
@@ -26,10 +27,6 @@ defineTask('bench.flaky', { queue: 'default' }, ([n]: [number]) => {
   return n;
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
 const REGIONS = ['north', 'south', 'east', 'west', 'central'];
 
 /** The n-th call of the fill: its task, arguments and queue. */

@@ -10,7 +10,7 @@
 // Also Redis commands, Redis CPU and Node CPU per task, from INFO commandstats / INFO cpu diffs.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -20,6 +20,7 @@ import { loadConfig } from '../src/config.js';
 import { createLogger, silentLogger } from '../src/platform/logger.js';
 import { ensurePrivateRedis } from '../src/platform/private-redis.js';
 import { connectRedis, createRedis, type Redis } from '../src/platform/redis.js';
+import { fmt, loadAverage as load, percentile, sleep } from './util.js';
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.dirname(benchDir);
@@ -46,14 +47,7 @@ interface Snapshot { cmds: Map<string, number>; redisCpuUs: number; nodeCpuUs: n
 /** One measured phase: its rate and what it cost per task. */
 export interface Phase { n: number; perSecond: number; p50: number; p99: number; cmdsPerTask: Map<string, number>; redisUsPerTask: number; nodeUsPerTask: number }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
 const pct = (a: number, b: number) => `${Math.round((a / b) * 100)}%`;
-const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
-
-function percentile(sorted: number[], p: number): number {
-  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN;
-}
 
 function cpuOfPid(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');

@@ -8,12 +8,9 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { freePort, repoRoot } from '../test/helpers/cli.js';
 import { benchBarePipeline } from './pipeline.js';
+import { percentile } from './util.js';
 
 const IMAGE_EXT = /\.(jpe?g|png|gif|webp|tiff?|avif)$/i;
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 
 async function startSeler(args: string[], env: Record<string, string>): Promise<ChildProcess> {
   const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'seler.js'), ...args], {

@@ -96,12 +96,13 @@ async function runServer(roles: { web: boolean; worker: boolean; beat?: boolean 
   });
 }
 
-async function withDatabase<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+/** Opens the database, brings it up to date, runs `fn` (told which migrations were applied now) and closes it. */
+async function withDatabase<T>(fn: (db: Db, applied: string[]) => Promise<T>): Promise<T> {
   const cfg = config();
   const db = openDatabase(cfg.databaseUrl, cfg.dataDir);
   try {
-    await migrate(db);
-    return await fn(db);
+    const applied = await migrate(db);
+    return await fn(db, applied);
   } finally {
     await db.close();
   }
@@ -192,16 +193,11 @@ export function buildProgram(): Command {
   program
     .command('migrate')
     .description('apply database migrations (start does it too)')
-    .action(async () => {
-      const cfg = config();
-      const db = openDatabase(cfg.databaseUrl, cfg.dataDir);
-      try {
-        const applied = await migrate(db);
+    .action(async () =>
+      withDatabase(async (db, applied) => {
         process.stdout.write(applied.length ? `Applied ${applied.join(', ')} to ${db.description}.\n` : `${db.description} is up to date.\n`);
-      } finally {
-        await db.close();
-      }
-    });
+      }),
+    );
 
   program
     .command('createsuperuser')

@@ -161,7 +161,7 @@ export class TaskClient {
   }
 
   /** The queue holding a task, found among the queues seler knows about; undefined for an unknown id. */
-  private async findQueue(id: string): Promise<string | undefined> {
+  async findQueue(id: string): Promise<string | undefined> {
     const known = await this.options.redis.smembers(this.options.keys.key('queues')).catch(() => [] as string[]);
     for (const q of known) this.knownQueues.add(q);
     const names = [...this.knownQueues];

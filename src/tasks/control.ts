@@ -43,6 +43,20 @@ export async function liveWorkers(redis: Redis, keys: Keyspace, now = Date.now()
   return values.filter((v): v is string => !!v).map((v) => JSON.parse(v) as WorkerInfo);
 }
 
+/** Every heartbeat entry, fresh or stale (liveWorkers() returns only the fresh ones). */
+export async function workerHeartbeats(redis: Redis, keys: Keyspace): Promise<WorkerInfo[]> {
+  const all = await redis.hgetall(workersKey(keys));
+  const out: WorkerInfo[] = [];
+  for (const value of Object.values(all)) {
+    try {
+      out.push(JSON.parse(value) as WorkerInfo);
+    } catch {
+      /* a malformed entry is skipped */
+    }
+  }
+  return out;
+}
+
 /**
  * Broadcasts an inspect command and collects one reply per live worker (or what arrived before the
  * timeout). `blocking` must be a connection of its own: it waits in BLPOP.

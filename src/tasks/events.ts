@@ -110,6 +110,7 @@ export class EventLog {
   }
 }
 
+/** Decodes a raw entry of the event stream (`{prefix}:events`); the EventHub and the monitor read it this way. */
 export function parseEvent(streamId: string, fields: string[]): TaskEvent {
   const map: Record<string, string> = {};
   for (let i = 0; i + 1 < fields.length; i += 2) map[fields[i]!] = fields[i + 1]!;

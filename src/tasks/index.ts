@@ -1,13 +1,13 @@
 export { defineTask, getTaskDefinition, registeredTasks, loadTaskModules, DEFAULT_QUEUE } from './define-task.js';
 export type { TaskTypes, TaskContext, TaskOptions, TaskProgress, TaskDefinition, TaskName } from './define-task.js';
 export { TaskClient, isValidTaskId, type EnqueueOptions, type TaskView, type TaskError, type Retention } from './client.js';
-export { EventHub, EventLog, eventsKey, type TaskEvent, type TaskEventType } from './events.js';
+export { EventHub, EventLog, eventsKey, parseEvent, type TaskEvent, type TaskEventType } from './events.js';
 export { startWorker, type RunningWorker, type PoolKind } from './worker.js';
 export { PermanentFailure, Retry, SoftTimeLimitExceeded, TimeLimitExceeded, WorkerLostError } from './execute.js';
-export { inspect, liveWorkers, INSPECT_COMMANDS, type InspectCommand, type WorkerInfo } from './control.js';
+export { inspect, liveWorkers, workerHeartbeats, HEARTBEAT_MS, WORKER_GONE_MS, INSPECT_COMMANDS, type InspectCommand, type WorkerInfo } from './control.js';
 export { parseRate } from './rate-limit.js';
 export { TASK_STATES, isReady, type TaskState } from './states.js';
 export { registerTaskRoutes, requireTask, taskViewSchema } from './routes.js';
 export { AsyncResult, TaskFailedError } from './async-result.js';
 export { Canvas, signature, type Signature } from './canvas.js';
-export { knownQueueNames, queueStats, parseEvent, jobState, finishedSetKey, JOB_FIELDS, workerHeartbeats, jobKeyPrefix, retryFailedTask, promoteDelayedTask, retryFailedOfQueue, cleanFailedOfQueue, HEARTBEAT_MS, WORKER_GONE_MS, type QueueStats, type QueueCounts, type JobActionResult, type BulkRetry } from './queue-admin.js';
+export { knownQueueNames, queueStats, jobState, finishedSetKey, JOB_FIELDS, jobKeyPrefix, retryFailedTask, promoteDelayedTask, retryFailedOfQueue, cleanFailedOfQueue, type QueueStats, type QueueCounts, type JobActionResult, type BulkRetry } from './queue-admin.js';

@@ -1,18 +1,13 @@
 // What the monitor needs from the task layer besides TaskClient: queue counts and the age of the oldest
-// waiting job, every worker heartbeat (live or not), and an operator's actions on jobs (retry a failed
-// task, run a delayed one now, retry or clean a queue's failed tasks). BullMQ's key layout stays here.
+// waiting job, and an operator's actions on jobs (retry a failed task, run a delayed one now, retry or
+// clean a queue's failed tasks). BullMQ's key layout stays here. (Worker heartbeats: control.ts.)
 import { Job } from 'bullmq';
-import type { Keyspace, Redis } from '../platform/redis.js';
 import { DEFAULT_QUEUE } from './define-task.js';
-import type { TaskClient } from './client.js';
-import { HEARTBEAT_MS, WORKER_GONE_MS, workersKey, type WorkerInfo } from './control.js';
+import { isValidTaskId, type TaskClient } from './client.js';
 import type { QueueCounts } from './contract.js';
 import { REVOKED_PREFIX } from './states.js';
 
-export { HEARTBEAT_MS, WORKER_GONE_MS };
 export type { QueueCounts } from './contract.js';
-/** Decodes a raw entry of the event stream (`{prefix}:events`) the way the EventHub does. */
-export { parseEvent } from './events.js';
 
 export interface QueueStats {
   name: string;
@@ -76,20 +71,6 @@ export async function queueStats(client: TaskClient, names: string[]): Promise<Q
   });
 }
 
-/** Every heartbeat entry, fresh or stale (liveWorkers() returns only the fresh ones). */
-export async function workerHeartbeats(redis: Redis, keys: Keyspace): Promise<WorkerInfo[]> {
-  const all = await redis.hgetall(workersKey(keys));
-  const out: WorkerInfo[] = [];
-  for (const value of Object.values(all)) {
-    try {
-      out.push(JSON.parse(value) as WorkerInfo);
-    } catch {
-      /* a malformed entry is skipped */
-    }
-  }
-  return out;
-}
-
 /** BullMQ's own state of a job: waiting, delayed, prioritized, active, completed, failed, waiting-children or unknown. */
 export function jobState(client: TaskClient, queue: string, id: string): Promise<string> {
   return client.queue(queue).getJobState(id);
@@ -98,11 +79,12 @@ export function jobState(client: TaskClient, queue: string, id: string): Promise
 export type JobActionResult = { ok: true } | { ok: false; reason: 'not_found' | 'wrong_state'; state?: string };
 
 async function findJob(client: TaskClient, id: string): Promise<{ job: Job; queue: string; state: string } | null> {
-  const view = await client.getTask(id);
-  if (!view) return null;
-  const queue = client.queue(view.queue);
+  // Only the queue lookup: getTask() would read the job, its state, the revoke set and the error once more.
+  const queueName = isValidTaskId(id) ? await client.findQueue(id) : undefined;
+  if (!queueName) return null;
+  const queue = client.queue(queueName);
   const [job, state] = await Promise.all([Job.fromId(queue, id), queue.getJobState(id)]);
-  return job ? { job, queue: view.queue, state } : null;
+  return job ? { job, queue: queueName, state } : null;
 }
 
 /** The `retried` event of an operator's retry: appended before the job can run again, so it precedes the run's own events. */
@@ -120,7 +102,7 @@ export async function retryFailedTask(client: TaskClient, id: string, by: string
     await found.job.retry('failed');
     return { ok: true };
   } catch {
-    return { ok: false, reason: 'wrong_state', state: await client.queue(found.queue).getJobState(id) };
+    return { ok: false, reason: 'wrong_state', state: await jobState(client, found.queue, id) };
   }
 }
 
@@ -133,7 +115,7 @@ export async function promoteDelayedTask(client: TaskClient, id: string): Promis
     await found.job.promote();
     return { ok: true };
   } catch {
-    return { ok: false, reason: 'wrong_state', state: await client.queue(found.queue).getJobState(id) };
+    return { ok: false, reason: 'wrong_state', state: await jobState(client, found.queue, id) };
   }
 }
 
@@ -149,8 +131,7 @@ export interface BulkRetry {
 /** Retries up to `limit` of a queue's FAILURE tasks, oldest first; `by` names who asked. */
 export async function retryFailedOfQueue(client: TaskClient, queueName: string, limit: number, by: string): Promise<BulkRetry> {
   const queue = client.queue(queueName);
-  const failedKey = `${client.bullPrefix}:${queueName}:failed`;
-  const ids = await client.redis.zrange(failedKey, '0', '-1');
+  const ids = await client.redis.zrange(finishedSetKey(client, queueName, 'failed'), '0', '-1');
   const pipeline = client.redis.pipeline();
   for (const id of ids) pipeline.hmget(`${client.bullPrefix}:${queueName}:${id}`, 'failedReason', 'name');
   const replies = ids.length ? ((await pipeline.exec()) ?? []) : [];
