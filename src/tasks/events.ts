@@ -42,8 +42,8 @@ export const EVENT_FLUSH_WINDOW_MS = 5;
 type BatchingRedis = Redis & { selerAppendEvents(key: string, ...args: string[]): Promise<string[]> };
 
 /**
- * The event stream's writer. Events appended in the same turn of the event loop go to Redis in one
- * script call (a busy worker emits two per task; one command per event cost more than the task).
+ * The event stream's writer. Events go to Redis in batches, one script call each, at most one call
+ * per EVENT_FLUSH_WINDOW_MS (a busy worker emits two per task; one command per event cost more than the task).
  */
 export class EventLog {
   private batch: { fields: string[]; settle?: { resolve(id: string | null): void; reject(err: unknown): void } }[] = [];
