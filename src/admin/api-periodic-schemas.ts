@@ -3,24 +3,14 @@
 // are validated by the beat model, which names each bad field; the body schemas here document them.
 import type { FastifySchemaCompiler } from 'fastify';
 import { MANAGED_FIELDS, MISSED_RUN_POLICIES, OVERLAP_POLICIES, RUN_TRIGGERS, SCHEDULE_KINDS, TASK_SOURCES } from '../beat/index.js';
-import { errors, idParams, pageOf, pageQueryProps } from './api-schemas.js';
+import { dateTime, errors, idParams, nullableDateTime, pageOf, pageQueryProps } from './api-schemas.js';
 
 /** Lets a body through untouched (the model validates it with field errors); a route using it checks its params by hand. */
 export const passThrough: FastifySchemaCompiler<unknown> = () => (data: unknown) => ({ value: data });
 
-function sorted(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sorted);
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, sorted(v)]));
-  return value;
-}
-/** Stable JSON text (sorted keys), to compare values. */
-export const canonicalJson = (value: unknown) => JSON.stringify(sorted(value));
-
 export const PERIODIC_TAGS = ['periodic tasks'];
 export const SCHEDULE_TAGS = ['schedules'];
 
-const dateTime = { type: 'string', format: 'date-time' } as const;
-const nullableDateTime = { type: ['string', 'null'], format: 'date-time' } as const;
 const anyJson = {} as const;
 
 export const SORT_FIELDS = ['id', 'name', 'task', 'enabled', 'lastRunAt', 'nextRunAt', 'totalRunCount', 'dateChanged'] as const;

@@ -9,7 +9,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import {
-  MANAGED_FIELDS, describeSchedule, parseTaskInput, runHistory, runNow,
+  MANAGED_FIELDS, canonical, describeSchedule, parseTaskInput, runHistory, runNow,
   type BeatClient, type BeatStore, type FieldErrors, type ListQuery, type ManagedField, type PeriodicTask, type PeriodicTaskInput,
 } from '../beat/index.js';
 import { AppError, errorMessage, notFound } from '../platform/errors.js';
@@ -17,7 +17,7 @@ import type { Logger } from '../platform/logger.js';
 import { getTaskDefinition } from '../tasks/index.js';
 import { audit } from './api.js';
 import {
-  PERIODIC_TAGS, bulkBodySchema, bulkResultSchema, canonicalJson, deletedSchema, errors, idParams, pageOf, periodicTaskListQuery, periodicTaskSchema,
+  PERIODIC_TAGS, bulkBodySchema, bulkResultSchema, deletedSchema, errors, idParams, pageOf, periodicTaskListQuery, periodicTaskSchema,
   passThrough, periodicTaskWriteSchema, resetBodySchema, runSchema, type SortField,
 } from './api-periodic-schemas.js';
 import { pageQueryProps } from './api-schemas.js';
@@ -25,7 +25,7 @@ import { registerScheduleRoutes } from './api-schedules.js';
 import { added, changed, deleted } from './audit.js';
 import type { PeriodicTaskView } from './contract.js';
 import { requirePerm, requireUser, type AdminAuth } from './auth-plugin.js';
-import { userHasPerm } from './permissions.js';
+import { assertPerm } from './permissions.js';
 import { invalid, parseId } from './store-util.js';
 import type { AuthUser } from './users.js';
 
@@ -49,7 +49,7 @@ export const render = (task: PeriodicTask): PeriodicTaskView => ({ ...task, sche
 
 const DIFF_FIELDS = ['name', ...MANAGED_FIELDS] as const;
 function changedFields(before: PeriodicTask, after: PeriodicTask): string[] {
-  return DIFF_FIELDS.filter((f) => canonicalJson(before[f]) !== canonicalJson(after[f]));
+  return DIFF_FIELDS.filter((f) => canonical(before[f]) !== canonical(after[f]));
 }
 
 function issueText(issue: z.core.$ZodIssue | undefined): string {
@@ -122,6 +122,15 @@ export function registerPeriodicTaskApi(app: FastifyInstance, options: PeriodicT
   };
   const record = (actor: AuthUser, task: { id: number; name: string }, action: 'add' | 'change' | 'delete' | 'other', message: Parameters<typeof audit>[2]['message']) =>
     audit(auth, actor, { action, objectType: 'periodictask', objectId: task.id, objectRepr: task.name, message });
+  /** Audits and announces a change when a field moved; the task as the API returns it. */
+  const afterChange = async (actor: AuthUser, before: PeriodicTask, after: PeriodicTask) => {
+    const fields = changedFields(before, after);
+    if (fields.length) {
+      await record(actor, after, 'change', changed(fields));
+      await notify();
+    }
+    return render(after);
+  };
   const find = async (id: number) => {
     const task = await store.get(id);
     if (!task) throw noTask(id);
@@ -186,13 +195,7 @@ export function registerPeriodicTaskApi(app: FastifyInstance, options: PeriodicT
     async (request) => {
       const actor = await requirePerm(request, 'change_periodictask');
       const before = await find(idOf(request));
-      const after = await store.update(before.id, checkWrite(request.body, timezone, before));
-      const fields = changedFields(before, after);
-      if (fields.length) {
-        await record(actor, after, 'change', changed(fields));
-        await notify();
-      }
-      return render(after);
+      return afterChange(actor, before, await store.update(before.id, checkWrite(request.body, timezone, before)));
     },
   );
 
@@ -295,13 +298,7 @@ export function registerPeriodicTaskApi(app: FastifyInstance, options: PeriodicT
         throw invalid(INVALID, { _: 'the body may only be {"fields": [...]}' });
       if (fields !== undefined && (!Array.isArray(fields) || fields.some((f) => !(MANAGED_FIELDS as unknown[]).includes(f))))
         throw invalid(INVALID, { fields: `fields must be a list of: ${MANAGED_FIELDS.join(', ')}` });
-      const after = await store.resetToDeclared(before.id, fields as ManagedField[] | undefined);
-      const changedNow = changedFields(before, after);
-      if (changedNow.length) {
-        await record(actor, after, 'change', changed(changedNow));
-        await notify();
-      }
-      return render(after);
+      return afterChange(actor, before, await store.resetToDeclared(before.id, fields as ManagedField[] | undefined));
     },
   );
 
@@ -327,7 +324,7 @@ export function registerPeriodicTaskApi(app: FastifyInstance, options: PeriodicT
       if (action !== 'enable' && action !== 'disable' && action !== 'delete') errs.action = 'action must be one of enable, disable, delete';
       if (Object.keys(errs).length) throw invalid('invalid_bulk_action', errs);
       const perm = action === 'delete' ? 'delete_periodictask' : 'change_periodictask';
-      if (!userHasPerm(actor, perm)) throw new AppError('permission_denied', `You do not have the "${perm}" permission.`, 403);
+      assertPerm(actor, perm);
       const result = { action: action as string, changed: [] as number[], unchanged: [] as number[], notFound: [] as number[], refused: [] as { id: number; message: string }[], restoredOnBeatStart: [] as number[] };
       for (const id of [...new Set(ids as number[])]) {
         const task = await store.get(id);

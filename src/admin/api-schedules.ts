@@ -6,12 +6,12 @@ import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import {
-  describeSchedule, intervalMs, parseSchedule, scheduleKind, upcomingRuns,
+  canonical, describeSchedule, intervalMs, offsetAt, parseSchedule, scheduleKind, upcomingRuns, withDefaultZone,
   type BeatStore, type FieldErrors, type Schedule, type ScheduleKind,
 } from '../beat/index.js';
 import { registeredTasks } from '../tasks/index.js';
 import {
-  PERIODIC_TAGS, SCHEDULE_TAGS, canonicalJson, errors, pageOf, passThrough, previewBodySchema, previewSchema, registeredTaskSchema, scheduleListQuery, scheduleUsageSchema,
+  PERIODIC_TAGS, SCHEDULE_TAGS, errors, pageOf, passThrough, previewBodySchema, previewSchema, registeredTaskSchema, scheduleListQuery, scheduleUsageSchema,
 } from './api-periodic-schemas.js';
 import { requirePerm, requireUser } from './auth-plugin.js';
 import type { Permission } from './permissions.js';
@@ -21,17 +21,11 @@ const PREVIEW_COUNT = 5;
 
 /** An instant as ISO 8601 in a zone, with its offset: 2026-03-30T07:30:00.000+02:00. */
 export function localIso(ms: number, timeZone: string): string {
-  const parts: Record<string, string> = {};
-  const format = new Intl.DateTimeFormat('en-US', {
-    timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
-  });
-  for (const p of format.formatToParts(ms)) parts[p.type] = p.value;
-  const whole = Math.floor(ms / 1000) * 1000;
-  const wall = Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day), Number(parts.hour), Number(parts.minute), Number(parts.second));
-  const offset = Math.round((wall - whole) / 60_000);
+  const offsetMs = offsetAt(ms, timeZone);
+  const offset = Math.round(offsetMs / 60_000);
   const abs = Math.abs(offset);
-  const pad = (n: number, w = 2) => String(n).padStart(w, '0');
-  return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}:${parts.second}.${pad(ms - whole, 3)}${offset < 0 ? '-' : '+'}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${new Date(ms + offsetMs).toISOString().slice(0, 23)}${offset < 0 ? '-' : '+'}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
 }
 
 const startTimeSchema = z.iso.datetime({ offset: true }).nullable().optional();
@@ -48,12 +42,7 @@ export function previewSchedule(body: unknown, timezone: string, now = Date.now(
     errs.schedule = 'choose exactly one schedule kind';
   } else {
     // As on the task: a crontab without a zone gets the installation's.
-    const crontab = (raw as { crontab?: unknown }).crontab;
-    const withZone =
-      crontab && typeof crontab === 'object' && !Array.isArray(crontab) && [undefined, null, ''].includes((crontab as { timezone?: unknown }).timezone as string)
-        ? { ...(raw as object), crontab: { ...crontab, timezone } }
-        : raw;
-    const parsed = parseSchedule(withZone);
+    const parsed = parseSchedule(withDefaultZone(timezone)(raw));
     if (parsed.ok) schedule = parsed.schedule;
     else for (const e of parsed.errors) errs[e.path ? `schedule.${e.path}` : 'schedule'] ??= e.message;
   }
@@ -128,7 +117,7 @@ export function registerScheduleRoutes(app: FastifyInstance, options: { store: B
       const needle = search?.trim().toLowerCase();
       const all = (await store.tasksBySchedule(kind))
         .map(({ schedule, tasks }) => {
-          const text = canonicalJson(schedule);
+          const text = canonical(schedule);
           return {
             key: createHash('sha256').update(text).digest('hex').slice(0, 16),
             kind,

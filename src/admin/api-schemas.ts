@@ -5,8 +5,8 @@ import { MAX_PAGE_SIZE } from './store-util.js';
 
 export const TAGS = ['admin'];
 const codename = { type: 'string', enum: PERMISSIONS.map((p) => p.codename) } as const;
-const dateTime = { type: 'string', format: 'date-time' } as const;
-const nullableDateTime = { type: ['string', 'null'], format: 'date-time' } as const;
+export const dateTime = { type: 'string', format: 'date-time' } as const;
+export const nullableDateTime = { type: ['string', 'null'], format: 'date-time' } as const;
 
 export const idParams = { type: 'object', properties: { id: { type: 'integer', minimum: 1 } }, required: ['id'] } as const;
 

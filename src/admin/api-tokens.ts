@@ -1,17 +1,15 @@
 // API tokens over JSON. Anyone signed in manages their own; listing or revoking other people's needs
 // view_token / delete_token; creating one for someone else is for superusers only (it is acting as them).
 import type { FastifyInstance } from 'fastify';
-import { AppError, notFound } from '../platform/errors.js';
+import { notFound } from '../platform/errors.js';
 import { audit } from './api.js';
 import { TAGS, createdTokenSchema, errors, idParams, pageOf, pageQueryProps, tokenSchema } from './api-schemas.js';
 import { added, changed } from './audit.js';
 import { requireUser, type AdminAuth } from './auth-plugin.js';
-import { userHasPerm } from './permissions.js';
+import { assertPerm, forbidden, userHasPerm } from './permissions.js';
 import { invalid } from './store-util.js';
 import { createToken, getToken, listTokens, revokeToken } from './tokens.js';
 import { getUser } from './users.js';
-
-const forbidden = (message: string) => new AppError('permission_denied', message, 403);
 
 export function registerTokenRoutes(app: FastifyInstance, auth: AdminAuth): void {
   const { db } = auth;
@@ -33,7 +31,7 @@ export function registerTokenRoutes(app: FastifyInstance, auth: AdminAuth): void
       const actor = await requireUser(request);
       const { all, userId, ...page } = request.query;
       const others = all === true || (userId !== undefined && userId !== actor.id);
-      if (others && !userHasPerm(actor, 'view_token')) throw forbidden('You do not have the "view_token" permission.');
+      if (others) assertPerm(actor, 'view_token');
       return listTokens(db, { ...page, userId: all === true && userId === undefined ? undefined : (userId ?? actor.id) });
     },
   );

@@ -1,20 +1,18 @@
 // Users over JSON: list, read, create, update (password, flags, groups, permissions), delete.
 // Guarded by the user permissions, audited, and with no way to grant more than you hold.
 import type { FastifyInstance } from 'fastify';
-import { AppError, notFound } from '../platform/errors.js';
+import { notFound } from '../platform/errors.js';
 import { assertCanGrant, audit } from './api.js';
 import { TAGS, errors, idParams, pageOf, pageQueryProps, userSchema, userWriteSchema } from './api-schemas.js';
 import { added, changed, deleted } from './audit.js';
 import { requirePerm, requireUser, type AdminAuth } from './auth-plugin.js';
 import { groupsPermissions } from './groups.js';
 import { verifyPassword } from './passwords.js';
-import { userHasPerm } from './permissions.js';
+import { assertPerm, forbidden, userHasPerm } from './permissions.js';
 import { invalid } from './store-util.js';
 import { createUser, deleteUser, findLoginUser, getUser, listUsers, updateUser, type AuthUser, type NewUser, type UserRecord } from './users.js';
 
 type UserWrite = Partial<NewUser> & { currentPassword?: string };
-
-const forbidden = (message: string) => new AppError('permission_denied', message, 403);
 
 async function assertCanAssign(auth: AdminAuth, actor: AuthUser, body: UserWrite, target?: UserRecord): Promise<void> {
   if (actor.isSuperuser) return;
@@ -51,7 +49,7 @@ export function registerUserRoutes(app: FastifyInstance, auth: AdminAuth): void 
     { schema: { tags: TAGS, summary: 'One user (needs view_user, except for yourself)', params: idParams, response: { 200: userSchema, ...errors } } },
     async (request) => {
       const actor = await requireUser(request);
-      if (actor.id !== request.params.id && !userHasPerm(actor, 'view_user')) throw forbidden('You do not have the "view_user" permission.');
+      if (actor.id !== request.params.id) assertPerm(actor, 'view_user');
       const user = await getUser(db, request.params.id);
       if (!user) throw notFound(`No user with id ${request.params.id}.`, 'user_not_found');
       return user;

@@ -1,7 +1,6 @@
 // The admin auth JSON API under /api/v1/admin: who am I, CSRF tokens, the permission catalogue and
 // the audit log here; users, groups and tokens in their own files.
 import type { FastifyInstance } from 'fastify';
-import { AppError } from '../platform/errors.js';
 import { registerGroupRoutes } from './api-groups.js';
 import { TAGS, errors, logEntrySchema, meSchema, pageOf, pageQueryProps } from './api-schemas.js';
 import { registerTokenRoutes } from './api-tokens.js';
@@ -9,7 +8,7 @@ import { registerUserRoutes } from './api-users.js';
 import { listLog, recordChange, type Change, type ChangeAction } from './audit.js';
 import { CSRF_FIELD, CSRF_HEADER, requireUser, type AdminAuth } from './auth-plugin.js';
 import { ANONYMOUS } from './csrf.js';
-import { PERMISSIONS, effectivePermissions, userHasPerm, type Permission } from './permissions.js';
+import { PERMISSIONS, effectivePermissions, forbidden, userHasPerm, type Permission } from './permissions.js';
 import type { AuthUser } from './users.js';
 
 /** Records an admin change made by `actor` (every write of this API calls it). */
@@ -21,7 +20,7 @@ export function audit(auth: AdminAuth, actor: AuthUser, change: Omit<Change, 'ac
 export function assertCanGrant(actor: AuthUser, permissions: readonly string[]): void {
   if (actor.isSuperuser) return;
   const missing = permissions.filter((p) => !userHasPerm(actor, p as Permission));
-  if (missing.length) throw new AppError('permission_denied', `You cannot grant permissions you do not have: ${missing.join(', ')}.`, 403);
+  if (missing.length) throw forbidden(`You cannot grant permissions you do not have: ${missing.join(', ')}.`);
 }
 
 export function registerAdminApi(app: FastifyInstance, auth: AdminAuth): void {

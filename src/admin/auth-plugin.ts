@@ -14,7 +14,7 @@ import type { Logger } from '../platform/logger.js';
 import { ANONYMOUS, checkCsrfToken, makeCsrfToken, newCsrfSecret } from './csrf.js';
 import { registerLoginRoutes } from './login-routes.js';
 import { forbiddenPage, sendPage } from './pages.js';
-import { userHasPerm, type Permission } from './permissions.js';
+import { assertPerm, forbidden, type Permission } from './permissions.js';
 import { deriveKey } from './secret.js';
 import { DEFAULT_SESSION_POLICY, resolveSession, type Session, type SessionPolicy } from './sessions.js';
 import { DEFAULT_THROTTLE, type ThrottlePolicy } from './throttle.js';
@@ -105,7 +105,7 @@ export class AdminAuth {
       const found = match ? await authenticateToken(this.db, match[1]!, this.now()) : null;
       const user = found ? await loadAuthUser(this.db, found.userId) : null;
       if (!found || !user?.isActive) throw new AppError('invalid_token', 'The API token is unknown or revoked (send "Authorization: Bearer <token>").', 401);
-      if (!user.isStaff) throw new AppError('permission_denied', 'The token’s user is not a staff member.', 403);
+      if (!user.isStaff) throw forbidden('The token’s user is not a staff member.');
       identity = { user, via: 'token', tokenId: found.tokenId };
     } else {
       const found = await this.sessionIdentity(request);
@@ -161,7 +161,7 @@ export async function requireUser(request: FastifyRequest): Promise<AuthUser> {
 /** requireUser, then 403 `permission_denied` unless the user has the permission. */
 export async function requirePerm(request: FastifyRequest, perm: Permission): Promise<AuthUser> {
   const user = await requireUser(request);
-  if (!userHasPerm(user, perm)) throw new AppError('permission_denied', `You do not have the "${perm}" permission.`, 403);
+  assertPerm(user, perm);
   return user;
 }
 

@@ -2,7 +2,7 @@
 import type { Db } from '../platform/db/index.js';
 import { notFound } from '../platform/errors.js';
 import type { GroupRecord } from './contract.js';
-import { isPermission, type Permission } from './permissions.js';
+import { isPermission, unknownPermissions, type Permission } from './permissions.js';
 import { contains, invalid, isUniqueViolation, num, pageWindow, type Page, type PageQuery } from './store-util.js';
 
 export type { GroupRecord } from './contract.js';
@@ -20,8 +20,8 @@ function check(input: GroupInput, creating: boolean): Record<string, string> {
     const name = input.name?.trim() ?? '';
     if (!name || name.length > 150) fields.name = 'A name of 1 to 150 characters is required.';
   }
-  const unknown = (input.permissions ?? []).filter((p) => !isPermission(p));
-  if (unknown.length) fields.permissions = `Unknown permission${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}.`;
+  const unknown = unknownPermissions(input.permissions);
+  if (unknown) fields.permissions = unknown;
   return fields;
 }
 

@@ -27,7 +27,6 @@ function wantsJson(request: FastifyRequest): boolean {
   return accept.includes('application/json') && !accept.includes('text/html');
 }
 
-
 const loginBodySchema = {
   type: 'object',
   properties: {
@@ -46,6 +45,10 @@ export function registerLoginRoutes(app: FastifyInstance, auth: AdminAuth, optio
     if (wantsJson(request)) return reply.status(status).send({ error: { code, message } });
     const csrfToken = auth.csrfToken(request, reply, ANONYMOUS);
     return sendPage(reply, status, loginPage({ csrfToken, next: safeNext(body.next), username: body.username, error: message }));
+  }
+
+  function lockedOut(request: FastifyRequest, reply: FastifyReply, seconds: number, body: LoginBody) {
+    return fail(request, reply, 429, 'locked_out', `Too many failed log-ins for this account. Try again in ${Math.ceil(seconds / 60)} minute(s).`, body, seconds);
   }
 
   app.get<{ Querystring: { next?: string } }>(
@@ -86,7 +89,7 @@ export function registerLoginRoutes(app: FastifyInstance, auth: AdminAuth, optio
       if (state.lockedUntil !== null) {
         const seconds = Math.max(1, Math.ceil((state.lockedUntil - now) / 1000));
         logger.warn({ event: 'admin.login_locked', username, ip, retryAfter: seconds }, 'admin log-in refused: username locked out');
-        return fail(request, reply, 429, 'locked_out', `Too many failed log-ins for this account. Try again in ${Math.ceil(seconds / 60)} minute(s).`, body, seconds);
+        return lockedOut(request, reply, seconds, body);
       }
       if (state.delayMs) await auth.sleep(state.delayMs);
 
@@ -100,7 +103,7 @@ export function registerLoginRoutes(app: FastifyInstance, auth: AdminAuth, optio
         if (after.lockedUntil !== null) {
           const seconds = Math.ceil((after.lockedUntil - at) / 1000);
           logger.warn({ event: 'admin.lockout', username, ip, seconds }, 'admin username locked out after repeated failed log-ins');
-          return fail(request, reply, 429, 'locked_out', `Too many failed log-ins for this account. Try again in ${Math.ceil(seconds / 60)} minute(s).`, body, seconds);
+          return lockedOut(request, reply, seconds, body);
         }
         return fail(request, reply, 401, 'invalid_credentials', BAD_CREDENTIALS, body);
       }

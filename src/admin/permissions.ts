@@ -1,6 +1,7 @@
 // Django's per-model permissions as a static catalogue: codenames `<action>_<model>`. Users and
 // groups hold codenames; a superuser has every permission and an inactive user none.
 
+import { AppError } from '../platform/errors.js';
 import { PERMISSION_ACTIONS, type Permission, type PermissionInfo, type PermissionModel } from './contract.js';
 
 export { PERMISSION_ACTIONS, type Permission, type PermissionAction, type PermissionInfo, type PermissionModel } from './contract.js';
@@ -45,6 +46,20 @@ export interface PermissionHolder {
 export function userHasPerm(user: PermissionHolder | null | undefined, perm: Permission): boolean {
   if (!user?.isActive) return false;
   return user.isSuperuser || user.permissions.has(perm);
+}
+
+/** The field error for a list naming codenames that do not exist, or undefined when all do. */
+export function unknownPermissions(permissions: readonly string[] = []): string | undefined {
+  const unknown = permissions.filter((p) => !isPermission(p));
+  return unknown.length ? `Unknown permission${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}.` : undefined;
+}
+
+/** A 403 `permission_denied` saying why. */
+export const forbidden = (message: string): AppError => new AppError('permission_denied', message, 403);
+
+/** Throws 403 `permission_denied` unless the user has the permission. */
+export function assertPerm(user: PermissionHolder, perm: Permission): void {
+  if (!userHasPerm(user, perm)) throw forbidden(`You do not have the "${perm}" permission.`);
 }
 
 /** Every permission the user effectively has, sorted (all of them for a superuser). */

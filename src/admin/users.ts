@@ -6,7 +6,7 @@ import type { AuthUserTable } from '../platform/db/schema.js';
 import { notFound } from '../platform/errors.js';
 import { UNUSABLE_PASSWORD, hashPassword, passwordProblems } from './passwords.js';
 import type { UserRecord } from './contract.js';
-import { isPermission, type Permission, type PermissionHolder } from './permissions.js';
+import { isPermission, unknownPermissions, type Permission, type PermissionHolder } from './permissions.js';
 import { deleteUserSessions } from './sessions.js';
 import { contains, flag, invalid, iso, isoOrNull, isUniqueViolation, num, pageWindow, type Page, type PageQuery } from './store-util.js';
 
@@ -60,8 +60,8 @@ function checkFields(input: UserChanges, fields: Record<string, string>, usernam
     const problems = passwordProblems(input.password, { username: usernameForPassword, email: input.email ?? undefined });
     if (problems.length) fields.password = problems.join(' ');
   }
-  const unknown = (input.permissions ?? []).filter((p) => !isPermission(p));
-  if (unknown.length) fields.permissions = `Unknown permission${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}.`;
+  const unknown = unknownPermissions(input.permissions);
+  if (unknown) fields.permissions = unknown;
 }
 
 async function groupIds(db: Executor, refs: GroupRef[], fields: Record<string, string>): Promise<number[]> {
@@ -139,6 +139,20 @@ export async function hasSuperuser(database: Db): Promise<boolean> {
   return row !== undefined;
 }
 
+type UserRow = Pick<Selectable<AuthUserTable>, 'id' | 'username' | 'email' | 'is_active' | 'is_staff' | 'is_superuser'>;
+
+/** The fields a user record and the signed-in user share, from a row. */
+function userFlags(r: UserRow) {
+  return {
+    id: num(r.id),
+    username: r.username,
+    email: r.email,
+    isActive: r.is_active === 1,
+    isStaff: r.is_staff === 1,
+    isSuperuser: r.is_superuser === 1,
+  };
+}
+
 async function records(db: Executor, rows: Selectable<AuthUserTable>[]): Promise<UserRecord[]> {
   if (!rows.length) return [];
   const ids = rows.map((r) => num(r.id));
@@ -147,12 +161,7 @@ async function records(db: Executor, rows: Selectable<AuthUserTable>[]): Promise
     db.selectFrom('auth_user_permission').select(['user_id', 'codename']).where('user_id', 'in', ids).orderBy('codename').execute(),
   ]);
   return rows.map((r) => ({
-    id: num(r.id),
-    username: r.username,
-    email: r.email,
-    isActive: r.is_active === 1,
-    isStaff: r.is_staff === 1,
-    isSuperuser: r.is_superuser === 1,
+    ...userFlags(r),
     hasUsablePassword: r.password.startsWith('scrypt$'),
     dateJoined: iso(r.date_joined),
     lastLogin: isoOrNull(r.last_login),
@@ -198,12 +207,7 @@ export async function loadAuthUser(database: Db, id: number): Promise<AuthUser |
       .execute(),
   ]);
   return {
-    id: num(row.id),
-    username: row.username,
-    email: row.email,
-    isActive: row.is_active === 1,
-    isStaff: row.is_staff === 1,
-    isSuperuser: row.is_superuser === 1,
+    ...userFlags(row),
     permissions: new Set([...direct, ...viaGroups].map((p) => p.codename)),
   };
 }

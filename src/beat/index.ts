@@ -1,7 +1,7 @@
 // Periodic tasks: the schedule model, the database store, the config sync and the tick loop.
 export * from './schedules/index.js';
 export {
-  MANAGED_FIELDS, MISSED_RUN_POLICIES, OVERLAP_POLICIES, RUN_TRIGGERS, TASK_SOURCES, computeNextRun, parseTaskInput,
+  MANAGED_FIELDS, MISSED_RUN_POLICIES, OVERLAP_POLICIES, RUN_TRIGGERS, TASK_SOURCES, canonical, computeNextRun, parseTaskInput, withDefaultZone,
   type FieldErrors, type ManagedField, type MissedRunPolicy, type OverlapPolicy, type PeriodicTask, type PeriodicTaskInput,
   type PeriodicTaskRecord, type RunTrigger, type TaskFields, type TaskSource,
 } from './model.js';

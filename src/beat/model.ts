@@ -61,7 +61,7 @@ const isoMoment = (label: string) =>
     .transform((s) => new Date(s).toISOString());
 
 /** A crontab without a zone gets the installation's (SELER_TIMEZONE), not UTC. */
-const withDefaultZone = (timezone: string) => (v: unknown) => {
+export const withDefaultZone = (timezone: string) => (v: unknown) => {
   if (!v || typeof v !== 'object' || Array.isArray(v)) return v;
   const crontab = (v as { crontab?: unknown }).crontab;
   if (!crontab || typeof crontab !== 'object' || Array.isArray(crontab)) return v;

@@ -90,9 +90,13 @@ export function planClaim(task: PeriodicTaskRecord, now: number, timing: BeatTim
   return { now, next, disable: next === null && expiresAt !== null, runs, warning };
 }
 
-/** Enqueues claimed runs with the task's options and records which made it to the broker. */
-async function enqueueRuns(store: BeatStore, client: BeatClient, logger: Logger, task: PeriodicTaskRecord, runs: NewRun[]): Promise<void> {
+/**
+ * Enqueues claimed runs with the task's options and records which made it to the broker; returns
+ * the runs the task refused (marked failed), by task id, with why.
+ */
+async function enqueueRuns(store: BeatStore, client: BeatClient, logger: Logger, task: PeriodicTaskRecord, runs: NewRun[]): Promise<Map<string, string>> {
   const done: string[] = [];
+  const refused = new Map<string, string>();
   for (const run of runs) {
     try {
       await client.enqueue(task.task, {
@@ -109,6 +113,7 @@ async function enqueueRuns(store: BeatStore, client: BeatClient, logger: Logger,
         // Bad arguments for the task: retrying cannot help.
         logger.error({ periodicTask: task.name, taskId: run.taskId, err: err.message }, 'periodic task could not be enqueued');
         await store.markFailed(run.taskId, err.message);
+        refused.set(run.taskId, err.message);
       } else {
         // The broker is unreachable: the claim stays recorded and a beat re-enqueues it later (recoverStaleClaims).
         logger.warn({ periodicTask: task.name, taskId: run.taskId, err: errorMessage(err) }, 'enqueue failed; will retry');
@@ -116,6 +121,7 @@ async function enqueueRuns(store: BeatStore, client: BeatClient, logger: Logger,
     }
   }
   await store.markEnqueued(done, Date.now());
+  return refused;
 }
 
 /** Resolves at `t` (epoch ms), not before: a timer to about 2 ms before, then a short spin. */
@@ -190,9 +196,9 @@ export async function runNow(ctx: { store: BeatStore; client: BeatClient; logger
   const now = Date.now();
   const taskId = `beat-${id}-manual-${now}-${randomUUID().slice(0, 8)}`;
   await ctx.store.recordRun(id, { taskId, scheduledFor: now, trigger: 'manual' }, now);
-  await enqueueRuns(ctx.store, ctx.client, ctx.logger, task, [{ taskId, scheduledFor: now, trigger: 'manual' }]);
-  const [run] = (await ctx.store.runs(id, { pageSize: 5 })).items.filter((r) => r.taskId === taskId);
-  if (run?.status === 'failed') throw new AppError('run_failed', run.note ?? 'the task could not be enqueued', 400);
+  const refused = await enqueueRuns(ctx.store, ctx.client, ctx.logger, task, [{ taskId, scheduledFor: now, trigger: 'manual' }]);
+  const why = refused.get(taskId);
+  if (why !== undefined) throw new AppError('run_failed', why.slice(0, 2000), 400);
   return { taskId };
 }
 

@@ -7,6 +7,7 @@ import type { Schedule, ScheduleKind } from './types.js';
 
 export { describeCrontab, describeSchedule } from './describe.js';
 export { intervalMs } from './interval.js';
+export { offsetAt } from './tz.js';
 export { parseSchedule, scheduleSchema, type ParseScheduleResult } from './validate.js';
 export {
   INTERVAL_PERIODS,
