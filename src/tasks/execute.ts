@@ -120,13 +120,15 @@ export async function runInProcess(request: ExecutionRequest, hooks: ExecutionHo
   if (!definition) throw new PermanentFailure(`task "${request.name}" is not registered in this worker`, 'unknown_task');
   const softMs = request.softTimeLimitMs ?? definition.options.softTimeLimitMs;
   const hardMs = request.timeLimitMs ?? definition.options.timeLimitMs;
-  const context = (signal: AbortSignal): TaskContext => ({
+  const context = (signal: () => AbortSignal): TaskContext => ({
     id: request.id,
     name: request.name,
     queue: request.queue,
     attempt: request.attempt,
     retries: request.retries,
-    signal,
+    get signal() {
+      return signal();
+    },
     get log() {
       return hooks.log;
     },
@@ -135,8 +137,9 @@ export async function runInProcess(request: ExecutionRequest, hooks: ExecutionHo
       throw new Retry(options.reason ?? 'retry requested by the task', Math.max(0, (options.countdownSeconds ?? 1) * 1000), options.force);
     },
   });
-  // Without time limits the worker's own signal is the task's: no controller, no timers.
-  if (!softMs && !hardMs) return definition.handler(request.args, request.kwargs, context(hooks.signal));
+  // Without time limits the worker's own signal is the task's: no controller, no timers (and the
+  // worker makes that one only if the task asks for it).
+  if (!softMs && !hardMs) return definition.handler(request.args, request.kwargs, context(() => hooks.signal));
 
   const controller = new AbortController();
   const forward = () => controller.abort(hooks.signal.reason);
@@ -157,7 +160,7 @@ export async function runInProcess(request: ExecutionRequest, hooks: ExecutionHo
     );
   }
   try {
-    const running = Promise.resolve().then(() => definition.handler(request.args, request.kwargs, context(controller.signal)));
+    const running = Promise.resolve().then(() => definition.handler(request.args, request.kwargs, context(() => controller.signal)));
     return await (hardLimit ? Promise.race([running, hardLimit]) : running);
   } catch (err) {
     // An abort caused by a time limit surfaces as the limit's own error, whatever the task threw.

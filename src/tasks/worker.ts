@@ -60,7 +60,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const workerName = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 6)}`;
   const pool = options.pool ?? 'async';
   const revoked = new Map<string, string>();
-  const active = new Map<string, { job: Job; startedAt: number }>();
+  const active = new Map<string, ActiveTask>();
   const workers: Worker[] = [];
   const stats = { processed: 0, failed: 0, startedAt: Date.now() };
 
@@ -123,9 +123,10 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     if (message.type === 'revoke') {
       const reason = message.reason ?? 'revoked';
       revoked.set(message.id, reason);
-      if (!active.has(message.id)) return;
+      const task = active.get(message.id);
+      if (!task) return;
       if (message.terminate && executor.terminate(message.id, `terminated: ${reason}`)) return;
-      for (const w of workers) w.cancelJob(message.id, reason);
+      abort(task, reason);
     } else if (message.type === 'inspect') {
       void answer(message.command)
         .then((reply) => sendReply(client.redis, message.replyTo, workerName, reply))
@@ -135,7 +136,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   await subscriber.subscribe(controlChannel(keys));
   for (const id of await client.redis.zrangebyscore(keys.key('revoked'), Date.now(), '+inf')) revoked.set(id, 'revoked');
 
-  const processor = async (job: Job, token?: string, signal?: AbortSignal): Promise<unknown> => {
+  // Two parameters: BullMQ makes an AbortController per job for a processor that takes a third;
+  // ours is made only when the task or the executor looks at its signal.
+  const processor = async (job: Job, token?: string): Promise<unknown> => {
     const payload = (job.data ?? {}) as JobPayload;
     const queue = job.queueName;
     // A child logger costs more than a no-op task: made only when something logs.
@@ -166,7 +169,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     }
 
     const args = payload.receives ? [await resultsOfDependencies(job, payload), ...(payload.args ?? [])] : (payload.args ?? []);
-    active.set(job.id!, { job, startedAt: Date.now() });
+    const task: ActiveTask = { job, startedAt: Date.now() };
+    active.set(job.id!, task);
     event('started', { worker: workerName, attempt: job.attemptsMade + 1 });
     if (logger.isLevelEnabled('info')) log().info({ attempt: job.attemptsMade + 1 }, 'task started');
     try {
@@ -183,7 +187,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
           timeLimitMs: definition?.options.timeLimitMs ?? options.timeLimitMs,
         },
         {
-          signal: signal ?? new AbortController().signal,
+          get signal() {
+            return (task.controller ??= new AbortController()).signal;
+          },
           get log() {
             return log();
           },
@@ -236,7 +242,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     worker.on('completed', (job, result) => {
       stats.processed++;
       const runtimeMs = job.finishedOn && job.processedOn ? job.finishedOn - job.processedOn : undefined;
-      logger.info({ taskId: job.id, task: job.name, runtimeMs }, 'task succeeded');
+      if (logger.isLevelEnabled('info')) logger.info({ taskId: job.id, task: job.name, runtimeMs }, 'task succeeded');
       client.events.emit({ type: 'succeeded', taskId: job.id!, name: job.name, queue, ts: Date.now(), data: { runtimeMs, hasResult: result !== undefined } });
     });
     worker.on('failed', (job, err) => {
@@ -269,7 +275,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       if (timedOut) {
         logger.warn({ active: [...active.keys()] }, 'shutdown timeout: handing back the tasks still running');
         await handBack([...active.values()].map((a) => a.job));
-        for (const w of workers) w.cancelAllJobs('worker shutting down');
+        for (const task of active.values()) abort(task, 'worker shutting down');
         // BullMQ's close keeps waiting for those tasks; the connections are cut below instead.
         void closing.catch(() => {});
       }
@@ -293,6 +299,17 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       }),
     );
   }
+}
+
+interface ActiveTask {
+  job: Job;
+  startedAt: number;
+  /** Made on first use of the task's signal (or to abort it). */
+  controller?: AbortController;
+}
+
+function abort(task: ActiveTask, reason: string): void {
+  (task.controller ??= new AbortController()).abort(reason);
 }
 
 /** Canvas: the result of the previous task of a chain, or the ordered results of a chord's header. */
