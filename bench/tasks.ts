@@ -2,7 +2,7 @@
 // same Redis (a private redis-server unless --redis-url), at worker concurrency 1, 10 and 100.
 //   npm run bench -- tasks [--tasks 20000] [--concurrency 1,10,100] [--parallel 100] [--rate 500]
 //                          [--redis-url URL] [--log-level warn] [--repeat 1] [--in-process-only] [--monitor]
-//                          [--worker-process auto|cli|tsx]   (auto: `seler worker` from dist/ when it is up to date)
+//                          [--code auto|dist|src]   (auto: the compiled dist/ when it is up to date, as deployed; the worker process is then `seler worker`)
 //                          [--only consume,e2e,process,latency]
 // Per concurrency and side: consume rate of a pre-filled queue (and the enqueue rate of the fill),
 // end to end (first enqueue → last finishedOn) with the worker in this process and in a process of
@@ -15,9 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Queue, Worker, type Job } from 'bullmq';
-import { openRuntime, startWorkerRole, type Runtime } from '../src/app.js';
-import { loadConfig } from '../src/config.js';
-import { createLogger, silentLogger } from '../src/platform/logger.js';
+import type { Runtime } from '../src/app.js';
 import { ensurePrivateRedis } from '../src/platform/private-redis.js';
 import { connectRedis, createRedis, type Redis } from '../src/platform/redis.js';
 import { fmt, loadAverage as load, percentile, sleep } from './util.js';
@@ -39,9 +37,31 @@ interface Ctx {
   rate: number;
   logLevel: string;
   repeat: number;
-  /** Run seler's worker process as a deployment does (`node bin/seler.js worker`, compiled code) rather than through tsx. */
+  /** Run seler as a deployment does (compiled code; the worker process as `node bin/seler.js worker`) rather than through tsx. */
   cli: boolean;
+  seler: SelerModules;
 }
+/** The parts of seler the bench drives in its own process. */
+interface SelerModules {
+  openRuntime: (typeof import('../src/app.js'))['openRuntime'];
+  startWorkerRole: (typeof import('../src/app.js'))['startWorkerRole'];
+  loadConfig: (typeof import('../src/config.js'))['loadConfig'];
+  createLogger: (typeof import('../src/platform/logger.js'))['createLogger'];
+  silentLogger: (typeof import('../src/platform/logger.js'))['silentLogger'];
+}
+
+/**
+ * seler as a deployment runs it: the compiled dist/ when it is up to date, else src/ through tsx
+ * (whose transform gives every function it creates a name with Object.defineProperty: for the
+ * closures a task makes, a cost that compiled code does not have).
+ */
+async function loadSeler(fromDist: boolean): Promise<SelerModules> {
+  const root = fromDist ? '../dist' : '../src';
+  const load = (module: string) => import(new URL(`${root}/${module}.js`, import.meta.url).href);
+  const [app, config, logger] = await Promise.all([load('app'), load('config'), load('platform/logger')]);
+  return { openRuntime: app.openRuntime, startWorkerRole: app.startWorkerRole, loadConfig: config.loadConfig, createLogger: logger.createLogger, silentLogger: logger.silentLogger };
+}
+
 interface Sample { created: number; started: number; finished: number }
 interface Snapshot { cmds: Map<string, number>; redisCpuUs: number; nodeCpuUs: number }
 /** One measured phase: its rate and what it cost per task. */
@@ -90,6 +110,7 @@ function phase(n: number, seconds: number, a: Snapshot, b: Snapshot, latencies: 
 
 async function openSeler(ctx: Ctx, prefix: string): Promise<Runtime> {
   const env = { SELER_DATA_DIR: ctx.dataDir, REDIS_URL: ctx.url, SELER_REDIS_PREFIX: prefix, SELER_LOG_LEVEL: ctx.logLevel };
+  const { openRuntime, loadConfig, silentLogger, createLogger } = ctx.seler;
   return openRuntime(loadConfig(env, ctx.dataDir), ctx.logLevel === 'silent' ? silentLogger : createLogger(ctx.logLevel));
 }
 
@@ -246,7 +267,7 @@ async function measure(
       child = await startChild(ctx, o.side === 'seler' ? 'seler' : 'raw', prefix, o.concurrency);
       stopWorker = () => stopChild(child!);
     } else if (runtime) {
-      const worker = await startWorkerRole(runtime, { queues: [QUEUE], concurrency: o.concurrency });
+      const worker = await ctx.seler.startWorkerRole(runtime, { queues: [QUEUE], concurrency: o.concurrency });
       stopWorker = () => worker.close();
     } else {
       const samples: Sample[] = [];
@@ -357,7 +378,7 @@ export async function main(argv: string[]): Promise<void> {
       'log-level': { type: 'string', default: 'warn' },
       repeat: { type: 'string', default: '1' },
       'in-process-only': { type: 'boolean', default: false },
-      'worker-process': { type: 'string', default: 'auto' },
+      code: { type: 'string', default: 'auto' },
       only: { type: 'string', default: 'consume,e2e,process,latency' },
       monitor: { type: 'boolean', default: false },
     },
@@ -368,6 +389,8 @@ export async function main(argv: string[]): Promise<void> {
   const server = values['redis-url'] ? undefined : await ensurePrivateRedis(dataDir);
   const url = values['redis-url'] ?? server!.url;
   const redis = await connectRedis(url, { name: 'bench-control' });
+  if (!['auto', 'dist', 'src'].includes(values.code!)) throw new Error(`--code must be auto, dist or src, not "${values.code}"`);
+  const cli = values.code === 'dist' || (values.code === 'auto' && compiledIsFresh());
   const ctx: Ctx = {
     url,
     redis,
@@ -378,12 +401,13 @@ export async function main(argv: string[]): Promise<void> {
     rate: Number(values.rate),
     logLevel: values['log-level']!,
     repeat: Number(values.repeat),
-    cli: values['worker-process'] === 'cli' || (values['worker-process'] === 'auto' && compiledIsFresh()),
+    cli,
+    seler: await loadSeler(cli),
   };
   const version = /redis_version:(\S+)/.exec(await redis.info('server'))?.[1];
   console.log(
     `no-op tasks: ${fmt(n)} per run, best of ${ctx.repeat}; one-by-one enqueues ${ctx.parallel} in flight; worker log level ${ctx.logLevel}; ` +
-      `worker process: ${ctx.cli ? '`seler worker` (compiled dist/)' : 'seler through tsx (dist/ missing or older than src/)'}; ` +
+      `seler: ${ctx.cli ? 'compiled dist/ (worker process: `seler worker`)' : 'src/ through tsx (dist/ missing or older than src/)'}; ` +
       `Redis ${version} at ${server ? 'a private redis-server (unix socket, appendonly everysec)' : url}; node ${process.version}`,
   );
   try {

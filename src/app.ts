@@ -12,7 +12,7 @@ import { createHttpServer } from './platform/http.js';
 import type { Logger } from './platform/logger.js';
 import { ensurePrivateRedis, type PrivateRedis } from './platform/private-redis.js';
 import { checkRedisServer, connectRedis, describeRedisUrl, keyspace, type Redis } from './platform/redis.js';
-import { EventHub, TaskClient, eventsKey, registerTaskRoutes, registeredTasks, startWorker, type PoolKind, type RunningWorker } from './tasks/index.js';
+import { TaskClient, registerTaskRoutes, registeredTasks, startWorker, type PoolKind, type RunningWorker } from './tasks/index.js';
 import { bootstrapModuleUrl, loadTasks } from './task-modules.js';
 import { BeatStore, notifyScheduleChanged, startBeat, syncStaticSchedules, type RunningBeat } from './beat/index.js';
 import { hasSuperuser, loadOrCreateSecret, recordChange, registerAdminAuth, registerAdminConsole, registerPeriodicTaskApi, requirePerm } from './admin/index.js';
@@ -115,8 +115,7 @@ export interface WebRole {
 
 export async function startWeb(runtime: Runtime, options: { port?: number; host?: string } = {}): Promise<WebRole> {
   const { config, logger, client } = runtime;
-  const hub = new EventHub(runtime.redisUrl, eventsKey(client.keys), logger);
-  await hub.start();
+  const hub = await client.eventHub();
   const app = await createHttpServer({
     logger,
     version,
@@ -167,7 +166,6 @@ export async function startWeb(runtime: Runtime, options: { port?: number; host?
     async close() {
       await app.close();
       await monitoring.stop();
-      await hub.stop();
     },
   };
 }

@@ -361,7 +361,7 @@ describe('the monitor API', () => {
       controller.abort();
       const messages = all.filter((m) => m.event === 'task');
       expect(messages.map((m) => m.data.type)).toEqual(['sent', 'started', 'failed']);
-      expect(messages.every((m) => /^\d+-\d+$/.test(m.id ?? '') && m.data.taskId === id && m.data.name === 'demo.fail')).toBe(true);
+      expect(messages.every((m) => /^\d+-\d+(\/default)?$/.test(m.id ?? '') && m.data.taskId === id && m.data.name === 'demo.fail')).toBe(true);
       expect(messages[2]!.data).toMatchObject({ state: 'FAILURE', queue: 'default', data: { message: 'live failure', attempt: 1 } });
     });
 

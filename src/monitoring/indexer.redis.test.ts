@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, waitFor, type TestApp } from '../../test/helpers/app.js';
 import { deleteKeys } from '../../test/helpers/redis.js';
 import { silentLogger } from '../platform/logger.js';
+import { bullEventsKey } from '../tasks/index.js';
 import { TaskIndexer, type IndexerOptions } from './indexer.js';
 import { CONSUMER_GROUP } from './keys.js';
 import { getSummary, listTasks } from './store.js';
@@ -33,7 +34,7 @@ describe('the monitor indexer', () => {
     // Each test starts from an empty index and stream, and no finished jobs (the reconciler would index them).
     await Promise.all(['completed', 'failed'].map((set) => app.runtime.client.queue('default').clean(0, 0, set as 'completed' | 'failed')));
     await deleteKeys(app.runtime.redis, `${app.runtime.client.keys.key('mon')}*`);
-    await app.runtime.redis.del(app.runtime.client.keys.key('events'));
+    await app.runtime.redis.del(app.runtime.client.keys.key('events'), bullEventsKey(app.runtime.client.bullPrefix, 'default'));
   });
   afterAll(async () => app?.close());
 
@@ -93,7 +94,7 @@ describe('the monitor indexer', () => {
 
   it('applies each event once, and follows the newest event when they arrive out of order', async () => {
     const ix = indexer();
-    await ix.ensureGroup();
+    await ix.ensureGroups();
     const entry = (id: string, type: string, ts: number, data?: object): [string, string[]] => [
       id,
       ['t', type, 'id', 'task-1', 'n', 'x.task', 'q', 'default', 'ts', String(ts), ...(data ? ['d', JSON.stringify(data)] : [])],
@@ -153,7 +154,7 @@ describe('the monitor indexer', () => {
     // Everything the stream held is gone before any indexer read it.
     await app.runtime.redis.del(client.keys.key('events'));
     const ix = indexer();
-    await ix.ensureGroup();
+    await ix.ensureGroups();
     // Of the third task only the final event reached the index (its sent event was lost).
     const third = (await app.runtime.client.getTask(oks[2]!.id))!;
     const finished = Date.parse(third.dateDone!);
@@ -198,7 +199,7 @@ describe('the monitor indexer', () => {
 
   it('takes over what a dead consumer received and never acknowledged', async () => {
     const survivor = indexer({ claimIdleMs: 50 });
-    await survivor.ensureGroup();
+    await survivor.ensureGroups();
     for (let i = 0; i < 5; i++) await app.runtime.client.events.append({ type: 'sent', taskId: `orphan-${i}`, name: 'x.orphan', queue: 'default', ts: Date.now() });
     // A consumer reads the entries, then dies before applying them.
     const read = (await app.runtime.redis.xreadgroup('GROUP', CONSUMER_GROUP, 'dead-consumer', 'COUNT', 10, 'STREAMS', survivor.keys.events, '>')) as [string, unknown[]][];
@@ -213,7 +214,7 @@ describe('the monitor indexer', () => {
 
   it('applies on stop what a read cut short left delivered to it, then leaves the group', async () => {
     const ix = indexer();
-    await ix.ensureGroup();
+    await ix.ensureGroups();
     for (let i = 0; i < 3; i++) await app.runtime.client.events.append({ type: 'sent', taskId: `cut-${i}`, name: 'x.cut', queue: 'default', ts: Date.now() });
     // As if its blocking read had been delivered these entries when the connection was cut.
     await app.runtime.redis.xreadgroup('GROUP', CONSUMER_GROUP, ix.consumer, 'COUNT', 10, 'STREAMS', ix.keys.events, '>');

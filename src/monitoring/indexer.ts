@@ -1,5 +1,5 @@
-// The indexer: reads the task event stream through the consumer group `mon` (each event is indexed once,
-// however many web processes run), applies events to the index with scripts of 500 events, keeps the
+// The indexer: reads every task event stream (seler's own and BullMQ's of each queue, see tasks/events.ts)
+// through the consumer group `mon` on each (each event is indexed once, however many web processes run), applies events to the index with scripts of 500 events, keeps the
 // index bounded (retention trimming, stale entries), and reconciles it with BullMQ's finished sets for
 // events the capped stream lost. Nothing here runs on a worker's hot path.
 import { hostname } from 'node:os';
@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { errorMessage } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
 import { createRedis, type Redis } from '../platform/redis.js';
-import { JOB_FIELDS, finishedSetKey, jobKeyPrefix, knownQueueNames, parseEvent, type TaskClient } from '../tasks/index.js';
+import { JOB_FIELDS, enrichEvents, finishedSetKey, jobKeyPrefix, knownQueueNames, parseStreamEntry, type EventStreamRef, type TaskClient, type TaskEvent } from '../tasks/index.js';
 import { CONSUMER_GROUP, MINUTES_KEPT_MS, RUNTIME_BUCKETS_SECONDS, monKeys, type MonKeys } from './keys.js';
 import { APPLY, BACKFILL, SWEEP, TRIM } from './scripts.js';
 
@@ -43,6 +43,9 @@ export class TaskIndexer {
   private timer: NodeJS.Timeout | undefined;
   private maintaining: Promise<unknown> | undefined;
   private readonly now: () => number;
+  /** Every stream read, by key; a queue's stream joins when the queue is first seen. */
+  private readonly streams = new Map<string, EventStreamRef>();
+  private streamsRefreshedAt = 0;
   /** Events applied by this indexer, and tasks it wrote from their jobs when their events were missing (tests, the bench). */
   applied = 0;
   reconciled = 0;
@@ -54,18 +57,24 @@ export class TaskIndexer {
     this.now = options.now ?? Date.now;
   }
 
-  async ensureGroup(): Promise<void> {
-    try {
-      // From the start of what the stream still holds: a new index picks up recent history.
-      await this.redis.xgroup('CREATE', this.keys.events, CONSUMER_GROUP, '0', 'MKSTREAM');
-    } catch (err) {
-      if (!errorMessage(err).includes('BUSYGROUP')) throw err;
+  /** Finds the streams (new queues) and makes sure each has the group. */
+  async ensureGroups(): Promise<void> {
+    this.streamsRefreshedAt = Date.now();
+    for (const stream of await this.options.client.eventStreams()) {
+      if (this.streams.has(stream.key)) continue;
+      try {
+        // From the start of what the stream still holds: a new index picks up recent history.
+        await this.redis.xgroup('CREATE', stream.key, CONSUMER_GROUP, '0', 'MKSTREAM');
+      } catch (err) {
+        if (!errorMessage(err).includes('BUSYGROUP')) throw err;
+      }
+      this.streams.set(stream.key, stream);
     }
   }
 
   async start(): Promise<void> {
     if (this.running) return;
-    await this.ensureGroup();
+    await this.ensureGroups();
     this.running = true;
     this.blocking = createRedis(this.options.redisUrl, { name: 'seler-monitor-indexer', maxRetriesPerRequest: null });
     this.loop = this.run();
@@ -84,16 +93,21 @@ export class TaskIndexer {
     const blockMs = this.options.blockMs ?? 2000;
     while (this.running) {
       try {
-        const reply = (await this.blocking!.xreadgroup('GROUP', CONSUMER_GROUP, this.consumer, 'COUNT', batch, 'BLOCK', blockMs, 'STREAMS', this.keys.events, '>')) as
+        if (Date.now() - this.streamsRefreshedAt > blockMs) await this.ensureGroups();
+        const keys = [...this.streams.keys()];
+        const reply = (await this.blocking!.xreadgroup('GROUP', CONSUMER_GROUP, this.consumer, 'COUNT', batch, 'BLOCK', blockMs, 'STREAMS', ...keys, ...keys.map(() => '>'))) as
           | [string, Entry[]][]
           | null;
         if (!reply) continue;
-        for (const [, entries] of reply) await this.applyEntries(entries);
+        for (const [key, entries] of reply) await this.applyEntries(entries, { stream: this.streams.get(key) });
       } catch (err) {
         if (!this.running) break;
         const message = errorMessage(err);
-        if (message.includes('NOGROUP')) await this.ensureGroup().catch(() => {});
-        else this.options.logger.warn({ err: message }, 'monitor indexer: reading the event stream failed; retrying');
+        if (message.includes('NOGROUP')) {
+          // A stream was deleted (and its group with it): create them again.
+          this.streams.clear();
+          await this.ensureGroups().catch(() => {});
+        } else this.options.logger.warn({ err: message }, 'monitor indexer: reading the event stream failed; retrying');
         await sleep(500);
       }
     }
@@ -113,52 +127,59 @@ export class TaskIndexer {
     ];
   }
 
-  /** Applies stream entries (each once, acknowledged in the same script); `group: false` applies without the group (rebuilds, benches). */
-  async applyEntries(entries: Entry[], options: { group?: boolean } = {}): Promise<number> {
+  /**
+   * Applies entries of one stream (seler's own unless `stream` says otherwise), each once, acknowledged
+   * in the same script; `group: false` applies without the group (rebuilds, benches).
+   */
+  async applyEntries(entries: Entry[], options: { group?: boolean; stream?: EventStreamRef } = {}): Promise<number> {
     const useGroup = options.group ?? true;
+    const stream = options.stream ?? { key: this.keys.events };
     const header = [useGroup ? CONSUMER_GROUP : '', ...this.indexArgs(), JOB_FIELDS.join(',')];
-    const dead: string[] = [];
+    // Entries trimmed before anyone read them, and BullMQ's entries that are not task events: acknowledged only.
+    const skipped: string[] = [];
+    const events: TaskEvent[] = [];
+    for (const [id, fields] of entries) {
+      let event: TaskEvent | null = null;
+      try {
+        event = fields ? parseStreamEntry(stream, id, fields) : null;
+      } catch {
+        event = fields ? parseStreamEntry(stream, id, fields.slice(0, fields.indexOf('d') >= 0 ? fields.indexOf('d') : fields.length)) : null;
+      }
+      if (event?.taskId) events.push(event);
+      else skipped.push(id);
+    }
+    await enrichEvents(this.redis, jobKeyPrefix(this.options.client), events);
     const calls: Promise<unknown>[] = [];
     // Scripts of 500 events (a few ms of Redis each), sent together: one round trip per read.
-    for (let i = 0; i < entries.length; i += 500) {
+    for (let i = 0; i < events.length; i += 500) {
       const args: (string | number)[] = [...header];
-      for (const [id, fields] of entries.slice(i, i + 500)) {
-        if (!fields) {
-          dead.push(id);
-          continue;
-        }
-        let event;
-        try {
-          event = parseEvent(id, fields);
-        } catch {
-          event = parseEvent(id, fields.slice(0, fields.indexOf('d') >= 0 ? fields.indexOf('d') : fields.length));
-        }
-        args.push(id, event.type ?? '', event.taskId, event.name, event.queue, Number.isFinite(event.ts) ? event.ts : this.now(), event.data ? JSON.stringify(event.data) : '');
-      }
-      if (args.length > header.length) calls.push(APPLY.run(this.redis, [this.keys.events], args));
+      for (const e of events.slice(i, i + 500))
+        args.push(e.streamId!, e.type ?? '', e.taskId, e.name, e.queue, Number.isFinite(e.ts) ? e.ts : this.now(), e.data ? JSON.stringify(e.data) : '');
+      calls.push(APPLY.run(this.redis, [stream.key], args));
     }
     const applied = (await Promise.all(calls)).reduce((n: number, r) => n + Number(r), 0);
-    // Entries trimmed from the stream before anyone read them cannot be applied; acknowledge them.
-    if (dead.length && useGroup) await this.redis.xack(this.keys.events, CONSUMER_GROUP, ...dead);
+    if (skipped.length && useGroup) await this.redis.xack(stream.key, CONSUMER_GROUP, ...skipped);
     this.applied += applied;
     return applied;
   }
 
   /** Takes over entries a dead (or stuck) consumer received but never acknowledged. */
   async claimStale(idleMs = this.options.claimIdleMs ?? 30_000): Promise<number> {
-    let start = '0-0';
     let claimed = 0;
-    for (let round = 0; round < 20; round++) {
-      const [next, entries, deleted] = (await this.redis.xautoclaim(this.keys.events, CONSUMER_GROUP, this.consumer, idleMs, start, 'COUNT', 500)) as [
-        string,
-        Entry[],
-        string[]?,
-      ];
-      if (deleted?.length) await this.redis.xack(this.keys.events, CONSUMER_GROUP, ...deleted);
-      claimed += entries.length;
-      await this.applyEntries(entries);
-      if (next === '0-0') break;
-      start = next;
+    for (const stream of this.streams.values()) {
+      let start = '0-0';
+      for (let round = 0; round < 20; round++) {
+        const [next, entries, deleted] = (await this.redis.xautoclaim(stream.key, CONSUMER_GROUP, this.consumer, idleMs, start, 'COUNT', 500)) as [
+          string,
+          Entry[],
+          string[]?,
+        ];
+        if (deleted?.length) await this.redis.xack(stream.key, CONSUMER_GROUP, ...deleted);
+        claimed += entries.length;
+        await this.applyEntries(entries, { stream });
+        if (next === '0-0') break;
+        start = next;
+      }
     }
     return claimed;
   }
@@ -218,34 +239,41 @@ export class TaskIndexer {
     return result;
   }
 
-  /** Consumers of processes gone for an hour, with nothing pending, are removed from the group. */
+  /** Consumers of processes gone for an hour, with nothing pending, are removed from the groups. */
   private async removeIdleConsumers(): Promise<void> {
-    const consumers = (await this.redis.xinfo('CONSUMERS', this.keys.events, CONSUMER_GROUP)) as (string | number)[][];
-    for (const row of consumers) {
-      const info: Record<string, string | number> = {};
-      for (let i = 0; i + 1 < row.length; i += 2) info[String(row[i])] = row[i + 1]!;
-      if (info.name !== this.consumer && Number(info.pending) === 0 && Number(info.idle) > 3600_000)
-        await this.redis.xgroup('DELCONSUMER', this.keys.events, CONSUMER_GROUP, String(info.name));
+    for (const { key } of this.streams.values()) {
+      for (const info of await this.infoRows(['CONSUMERS', key, CONSUMER_GROUP])) {
+        if (info.name !== this.consumer && Number(info.pending) === 0 && Number(info.idle) > 3600_000)
+          await this.redis.xgroup('DELCONSUMER', key, CONSUMER_GROUP, String(info.name));
+      }
     }
   }
 
-  /** Resolves once every event appended so far has been applied (tests, the bench). */
+  /** XINFO's rows as objects. */
+  private async infoRows(args: [string, ...string[]]): Promise<Record<string, string | number>[]> {
+    const rows = (await this.redis.call('XINFO', ...args)) as (string | number)[][];
+    return rows.map((row) => {
+      const info: Record<string, string | number> = {};
+      for (let i = 0; i + 1 < row.length; i += 2) info[String(row[i])] = row[i + 1]!;
+      return info;
+    });
+  }
+
+  /** Resolves once every event appended so far, in every stream, has been applied (tests, the bench). */
   async caughtUp(timeoutMs = 30_000): Promise<void> {
     // Events this process raised may still wait for their write window: "now" includes them.
     await this.options.client.events.drain();
+    await this.ensureGroups();
     const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const [stream, groups] = await Promise.all([
-        this.redis.xrevrange(this.keys.events, '+', '-', 'COUNT', 1),
-        this.redis.xinfo('GROUPS', this.keys.events) as Promise<(string | number)[][]>,
-      ]);
-      const last = stream[0]?.[0] ?? '0-0';
-      const row = groups.find((g) => g[1] === CONSUMER_GROUP) ?? [];
-      const info: Record<string, string | number> = {};
-      for (let i = 0; i + 1 < row.length; i += 2) info[String(row[i])] = row[i + 1]!;
-      if (Number(info.pending) === 0 && !streamIdLess(String(info['last-delivered-id'] ?? '0-0'), last)) return;
-      if (Date.now() > deadline) throw new Error(`the monitor index did not catch up within ${timeoutMs} ms (pending ${info.pending}, at ${info['last-delivered-id']} of ${last})`);
-      await sleep(20);
+    for (const { key } of this.streams.values()) {
+      for (;;) {
+        const [stream, groups] = await Promise.all([this.redis.xrevrange(key, '+', '-', 'COUNT', 1), this.infoRows(['GROUPS', key])]);
+        const last = stream[0]?.[0] ?? '0-0';
+        const info = groups.find((g) => g.name === CONSUMER_GROUP) ?? {};
+        if (Number(info.pending) === 0 && !streamIdLess(String(info['last-delivered-id'] ?? '0-0'), last)) break;
+        if (Date.now() > deadline) throw new Error(`the monitor index did not catch up with ${key} within ${timeoutMs} ms (pending ${info.pending}, at ${info['last-delivered-id']} of ${last})`);
+        await sleep(20);
+      }
     }
   }
 
@@ -257,15 +285,17 @@ export class TaskIndexer {
     await this.loop?.catch(() => {});
     await this.maintaining?.catch(() => {});
     // A read cut short by the disconnect may have left entries delivered to us: apply them now.
-    try {
-      const pending = (await this.redis.xpending(this.keys.events, CONSUMER_GROUP, '-', '+', 1000, this.consumer)) as [string, string, number, number][];
-      if (pending.length) {
-        const entries = (await this.redis.xclaim(this.keys.events, CONSUMER_GROUP, this.consumer, 0, ...pending.map((p) => p[0]))) as Entry[];
-        await this.applyEntries(entries);
+    for (const stream of this.streams.values()) {
+      try {
+        const pending = (await this.redis.xpending(stream.key, CONSUMER_GROUP, '-', '+', 1000, this.consumer)) as [string, string, number, number][];
+        if (pending.length) {
+          const entries = (await this.redis.xclaim(stream.key, CONSUMER_GROUP, this.consumer, 0, ...pending.map((p) => p[0]))) as Entry[];
+          await this.applyEntries(entries, { stream });
+        }
+        await this.redis.xgroup('DELCONSUMER', stream.key, CONSUMER_GROUP, this.consumer);
+      } catch (err) {
+        this.options.logger.warn({ err: errorMessage(err), stream: stream.key }, 'monitor indexer: could not hand over on stop; another indexer will claim its entries');
       }
-      await this.redis.xgroup('DELCONSUMER', this.keys.events, CONSUMER_GROUP, this.consumer);
-    } catch (err) {
-      this.options.logger.warn({ err: errorMessage(err) }, 'monitor indexer: could not hand over on stop; another indexer will claim its entries');
     }
   }
 }

@@ -2,10 +2,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { badRequest } from '../platform/errors.js';
 import { closeStreamsOnShutdown, openEventStream } from '../platform/sse.js';
-import type { EventHub, TaskClient, TaskEvent } from '../tasks/index.js';
+import { EVENT_CURSOR_PATTERN, eventCursor, type EventHub, type TaskClient, type TaskEvent } from '../tasks/index.js';
 import { collectQueues, collectWorkers } from './collectors.js';
 import type { LiveTaskEvent, LiveWorkersEvent, MonitorState, Overview } from './contract.js';
-import { streamIdLess } from './indexer.js';
 import type { MonKeys } from './keys.js';
 import * as schema from './schemas.js';
 import { readMinutes, readTotals, runtimePercentiles, seriesOf, stateCounts, sumCounts } from './stats.js';
@@ -296,14 +295,14 @@ function registerEventStream(app: FastifyInstance, deps: MonitorRouteDeps): void
       schema: {
         tags: schema.TAGS,
         summary:
-          'Server-sent events: `event: task` for every task event (`id:` is its stream id; data {type, state, taskId, name, queue, at, data?}), optionally for one task, name or queue; after a reconnect (Last-Event-ID) up to 1000 missed events are replayed',
+          'Server-sent events: `event: task` for every task event (`id:` is where the event stands in the streams, to send back as Last-Event-ID; data {type, state, taskId, name, queue, at, data?}), optionally for one task, name or queue; after a reconnect (Last-Event-ID) up to 1000 missed events are replayed',
         querystring: {
           type: 'object',
           properties: {
             taskId: { type: 'string', maxLength: 200 },
             name: { type: 'string', maxLength: 200 },
             queue: { type: 'string', maxLength: 100 },
-            lastEventId: { type: 'string', pattern: '^\\d+-\\d+$', maxLength: 40 },
+            lastEventId: { type: 'string', pattern: EVENT_CURSOR_PATTERN, maxLength: 140 },
           },
         },
         response: { 401: schema.errors[401], 403: schema.errors[403] },
@@ -313,15 +312,16 @@ function registerEventStream(app: FastifyInstance, deps: MonitorRouteDeps): void
       await guard(request, 'view_task');
       const { taskId, name, queue } = request.query;
       const header = request.headers['last-event-id'];
-      const lastEventId = request.query.lastEventId ?? (typeof header === 'string' && /^\d+-\d+$/.test(header) ? header : undefined);
+      const lastEventId = request.query.lastEventId ?? (typeof header === 'string' && new RegExp(EVENT_CURSOR_PATTERN).test(header) ? header : undefined);
       const wanted = (e: TaskEvent) => (!taskId || e.taskId === taskId) && (!name || e.name === name) && (!queue || e.queue === queue);
       let replaying = true;
       const held: TaskEvent[] = [];
-      let lastSent = '';
+      const replayed = new Set<string>();
       const write = (e: TaskEvent) => {
         if (stream.isClosed || reply.raw.writableEnded || !wanted(e)) return;
-        if (e.streamId) lastSent = e.streamId;
-        stream.write('task', eventPayload(e), e.streamId);
+        const id = eventCursor(e);
+        if (replaying && id) replayed.add(id);
+        stream.write('task', eventPayload(e), id);
       };
       // Subscribe first, so nothing between the replay and the live feed is lost; hold live events until the replay is out.
       const unsubscribeTasks = hub.subscribe(taskId ?? '*', (e) => (replaying ? held.push(e) : write(e)));
@@ -335,11 +335,11 @@ function registerEventStream(app: FastifyInstance, deps: MonitorRouteDeps): void
       };
       const stream = openEventStream(reply, { streams: openStreams, heartbeatMs: deps.heartbeatMs, onClose: unsubscribe });
       if (lastEventId) {
-        const missed = await client.events.range(lastEventId, 1000).catch(() => [] as TaskEvent[]);
+        const missed = await client.readEvents(lastEventId, 1000).catch(() => [] as TaskEvent[]);
         for (const e of missed) write(e);
       }
       replaying = false;
-      for (const e of held) if (!lastSent || !e.streamId || streamIdLess(lastSent, e.streamId)) write(e);
+      for (const e of held) if (!replayed.has(eventCursor(e) ?? '')) write(e);
       held.length = 0;
       await stream.closed;
     },

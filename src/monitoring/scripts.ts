@@ -77,8 +77,9 @@ end
 /**
  * Applies a batch of task events, each exactly once: the entry is acknowledged (XACK) in the same
  * script, and an entry another consumer already acknowledged is skipped. Events of one task may be
- * applied out of order (two consumers): the state follows the newest stream id seen for the task.
- * KEYS: 1 the event stream
+ * applied out of order (two consumers, or two streams): the state follows the newest stream id seen
+ * for the task (every stream's ids are Redis's clock).
+ * KEYS: 1 the event stream the batch came from
  * ARGV: 1 consumer group ('' = apply without acknowledging), 2 mon key prefix ("{p}:mon:"),
  *       3 BullMQ job key prefix ("{p}"), 4 now (ms), 5 success retention (ms), 6 failure retention (ms),
  *       7 Prometheus bucket bounds in ms (comma list), 8 per-minute data kept (ms),
@@ -173,7 +174,7 @@ for i = 10, #ARGV, 7 do
     if typ ~= 'progress' then
       if type(s.tl) ~= 'table' then s.tl = {} end
       local tl = s.tl
-      -- sent: when the job was built (its event is appended after the job is stored, so it can follow the start).
+      -- sent: when the job was built.
       local at = ts
       if typ == 'sent' then at = math.min(s.t0, ts) end
       tl[#tl + 1] = { typ, at, extra }
@@ -183,6 +184,8 @@ for i = 10, #ARGV, 7 do
     end
 
     local state = STATE[typ]
+    -- A revoked task is still taken by a worker (BullMQ's start) to be discarded: it stays revoked.
+    if state == 'STARTED' and s.s == 'REVOKED' then state = nil end
     if state and newer then
       if s.s and s.s ~= state then redis.call('ZREM', mp .. 'state:' .. s.s, id) end
       redis.call('ZADD', mp .. 'state:' .. state, s.t0, id)

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../../test/helpers/app.js';
+import { startTestApp, waitFor, type TestApp } from '../../test/helpers/app.js';
 import { add, fail } from '../demo/tasks.js';
 import { defineTask } from './define-task.js';
 import { Canvas, TaskFailedError, signature as sig } from './index.js';
@@ -101,7 +101,11 @@ describe('canvas', () => {
     );
     const error = (await result(id).catch((e: unknown) => e)) as TaskFailedError;
     expect(error.code).toBe('dependency_failed');
-    const events = await app.runtime.client.events.range('0-0', 100_000);
-    expect(events.filter((e) => e.taskId === id).map((e) => e.type)).not.toContain('started');
+    // BullMQ takes the callback only to fail it: its last event is the failure naming the child.
+    const last = await waitFor(async () => {
+      const mine = (await app.runtime.client.readEvents('0-0', 100_000)).filter((e) => e.taskId === id);
+      return mine.at(-1)?.type === 'failed' ? mine.at(-1) : undefined;
+    });
+    expect(String(last.data?.message)).toMatch(/child .* failed/);
   });
 });

@@ -57,7 +57,6 @@ export class Canvas {
       prepared.push(p);
     });
     await this.flows().add(child!);
-    prepared.forEach((p) => this.client.sent(p));
     return { id: prepared.at(-1)!.id, ids: prepared.map((p) => p.id) };
   }
 
@@ -67,7 +66,6 @@ export class Canvas {
     const prepared = signatures.map((sig) => this.client.prepare(sig.task, sig.options));
     const groupId = randomUUID();
     await Promise.all(prepared.map((p) => this.client.queue(p.queue).add(p.name, p.payload, p.opts)));
-    prepared.forEach((p) => this.client.sent(p));
     const key = this.client.keys.key('group', groupId);
     await this.client.redis.set(key, JSON.stringify(prepared.map((p) => p.id)), 'EX', this.client.retention.successSeconds);
     return { groupId, ids: prepared.map((p) => p.id) };
@@ -84,8 +82,6 @@ export class Canvas {
       callback.immutable ? {} : { receives: { kind: 'chord', order } },
     );
     await this.flows().add(flow);
-    members.forEach((m) => this.client.sent(m.prepared));
-    this.client.sent(prepared);
     return { id: prepared.id, ids: order };
   }
 

@@ -7,7 +7,7 @@ import type { Keyspace, Redis } from '../platform/redis.js';
 import { DEFAULT_QUEUE, bindTaskCaller, getTaskDefinition, type CallOptions, type TaskProgress } from './define-task.js';
 import { AsyncResult } from './async-result.js';
 import { Canvas } from './canvas.js';
-import { EventHub, EventLog, eventsKey } from './events.js';
+import { EventHub, EventLog, bullEventsKey, eventsKey, readEventsSince, type EventStreamRef, type TaskEvent } from './events.js';
 import type { TaskError, TaskView } from './contract.js';
 import { REVOKED_PREFIX, isReady, stateFromJob, type TaskState } from './states.js';
 
@@ -64,6 +64,7 @@ export class TaskClient {
   private readonly queues = new Map<string, Queue>();
   private readonly knownQueues = new Set<string>([DEFAULT_QUEUE]);
   private hub: EventHub | undefined;
+  private hubStarted: Promise<EventHub> | undefined;
   private canvasInstance: Canvas | undefined;
 
   constructor(private readonly options: TaskClientOptions) {
@@ -99,11 +100,14 @@ export class TaskClient {
           removeOnComplete: { age: this.options.retention.successSeconds },
           removeOnFail: { age: this.options.retention.failureSeconds },
         },
+        // BullMQ's event stream of the queue carries seler's sent / started / progress / succeeded events.
+        streams: { events: { maxLen: this.options.eventsMaxLen } },
       });
       queue.on('error', (err) => this.options.logger.warn({ err: errorMessage(err), queue: name }, 'queue error'));
       this.queues.set(name, queue);
       this.knownQueues.add(name);
       void this.options.redis.sadd(this.options.keys.key('queues'), name).catch(() => {});
+      this.hub?.addQueue(name);
     }
     return queue;
   }
@@ -147,16 +151,9 @@ export class TaskClient {
     };
   }
 
-  sent(job: PreparedJob): void {
-    const delay = job.opts.delay ?? 0;
-    const now = Date.now();
-    this.events.emit({ type: 'sent', taskId: job.id, name: job.name, queue: job.queue, ts: now, data: delay ? { eta: now + delay } : undefined });
-  }
-
   async enqueue(name: string, options: EnqueueOptions = {}): Promise<{ id: string }> {
     const prepared = this.prepare(name, options);
     const job = await this.queue(prepared.queue).add(name, prepared.payload, prepared.opts);
-    this.sent(prepared);
     return { id: job.id ?? prepared.id };
   }
 
@@ -234,9 +231,7 @@ export class TaskClient {
    * resolves to its final view, its view at the timeout, or null for an unknown id.
    */
   async waitUntilReady(id: string, timeoutMs: number): Promise<TaskView | null> {
-    this.hub ??= new EventHub(this.options.redisUrl, eventsKey(this.options.keys), this.options.logger);
-    await this.hub.start();
-    const hub = this.hub;
+    const hub = await this.eventHub();
     return new Promise<TaskView | null>((resolve, reject) => {
       let settled = false;
       const finish = (view: TaskView | null) => {
@@ -252,6 +247,31 @@ export class TaskClient {
       const timer = setTimeout(() => void this.getTask(id).then(finish, reject), timeoutMs);
       void check();
     });
+  }
+
+  /** Every event stream: seler's own and BullMQ's of each known queue. */
+  async eventStreams(): Promise<EventStreamRef[]> {
+    const names = new Set([...this.knownQueues, ...(await this.options.redis.smembers(this.options.keys.key('queues')))]);
+    return [{ key: eventsKey(this.options.keys) }, ...[...names].sort().map((queue) => ({ key: bullEventsKey(this.bullPrefix, queue), queue }))];
+  }
+
+  /** Up to `count` task events after a cursor (an SSE event id; '0-0' for everything kept), in order. */
+  async readEvents(cursor: string, count: number): Promise<TaskEvent[]> {
+    return readEventsSince(this.options.redis, this.bullPrefix, await this.eventStreams(), cursor, count);
+  }
+
+  /** The process's one event hub (started on first use, stopped by close()). */
+  eventHub(): Promise<EventHub> {
+    this.hub ??= new EventHub({
+      redis: this.options.redis,
+      redisUrl: this.options.redisUrl,
+      bullPrefix: this.bullPrefix,
+      logger: this.options.logger,
+      streams: () => this.eventStreams(),
+    });
+    const hub = this.hub;
+    this.hubStarted ??= hub.start().then(() => hub);
+    return this.hubStarted;
   }
 
   /** Removes a finished task and its result now, instead of waiting for the retention to expire. */
@@ -281,6 +301,7 @@ export class TaskClient {
     await this.events.drain();
     await this.hub?.stop();
     this.hub = undefined;
+    this.hubStarted = undefined;
     await this.canvasInstance?.close();
     await Promise.all([...this.queues.values()].map((q) => q.close().catch(() => {})));
     this.queues.clear();

@@ -1,7 +1,7 @@
 export { defineTask, getTaskDefinition, registeredTasks, loadTaskModules, DEFAULT_QUEUE } from './define-task.js';
 export type { TaskTypes, TaskContext, TaskOptions, TaskProgress, TaskDefinition, TaskName } from './define-task.js';
 export { TaskClient, isValidTaskId, type EnqueueOptions, type TaskView, type TaskError, type Retention } from './client.js';
-export { EventHub, EventLog, eventsKey, parseEvent, type TaskEvent, type TaskEventType } from './events.js';
+export { EventHub, EventLog, eventsKey, bullEventsKey, parseEvent, parseStreamEntry, enrichEvents, eventCursor, compareStreamIds, EVENT_CURSOR_PATTERN, type EventStreamRef, type TaskEvent, type TaskEventType } from './events.js';
 export { startWorker, type RunningWorker, type PoolKind } from './worker.js';
 export { PermanentFailure, Retry, SoftTimeLimitExceeded, TimeLimitExceeded, WorkerLostError } from './execute.js';
 export { inspect, liveWorkers, workerHeartbeats, HEARTBEAT_MS, WORKER_GONE_MS, INSPECT_COMMANDS, type InspectCommand, type WorkerInfo } from './control.js';

@@ -5,7 +5,7 @@ import { notFound } from '../platform/errors.js';
 import { closeStreamsOnShutdown, openEventStream, type EventStream } from '../platform/sse.js';
 import type { TaskClient, TaskView } from './client.js';
 import type { TaskProgress } from './define-task.js';
-import type { EventHub } from './events.js';
+import { eventCursor, type EventHub } from './events.js';
 import { isReady } from './states.js';
 
 const idParams = { type: 'object', properties: { id: { type: 'string', maxLength: 200 } }, required: ['id'] } as const;
@@ -81,9 +81,9 @@ export function registerTaskRoutes(app: FastifyInstance, deps: { client: TaskCli
       let headersSent!: () => void;
       // Events queue up behind the initial state; each is sent in order once the headers are out.
       let pending = new Promise<void>((resolve) => (headersSent = resolve));
-      const publish = (next: TaskView, streamId?: string) => {
+      const publish = (next: TaskView, eventId?: string) => {
         view = next;
-        stream.write('task', next, streamId !== '$' ? streamId : undefined);
+        stream.write('task', next, eventId);
         if (isReady(next.status)) stream.close();
       };
       // Subscribe before reading the state, so an event between the two is not lost.
@@ -91,10 +91,10 @@ export function registerTaskRoutes(app: FastifyInstance, deps: { client: TaskCli
         pending = pending.then(async () => {
           if (stream.isClosed) return;
           if (event.type === 'progress' && view && !isReady(view.status)) {
-            publish({ ...view, status: 'PROGRESS', progress: event.data as TaskProgress }, event.streamId);
+            publish({ ...view, status: 'PROGRESS', progress: event.data as TaskProgress }, eventCursor(event));
           } else {
             const next = await client.getTask(id).catch(() => null);
-            if (next) publish(next, event.streamId);
+            if (next) publish(next, eventCursor(event));
           }
         });
       });
@@ -105,7 +105,7 @@ export function registerTaskRoutes(app: FastifyInstance, deps: { client: TaskCli
         throw err;
       }
       stream = openEventStream(reply, { streams: openStreams, heartbeatMs: deps.heartbeatMs, onClose: unsubscribe });
-      publish(view, hub.lastId);
+      publish(view);
       headersSent();
       await stream.closed;
     },

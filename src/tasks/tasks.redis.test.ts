@@ -81,7 +81,7 @@ describe('task layer core', () => {
     const { id } = await app.runtime.client.enqueue('demo.add', { args: [5, 5] });
     await settled(id);
     const types = await waitFor(async () => {
-      const events = await app.runtime.client.events.range('0-0', 10_000);
+      const events = await app.runtime.client.readEvents('0-0', 10_000);
       const mine = events.filter((e) => e.taskId === id).map((e) => e.type);
       return mine.includes('succeeded') ? mine : undefined;
     });

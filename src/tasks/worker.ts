@@ -144,7 +144,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     // A child logger costs more than a no-op task: made only when something logs.
     let taskLog: Logger | undefined;
     const log = () => (taskLog ??= logger.child({ taskId: job.id, task: job.name }));
-    const event = (type: 'started' | 'progress' | 'revoked' | 'retried', data?: Record<string, unknown>) =>
+    // Started, progress and succeeded are BullMQ's own stream entries (see events.ts); seler writes the rest.
+    const event = (type: 'revoked' | 'retried', data?: Record<string, unknown>) =>
       client.events.emit({ type, taskId: job.id!, name: job.name, queue, ts: Date.now(), data });
 
     const revokedReason = revoked.get(job.id!);
@@ -171,7 +172,6 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     const args = payload.receives ? [await resultsOfDependencies(job, payload), ...(payload.args ?? [])] : (payload.args ?? []);
     const task: ActiveTask = { job, startedAt: Date.now() };
     active.set(job.id!, task);
-    event('started', { worker: workerName, attempt: job.attemptsMade + 1 });
     if (logger.isLevelEnabled('info')) log().info({ attempt: job.attemptsMade + 1 }, 'task started');
     try {
       return await executor.run(
@@ -193,10 +193,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
           get log() {
             return log();
           },
-          progress: async (progress) => {
-            await job.updateProgress(progress);
-            event('progress', progress);
-          },
+          progress: (progress) => job.updateProgress(progress),
         },
       );
     } catch (err) {
@@ -239,11 +236,10 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       removeOnFail: { age: client.retention.failureSeconds },
       ...(limiter ? { limiter: { max: limiter.count, duration: limiter.periodMs } } : {}),
     });
-    worker.on('completed', (job, result) => {
+    worker.on('completed', (job) => {
       stats.processed++;
-      const runtimeMs = job.finishedOn && job.processedOn ? job.finishedOn - job.processedOn : undefined;
-      if (logger.isLevelEnabled('info')) logger.info({ taskId: job.id, task: job.name, runtimeMs }, 'task succeeded');
-      client.events.emit({ type: 'succeeded', taskId: job.id!, name: job.name, queue, ts: Date.now(), data: { runtimeMs, hasResult: result !== undefined } });
+      if (!logger.isLevelEnabled('info')) return;
+      logger.info({ taskId: job.id, task: job.name, runtimeMs: job.finishedOn && job.processedOn ? job.finishedOn - job.processedOn : undefined }, 'task succeeded');
     });
     worker.on('failed', (job, err) => {
       if (!job) return;
