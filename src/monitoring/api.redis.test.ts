@@ -365,6 +365,32 @@ describe('the monitor API', () => {
       expect(messages[2]!.data).toMatchObject({ state: 'FAILURE', queue: 'default', data: { message: 'live failure', attempt: 1 } });
     });
 
+    it('replays what a reconnecting viewer missed, from BullMQ’s stream and seler’s, after its Last-Event-ID', async () => {
+      const id = await enqueue('demo.fail', ['missed while away']);
+      await settled(id);
+      // The failure is seler's own event; its 'started' came from BullMQ's stream of the queue.
+      const events = await waitFor(async () => {
+        const mine = (await app.runtime.client.readEvents('0-0', 100_000)).filter((e) => e.taskId === id);
+        return mine.some((e) => e.type === 'failed') ? mine : undefined;
+      });
+      expect(events.map((e) => e.type)).toEqual(['sent', 'started', 'failed']);
+      const sentId = `${events[0]!.streamId}/default`;
+      const controller = new AbortController();
+      const res = await fetch(`${app.baseUrl}/api/v1/monitor/events?taskId=${id}`, {
+        headers: { authorization: `Bearer ${tokens.viewer}`, 'last-event-id': sentId },
+        signal: controller.signal,
+      });
+      const replayed = (await sse(res)((m) => m.some((x) => x.data?.type === 'failed'))).filter((m) => m.event === 'task');
+      controller.abort();
+      expect(replayed.map((m) => m.data.type)).toEqual(['started', 'failed']);
+      expect(replayed[0]).toMatchObject({ id: `${events[1]!.streamId}/default`, data: { name: 'demo.fail', data: { worker: app.worker!.name, attempt: 1 } } });
+      expect(replayed[1]!.id).toBe(events[2]!.streamId);
+
+      const bad = await get(`/api/v1/monitor/events?lastEventId=${encodeURIComponent('12-x/default')}`);
+      expect(bad.status).toBe(400);
+      expect(bad.body.error.code).toBeTruthy();
+    });
+
     it('tells viewers when a worker comes and when it goes', async () => {
       const controller = new AbortController();
       const res = await fetch(`${app.baseUrl}/api/v1/monitor/events`, { headers: { authorization: `Bearer ${tokens.viewer}` }, signal: controller.signal });

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { errorMessage } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
 import { createRedis, type Redis } from '../platform/redis.js';
-import { JOB_FIELDS, enrichEvents, finishedSetKey, jobKeyPrefix, knownQueueNames, parseStreamEntry, type EventStreamRef, type TaskClient, type TaskEvent } from '../tasks/index.js';
+import { JOB_FIELDS, compareStreamIds, enrichEvents, finishedSetKey, jobKeyPrefix, knownQueueNames, parseStreamEntry, type EventStreamRef, type TaskClient, type TaskEvent } from '../tasks/index.js';
 import { CONSUMER_GROUP, MINUTES_KEPT_MS, RUNTIME_BUCKETS_SECONDS, monKeys, type MonKeys } from './keys.js';
 import { APPLY, BACKFILL, SWEEP, TRIM } from './scripts.js';
 
@@ -270,7 +270,7 @@ export class TaskIndexer {
         const [stream, groups] = await Promise.all([this.redis.xrevrange(key, '+', '-', 'COUNT', 1), this.infoRows(['GROUPS', key])]);
         const last = stream[0]?.[0] ?? '0-0';
         const info = groups.find((g) => g.name === CONSUMER_GROUP) ?? {};
-        if (Number(info.pending) === 0 && !streamIdLess(String(info['last-delivered-id'] ?? '0-0'), last)) break;
+        if (Number(info.pending) === 0 && compareStreamIds(String(info['last-delivered-id'] ?? '0-0'), last) >= 0) break;
         if (Date.now() > deadline) throw new Error(`the monitor index did not catch up with ${key} within ${timeoutMs} ms (pending ${info.pending}, at ${info['last-delivered-id']} of ${last})`);
         await sleep(20);
       }
@@ -298,10 +298,4 @@ export class TaskIndexer {
       }
     }
   }
-}
-
-export function streamIdLess(a: string, b: string): boolean {
-  const [am = 0, as = 0] = a.split('-').map(Number);
-  const [bm = 0, bs = 0] = b.split('-').map(Number);
-  return am !== bm ? am < bm : as < bs;
 }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, waitFor, type TestApp } from '../../test/helpers/app.js';
-import type { TaskView } from './index.js';
+import { silentLogger } from '../platform/logger.js';
+import { TaskClient, type TaskEvent, type TaskView } from './index.js';
 
 let app: TestApp;
 beforeAll(async () => {
@@ -86,5 +87,44 @@ describe('task layer core', () => {
       return mine.includes('succeeded') ? mine : undefined;
     });
     expect(types).toEqual(['sent', 'started', 'succeeded']);
+  });
+
+  it('completes events from BullMQ’s stream with the worker, the attempt and the runtime', async () => {
+    const { id } = await app.runtime.client.enqueue('demo.add', { args: [2, 2] });
+    await settled(id);
+    const events = await waitFor(async () => {
+      const mine = (await app.runtime.client.readEvents('0-0', 10_000)).filter((e) => e.taskId === id);
+      return mine.length === 3 ? mine : undefined;
+    });
+    expect(events.map((e) => [e.type, e.stream, e.name])).toEqual([
+      ['sent', 'default', 'demo.add'],
+      ['started', 'default', 'demo.add'],
+      ['succeeded', 'default', 'demo.add'],
+    ]);
+    expect(events[1]!.data).toEqual({ worker: app.worker!.name, attempt: 1 });
+    expect(events[2]!.data?.runtimeMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it('hears a queue that only another process uses, and one this process starts using, through one hub', async () => {
+    const hub = await app.runtime.client.eventHub();
+    const heard: TaskEvent[] = [];
+    const unsubscribe = hub.subscribe('*', (e) => heard.push(e));
+    // Another process's client: this process's hub learns of its queue from Redis (within 2 s).
+    const other = new TaskClient({ redis: app.runtime.redis, redisUrl: app.runtime.redisUrl, keys: app.runtime.client.keys, retention: app.runtime.client.retention, eventsMaxLen: 1000, logger: silentLogger });
+    try {
+      const elsewhere = await other.enqueue('demo.add', { args: [1, 2], queue: 'hub-elsewhere' });
+      // This process's own client: the hub reads the new queue at once.
+      const here = await app.runtime.client.enqueue('demo.add', { args: [3, 4], queue: 'hub-here' });
+      const sent = await waitFor(async () => {
+        const ids = heard.filter((e) => e.type === 'sent').map((e) => e.taskId);
+        return ids.includes(elsewhere.id) && ids.includes(here.id) ? heard : undefined;
+      }, 5_000);
+      expect(sent.find((e) => e.taskId === elsewhere.id)).toMatchObject({ type: 'sent', name: 'demo.add', queue: 'hub-elsewhere', stream: 'hub-elsewhere' });
+      expect(sent.find((e) => e.taskId === here.id)).toMatchObject({ type: 'sent', name: 'demo.add', queue: 'hub-here' });
+    } finally {
+      unsubscribe();
+      await other.close();
+      await Promise.all(['hub-elsewhere', 'hub-here'].map((q) => app.runtime.client.queue(q).obliterate({ force: true })));
+    }
   });
 });
