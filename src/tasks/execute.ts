@@ -115,31 +115,52 @@ export function isPermanent(err: unknown): boolean {
   return status === 400 || status === 422;
 }
 
+function retry(options: { countdownSeconds?: number; reason?: string; force?: boolean } = {}): never {
+  throw new Retry(options.reason ?? 'retry requested by the task', Math.max(0, (options.countdownSeconds ?? 1) * 1000), options.force);
+}
+
+/** A task's `ctx`. A class, so its getters live on the prototype: an object literal with getters costs more to make than a no-op task runs. */
+class Context implements TaskContext {
+  readonly id: string;
+  readonly name: string;
+  readonly queue: string;
+  readonly attempt: number;
+  readonly retries: number;
+  readonly retry = retry;
+  /** An own function (not a method), so a task may destructure it. */
+  readonly progress: (progress: TaskProgress) => Promise<void>;
+
+  constructor(
+    request: ExecutionRequest,
+    private readonly hooks: ExecutionHooks,
+    /** Set when time limits apply: the task's own controller, which the worker's signal also aborts. */
+    private readonly controller?: AbortController,
+  ) {
+    this.id = request.id;
+    this.name = request.name;
+    this.queue = request.queue;
+    this.attempt = request.attempt;
+    this.retries = request.retries;
+    this.progress = async (progress) => hooks.progress(progress);
+  }
+
+  get signal(): AbortSignal {
+    return this.controller ? this.controller.signal : this.hooks.signal;
+  }
+
+  get log(): Logger {
+    return this.hooks.log;
+  }
+}
+
 export async function runInProcess(request: ExecutionRequest, hooks: ExecutionHooks): Promise<unknown> {
   const definition = getTaskDefinition(request.name);
   if (!definition) throw new PermanentFailure(`task "${request.name}" is not registered in this worker`, 'unknown_task');
   const softMs = request.softTimeLimitMs ?? definition.options.softTimeLimitMs;
   const hardMs = request.timeLimitMs ?? definition.options.timeLimitMs;
-  const context = (signal: () => AbortSignal): TaskContext => ({
-    id: request.id,
-    name: request.name,
-    queue: request.queue,
-    attempt: request.attempt,
-    retries: request.retries,
-    get signal() {
-      return signal();
-    },
-    get log() {
-      return hooks.log;
-    },
-    progress: async (progress) => hooks.progress(progress),
-    retry: (options = {}) => {
-      throw new Retry(options.reason ?? 'retry requested by the task', Math.max(0, (options.countdownSeconds ?? 1) * 1000), options.force);
-    },
-  });
   // Without time limits the worker's own signal is the task's: no controller, no timers (and the
   // worker makes that one only if the task asks for it).
-  if (!softMs && !hardMs) return definition.handler(request.args, request.kwargs, context(() => hooks.signal));
+  if (!softMs && !hardMs) return definition.handler(request.args, request.kwargs, new Context(request, hooks));
 
   const controller = new AbortController();
   const forward = () => controller.abort(hooks.signal.reason);
@@ -160,7 +181,7 @@ export async function runInProcess(request: ExecutionRequest, hooks: ExecutionHo
     );
   }
   try {
-    const running = Promise.resolve().then(() => definition.handler(request.args, request.kwargs, context(() => controller.signal)));
+    const running = Promise.resolve().then(() => definition.handler(request.args, request.kwargs, new Context(request, hooks, controller)));
     return await (hardLimit ? Promise.race([running, hardLimit]) : running);
   } catch (err) {
     // An abort caused by a time limit surfaces as the limit's own error, whatever the task threw.

@@ -17,8 +17,8 @@ import {
   type InspectCommand,
   type WorkerInfo,
 } from './control.js';
-import { getTaskDefinition, registeredTasks } from './define-task.js';
-import { asyncExecutor, isPermanent, type Executor } from './execute.js';
+import { getTaskDefinition, registeredTasks, type TaskProgress } from './define-task.js';
+import { asyncExecutor, isPermanent, type ExecutionHooks, type Executor } from './execute.js';
 import { childPool } from './pool.js';
 import { parseRate, takeRateToken } from './rate-limit.js';
 import { REVOKED_PREFIX } from './states.js';
@@ -60,7 +60,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const workerName = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 6)}`;
   const pool = options.pool ?? 'async';
   const revoked = new Map<string, string>();
-  const active = new Map<string, ActiveTask>();
+  const active = new Map<string, RunningTask>();
   const workers: Worker[] = [];
   const stats = { processed: 0, failed: 0, startedAt: Date.now() };
 
@@ -126,7 +126,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       const task = active.get(message.id);
       if (!task) return;
       if (message.terminate && executor.terminate(message.id, `terminated: ${reason}`)) return;
-      abort(task, reason);
+      task.abort(reason);
     } else if (message.type === 'inspect') {
       void answer(message.command)
         .then((reply) => sendReply(client.redis, message.replyTo, workerName, reply))
@@ -136,27 +136,25 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   await subscriber.subscribe(controlChannel(keys));
   for (const id of await client.redis.zrangebyscore(keys.key('revoked'), Date.now(), '+inf')) revoked.set(id, 'revoked');
 
+  // Started, progress and succeeded are BullMQ's own stream entries (see events.ts); seler writes the rest.
+  const emit = (job: Job, type: 'revoked' | 'retried', data: Record<string, unknown>) =>
+    client.events.emit({ type, taskId: job.id!, name: job.name, queue: job.queueName, ts: Date.now(), data });
+
   // Two parameters: BullMQ makes an AbortController per job for a processor that takes a third;
   // ours is made only when the task or the executor looks at its signal.
   const processor = async (job: Job, token?: string): Promise<unknown> => {
     const payload = (job.data ?? {}) as JobPayload;
     const queue = job.queueName;
-    // A child logger costs more than a no-op task: made only when something logs.
-    let taskLog: Logger | undefined;
-    const log = () => (taskLog ??= logger.child({ taskId: job.id, task: job.name }));
-    // Started, progress and succeeded are BullMQ's own stream entries (see events.ts); seler writes the rest.
-    const event = (type: 'revoked' | 'retried', data?: Record<string, unknown>) =>
-      client.events.emit({ type, taskId: job.id!, name: job.name, queue, ts: Date.now(), data });
-
+    const task = new RunningTask(job, logger);
     const revokedReason = revoked.get(job.id!);
     if (revokedReason !== undefined) {
-      log().info({ reason: revokedReason }, 'task discarded: revoked');
+      task.log.info({ reason: revokedReason }, 'task discarded: revoked');
       throw new UnrecoverableError(REVOKED_PREFIX + revokedReason);
     }
     if (payload.expiresAt && Date.now() > payload.expiresAt) {
       const reason = `expired at ${new Date(payload.expiresAt).toISOString()} before it could start`;
-      log().info({ reason }, 'task discarded: expired');
-      event('revoked', { reason });
+      task.log.info({ reason }, 'task discarded: expired');
+      emit(job, 'revoked', { reason });
       throw new UnrecoverableError(REVOKED_PREFIX + reason);
     }
     const definition = getTaskDefinition(job.name);
@@ -170,9 +168,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     }
 
     const args = payload.receives ? [await resultsOfDependencies(job, payload), ...(payload.args ?? [])] : (payload.args ?? []);
-    const task: ActiveTask = { job, startedAt: Date.now() };
     active.set(job.id!, task);
-    if (logger.isLevelEnabled('info')) log().info({ attempt: job.attemptsMade + 1 }, 'task started');
+    if (logger.isLevelEnabled('info')) task.log.info({ attempt: job.attemptsMade + 1 }, 'task started');
     try {
       return await executor.run(
         {
@@ -186,15 +183,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
           softTimeLimitMs: definition?.options.softTimeLimitMs ?? options.softTimeLimitMs,
           timeLimitMs: definition?.options.timeLimitMs ?? options.timeLimitMs,
         },
-        {
-          get signal() {
-            return (task.controller ??= new AbortController()).signal;
-          },
-          get log() {
-            return log();
-          },
-          progress: (progress) => job.updateProgress(progress),
-        },
+        task,
       );
     } catch (err) {
       const retryInMs = (err as { retryInMs?: number }).retryInMs;
@@ -205,8 +194,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         if (retries <= maxRetries || (err as { force?: boolean }).force) {
           await job.updateData({ ...payload, retries });
           await job.moveToDelayed(Date.now() + retryInMs, token);
-          event('retried', { message: (err as Error).message, retries, countdownMs: retryInMs });
-          log().info({ retries, countdownMs: retryInMs }, 'task retry requested');
+          emit(job, 'retried', { message: (err as Error).message, retries, countdownMs: retryInMs });
+          task.log.info({ retries, countdownMs: retryInMs }, 'task retry requested');
           throw new DelayedError();
         }
       }
@@ -271,7 +260,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       if (timedOut) {
         logger.warn({ active: [...active.keys()] }, 'shutdown timeout: handing back the tasks still running');
         await handBack([...active.values()].map((a) => a.job));
-        for (const task of active.values()) abort(task, 'worker shutting down');
+        for (const task of active.values()) task.abort('worker shutting down');
         // BullMQ's close keeps waiting for those tasks; the connections are cut below instead.
         void closing.catch(() => {});
       }
@@ -297,15 +286,34 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   }
 }
 
-interface ActiveTask {
-  job: Job;
-  startedAt: number;
-  /** Made on first use of the task's signal (or to abort it). */
-  controller?: AbortController;
-}
+/** A task a worker runs: its bookkeeping and its executor hooks, made once per task with everything lazy on the prototype. */
+class RunningTask implements ExecutionHooks {
+  readonly startedAt = Date.now();
+  private controller?: AbortController;
+  private taskLog?: Logger;
 
-function abort(task: ActiveTask, reason: string): void {
-  (task.controller ??= new AbortController()).abort(reason);
+  constructor(
+    readonly job: Job,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Made on first use: a no-op task never pays for an AbortController. */
+  get signal(): AbortSignal {
+    return (this.controller ??= new AbortController()).signal;
+  }
+
+  /** A child logger costs more than a no-op task: made only when something logs. */
+  get log(): Logger {
+    return (this.taskLog ??= this.logger.child({ taskId: this.job.id, task: this.job.name }));
+  }
+
+  progress(progress: TaskProgress): Promise<void> {
+    return this.job.updateProgress(progress);
+  }
+
+  abort(reason: string): void {
+    (this.controller ??= new AbortController()).abort(reason);
+  }
 }
 
 /** Canvas: the result of the previous task of a chain, or the ordered results of a chord's header. */
