@@ -1,5 +1,6 @@
 // Groups: a name and a set of permissions that every member gets.
-import type { Db } from '../platform/db/index.js';
+import type { Kysely } from 'kysely';
+import type { Database, Db } from '../platform/db/index.js';
 import { notFound } from '../platform/errors.js';
 import type { GroupRecord } from './contract.js';
 import { isPermission, unknownPermissions, type Permission } from './permissions.js';
@@ -62,28 +63,31 @@ export async function listGroups(database: Db, query: PageQuery & { search?: str
 
 const taken = (name: string) => invalid(INVALID, { name: `A group named "${name}" already exists.` });
 
-async function setPermissions(database: Db, id: number, permissions: string[]): Promise<void> {
-  await database.db.transaction().execute(async (trx) => {
-    await trx.deleteFrom('auth_group_permission').where('group_id', '=', id).execute();
-    const unique = [...new Set(permissions)];
-    if (unique.length) await trx.insertInto('auth_group_permission').values(unique.map((codename) => ({ group_id: id, codename }))).execute();
-  });
+/** Replaces a group's permissions (inside the caller's transaction). */
+async function writePermissions(db: Kysely<Database>, id: number, permissions: string[]): Promise<void> {
+  await db.deleteFrom('auth_group_permission').where('group_id', '=', id).execute();
+  const unique = [...new Set(permissions)];
+  if (unique.length) await db.insertInto('auth_group_permission').values(unique.map((codename) => ({ group_id: id, codename }))).execute();
 }
 
 export async function createGroup(database: Db, input: GroupInput): Promise<GroupRecord> {
   const fields = check(input, true);
   if (Object.keys(fields).length) throw invalid(INVALID, fields);
   const name = input.name!.trim();
-  const row = await database.db
-    .insertInto('auth_group')
-    .values({ name })
-    .returning('id')
-    .executeTakeFirstOrThrow()
-    .catch((err: unknown) => {
-      throw isUniqueViolation(err) ? taken(name) : err;
-    });
-  const id = num(row.id);
-  if (input.permissions?.length) await setPermissions(database, id, input.permissions);
+  // One transaction: a group never exists without the permissions it was created with.
+  const id = await database.db.transaction().execute(async (trx) => {
+    const row = await trx
+      .insertInto('auth_group')
+      .values({ name })
+      .returning('id')
+      .executeTakeFirstOrThrow()
+      .catch((err: unknown) => {
+        throw isUniqueViolation(err) ? taken(name) : err;
+      });
+    const created = num(row.id);
+    if (input.permissions?.length) await writePermissions(trx, created, input.permissions);
+    return created;
+  });
   return (await getGroup(database, id))!;
 }
 
@@ -93,16 +97,18 @@ export async function updateGroup(database: Db, id: number, input: GroupInput): 
   const fields = check(input, false);
   if (Object.keys(fields).length) throw invalid(INVALID, fields);
   const name = input.name?.trim();
-  if (name !== undefined && name !== before.name)
-    await database.db
-      .updateTable('auth_group')
-      .set({ name })
-      .where('id', '=', id)
-      .execute()
-      .catch((err: unknown) => {
-        throw isUniqueViolation(err) ? taken(name) : err;
-      });
-  if (input.permissions) await setPermissions(database, id, input.permissions);
+  await database.db.transaction().execute(async (trx) => {
+    if (name !== undefined && name !== before.name)
+      await trx
+        .updateTable('auth_group')
+        .set({ name })
+        .where('id', '=', id)
+        .execute()
+        .catch((err: unknown) => {
+          throw isUniqueViolation(err) ? taken(name) : err;
+        });
+    if (input.permissions) await writePermissions(trx, id, input.permissions);
+  });
   const group = (await getGroup(database, id))!;
   const changed = [...(group.name !== before.name ? ['name'] : []), ...(group.permissions.join() !== before.permissions.join() ? ['permissions'] : [])];
   return { group, changed };

@@ -121,6 +121,24 @@ describe('the monitor indexer', () => {
     expect((await readTotals(app.runtime.redis, ix.keys)).get('x.task')!.sent).toBe(2);
   });
 
+  it('shows a task a worker holds back (received) as PENDING until it starts again, without a timeline step', async () => {
+    const ix = indexer();
+    const entry = (id: string, type: string, data?: object): [string, string[]] => [
+      id,
+      ['t', type, 'id', 'held-1', 'n', 'x.limited', 'q', 'default', 'ts', id.split('-')[0]!, ...(data ? ['d', JSON.stringify(data)] : [])],
+    ];
+    await ix.applyEntries([entry('2000-0', 'sent'), entry('2001-0', 'started', { worker: 'w1', attempt: 1 }), entry('2002-0', 'received', { eta: 2500, reason: 'rate limit' })], { group: false });
+    let s = (await getSummary(app.runtime.redis, ix.keys, 'held-1'))!;
+    expect(s).toMatchObject({ s: 'PENDING', eta: 2500 });
+    expect(await ids(ix.keys.state('PENDING'))).toEqual(['held-1']);
+    expect(await ids(ix.keys.state('STARTED'))).toEqual([]);
+    await ix.applyEntries([entry('2500-0', 'started', { worker: 'w1', attempt: 1 })], { group: false });
+    s = (await getSummary(app.runtime.redis, ix.keys, 'held-1'))!;
+    expect(s.s).toBe('STARTED');
+    expect((s.tl as unknown[][]).map((e) => e[0])).toEqual(['sent', 'started', 'started']);
+    expect((await readTotals(app.runtime.redis, ix.keys)).get('x.limited')).toMatchObject({ sent: 1 });
+  });
+
   it('trims finished tasks when their retention passes, and keeps unfinished ones', async () => {
     const ix = indexer();
     await ix.start();

@@ -95,7 +95,7 @@ for field in string.gmatch(ARGV[9], '[^,]+') do JF[#JF + 1] = field end
 local now, keepOk, keepFail, minutesKept = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[8])
 local bounds = {}
 for b in string.gmatch(ARGV[7], '[^,]+') do bounds[#bounds + 1] = tonumber(b) end
-local STATE = { sent = 'PENDING', started = 'STARTED', progress = 'PROGRESS', retried = 'RETRY', succeeded = 'SUCCESS', failed = 'FAILURE', revoked = 'REVOKED' }
+local STATE = { sent = 'PENDING', received = 'PENDING', started = 'STARTED', progress = 'PROGRESS', retried = 'RETRY', succeeded = 'SUCCESS', failed = 'FAILURE', revoked = 'REVOKED' }
 local FINAL = { SUCCESS = true, FAILURE = true, REVOKED = true }
 local COUNTED = { sent = true, succeeded = true, failed = true, retried = true, revoked = true }
 ${COUNT}
@@ -147,6 +147,8 @@ for i = 10, #ARGV, 7 do
     local extra = nil
     if typ == 'sent' then
       if data.eta and (newer or s.eta == nil) then s.eta = tonumber(data.eta) end
+    elseif typ == 'received' then
+      if data.eta and newer then s.eta = tonumber(data.eta) end
     elseif typ == 'started' then
       if newer or s.t1 == nil then
         s.t1 = ts
@@ -171,7 +173,8 @@ for i = 10, #ARGV, 7 do
       if newer or s.t2 == nil then s.t2 = ts; s.e = extra end
     end
 
-    if typ ~= 'progress' then
+    -- received: a worker holds the task back (a rate limit); it changes the state, not the timeline.
+    if typ ~= 'progress' and typ ~= 'received' then
       if type(s.tl) ~= 'table' then s.tl = {} end
       local tl = s.tl
       -- sent: when the job was built.

@@ -59,6 +59,13 @@ describe('in the async pool', () => {
     // 6 starts at 2 per second need at least two window changes.
     expect(starts.at(-1)! - starts[0]!).toBeGreaterThan(1000);
     expect(views.every((v) => v.status === 'SUCCESS')).toBe(true);
+    // A task held back says so: `received` (waiting again) with when it may start and why.
+    const mine = new Set(ids.map(({ id }) => id));
+    const held = await waitFor(async () => {
+      const events = (await app.runtime.client.readEvents('0-0', 100_000)).filter((e) => mine.has(e.taskId) && e.type === 'received');
+      return events.length ? events : undefined;
+    });
+    expect(held[0]!.data).toMatchObject({ reason: 'rate limit', eta: expect.any(Number) });
   });
 
   it('aborts the signal at the soft time limit so the task can clean up', async () => {

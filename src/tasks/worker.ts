@@ -137,7 +137,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   for (const id of await client.redis.zrangebyscore(keys.key('revoked'), Date.now(), '+inf')) revoked.set(id, 'revoked');
 
   // Started, progress and succeeded are BullMQ's own stream entries (see events.ts); seler writes the rest.
-  const emit = (job: Job, type: 'revoked' | 'retried', data: Record<string, unknown>) =>
+  const emit = (job: Job, type: 'received' | 'revoked' | 'retried', data: Record<string, unknown>) =>
     client.events.emit({ type, taskId: job.id!, name: job.name, queue: job.queueName, ts: Date.now(), data });
 
   // Two parameters: BullMQ makes an AbortController per job for a processor that takes a third;
@@ -163,6 +163,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       const waitMs = await takeRateToken(client.redis, keys.key('rate', job.name), rate);
       if (waitMs > 0) {
         await job.moveToDelayed(Date.now() + waitMs, token);
+        // BullMQ said `started` when it handed the task over: say it waits again (Celery's "received").
+        emit(job, 'received', { eta: Date.now() + waitMs, reason: 'rate limit' });
         throw new DelayedError();
       }
     }
