@@ -6,6 +6,7 @@ import type { Logger } from '../platform/logger.js';
 import type { Keyspace, Redis } from '../platform/redis.js';
 import { DEFAULT_QUEUE, bindTaskCaller, getTaskDefinition, type CallOptions, type TaskProgress } from './define-task.js';
 import { AsyncResult } from './async-result.js';
+import { bullKey } from './bull-keys.js';
 import { Canvas } from './canvas.js';
 import { EventHub, EventLog, bullEventsKey, eventsKey, readEventsSince, type EventStreamRef, type TaskEvent } from './events.js';
 import type { TaskError, TaskView } from './contract.js';
@@ -163,7 +164,7 @@ export class TaskClient {
     for (const q of known) this.knownQueues.add(q);
     const names = [...this.knownQueues];
     const pipeline = this.options.redis.pipeline();
-    for (const q of names) pipeline.exists(`${this.bullPrefix}:${q}:${id}`);
+    for (const q of names) pipeline.exists(bullKey(this.bullPrefix, q, id));
     const replies = (await pipeline.exec()) ?? [];
     const index = replies.findIndex(([, exists]) => exists === 1);
     return index >= 0 ? names[index] : undefined;
@@ -178,7 +179,7 @@ export class TaskClient {
       Job.fromId(queue, id),
       queue.getJobState(id),
       this.options.redis.zscore(this.options.keys.key('revoked'), id),
-      this.options.redis.hget(`${this.bullPrefix}:${queueName}:${id}`, ERROR_FIELD),
+      this.options.redis.hget(bullKey(this.bullPrefix, queueName, id), ERROR_FIELD),
     ]);
     if (!job) return null;
     let status = stateFromJob(bullState, { ...job, retries: (job.data as JobPayload | undefined)?.retries });

@@ -6,6 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../platform/logger.js';
 import { createRedis, type Keyspace, type Redis } from '../platform/redis.js';
+import { bullKey } from './bull-keys.js';
 
 export const TASK_EVENT_TYPES = ['sent', 'received', 'started', 'progress', 'retried', 'succeeded', 'failed', 'revoked'] as const;
 export type TaskEventType = (typeof TASK_EVENT_TYPES)[number];
@@ -127,7 +128,7 @@ export function parseEvent(streamId: string, fields: string[]): TaskEvent {
 
 /** BullMQ's event stream of one queue (its prefix is seler's `{prefix}`). */
 export function bullEventsKey(bullPrefix: string, queue: string): string {
-  return `${bullPrefix}:${queue}:events`;
+  return bullKey(bullPrefix, queue, 'events');
 }
 
 /** A stream the hub and the monitor read: seler's own (no queue) or BullMQ's of one queue. */
@@ -181,7 +182,7 @@ export async function enrichEvents(redis: Redis, bullPrefix: string, events: Tas
   const fromBull = events.filter((e) => e.stream !== undefined && e.type !== 'progress');
   if (!fromBull.length) return;
   const pipeline = redis.pipeline();
-  for (const e of fromBull) pipeline.hmget(`${bullPrefix}:${e.queue}:${e.taskId}`, ...JOB_FIELDS_FOR_EVENTS);
+  for (const e of fromBull) pipeline.hmget(bullKey(bullPrefix, e.queue, e.taskId), ...JOB_FIELDS_FOR_EVENTS);
   const replies = (await pipeline.exec()) ?? [];
   fromBull.forEach((e, i) => {
     const [err, values] = replies[i] ?? [];

@@ -3,6 +3,7 @@
 // clean a queue's failed tasks). BullMQ's key layout stays here. (Worker heartbeats: control.ts.)
 import { Job } from 'bullmq';
 import { DEFAULT_QUEUE } from './define-task.js';
+import { bullKey } from './bull-keys.js';
 import { isValidTaskId, type TaskClient } from './client.js';
 import type { QueueCounts } from './contract.js';
 import { REVOKED_PREFIX } from './states.js';
@@ -27,7 +28,7 @@ export const JOB_FIELDS = ['name', 'timestamp', 'processedOn', 'finishedOn', 'fa
 
 /** BullMQ's set of a queue's finished jobs (completed or failed), scored by finish time (ms). */
 export function finishedSetKey(client: TaskClient, queue: string, set: 'completed' | 'failed'): string {
-  return `${client.bullPrefix}:${queue}:${set}`;
+  return bullKey(client.bullPrefix, queue, set);
 }
 
 /** Every queue seler knows of (enqueued to, or consumed by a worker), sorted. */
@@ -133,7 +134,7 @@ export async function retryFailedOfQueue(client: TaskClient, queueName: string, 
   const queue = client.queue(queueName);
   const ids = await client.redis.zrange(finishedSetKey(client, queueName, 'failed'), '0', '-1');
   const pipeline = client.redis.pipeline();
-  for (const id of ids) pipeline.hmget(`${client.bullPrefix}:${queueName}:${id}`, 'failedReason', 'name');
+  for (const id of ids) pipeline.hmget(bullKey(client.bullPrefix, queueName, id), 'failedReason', 'name');
   const replies = ids.length ? ((await pipeline.exec()) ?? []) : [];
   const candidates: { id: string; name: string }[] = [];
   let skippedRevoked = 0;

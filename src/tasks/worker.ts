@@ -7,6 +7,7 @@ import { errorMessage } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
 import { createRedis } from '../platform/redis.js';
 import { ERROR_FIELD, serializeError, type JobPayload, type TaskClient } from './client.js';
+import { bullKey } from './bull-keys.js';
 import {
   HEARTBEAT_MS,
   controlChannel,
@@ -204,7 +205,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       const revokedWhileRunning = revoked.get(job.id!);
       if (revokedWhileRunning !== undefined) throw new UnrecoverableError(REVOKED_PREFIX + revokedWhileRunning);
       const error = serializeError(err);
-      await client.redis.hset(`${client.bullPrefix}:${queue}:${job.id}`, ERROR_FIELD, JSON.stringify(error)).catch(() => {});
+      await client.redis.hset(bullKey(client.bullPrefix, queue, job.id!), ERROR_FIELD, JSON.stringify(error)).catch(() => {});
       if (isPermanent(err) || (err as Error).name === 'TimeLimitExceeded' || (err as Error).name === 'Terminated') throw new UnrecoverableError(error.message);
       throw err;
     } finally {
