@@ -271,7 +271,15 @@ export class TaskClient {
       streams: () => this.eventStreams(),
     });
     const hub = this.hub;
-    this.hubStarted ??= hub.start().then(() => hub);
+    this.hubStarted ??= hub.start().then(
+      () => hub,
+      async (err: unknown) => {
+        // A hub that could not start is dropped, so the next caller tries again.
+        this.hub = this.hubStarted = undefined;
+        await hub.stop();
+        throw err;
+      },
+    );
     return this.hubStarted;
   }
 
