@@ -65,7 +65,6 @@ export class TaskClient {
   private readonly queues = new Map<string, Queue>();
   private readonly knownQueues = new Set<string>([DEFAULT_QUEUE]);
   private hub: EventHub | undefined;
-  private hubStarted: Promise<EventHub> | undefined;
   private canvasInstance: Canvas | undefined;
 
   constructor(private readonly options: TaskClientOptions) {
@@ -262,7 +261,7 @@ export class TaskClient {
   }
 
   /** The process's one event hub (started on first use, stopped by close()). */
-  eventHub(): Promise<EventHub> {
+  async eventHub(): Promise<EventHub> {
     this.hub ??= new EventHub({
       redis: this.options.redis,
       redisUrl: this.options.redisUrl,
@@ -271,16 +270,8 @@ export class TaskClient {
       streams: () => this.eventStreams(),
     });
     const hub = this.hub;
-    this.hubStarted ??= hub.start().then(
-      () => hub,
-      async (err: unknown) => {
-        // A hub that could not start is dropped, so the next caller tries again.
-        this.hub = this.hubStarted = undefined;
-        await hub.stop();
-        throw err;
-      },
-    );
-    return this.hubStarted;
+    await hub.start();
+    return hub;
   }
 
   /** Removes a finished task and its result now, instead of waiting for the retention to expire. */
@@ -310,7 +301,6 @@ export class TaskClient {
     await this.events.drain();
     await this.hub?.stop();
     this.hub = undefined;
-    this.hubStarted = undefined;
     await this.canvasInstance?.close();
     await Promise.all([...this.queues.values()].map((q) => q.close().catch(() => {})));
     this.queues.clear();

@@ -279,8 +279,14 @@ export class EventHub {
 
   constructor(private readonly source: EventHubSource) {}
 
+  /** Starts once; a start that failed is forgotten, so the next call tries again. */
   start(): Promise<void> {
-    this.starting ??= this.open();
+    this.starting ??= this.open().catch((err: unknown) => {
+      this.starting = undefined;
+      this.running = false;
+      this.connection?.disconnect();
+      throw err;
+    });
     return this.starting;
   }
 

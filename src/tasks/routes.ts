@@ -4,6 +4,7 @@ import { errorSchema } from '../platform/http.js';
 import { notFound } from '../platform/errors.js';
 import { closeStreamsOnShutdown, openEventStream, type EventStream } from '../platform/sse.js';
 import type { TaskClient, TaskView } from './client.js';
+import { TASK_STATES } from './contract.js';
 import type { TaskProgress } from './define-task.js';
 import { eventCursor, type EventHub } from './events.js';
 import { isReady } from './states.js';
@@ -17,7 +18,7 @@ export const taskViewSchema = {
     id: { type: 'string' },
     name: { type: 'string' },
     queue: { type: 'string' },
-    status: { type: 'string', enum: ['PENDING', 'STARTED', 'PROGRESS', 'RETRY', 'SUCCESS', 'FAILURE', 'REVOKED'] },
+    status: { type: 'string', enum: [...TASK_STATES] },
     args: { type: 'array' },
     kwargs: { type: 'object', additionalProperties: true },
     progress: { type: 'object', additionalProperties: true },

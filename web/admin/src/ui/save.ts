@@ -1,8 +1,10 @@
-// Django's three save buttons and what happens after each, shared by the change forms (users, groups,
-// periodic tasks).
+// Django's three save buttons and what happens after each, and its Delete button, shared by the change
+// forms (users, groups, periodic tasks).
+import { api } from '../api.js';
 import { navigate } from '../router.js';
+import { confirmDialog, type ConfirmOptions } from './confirm.js';
 import { h } from './dom.js';
-import { flash } from './messages.js';
+import { flash, notify } from './messages.js';
 
 export function saveButtons(left?: HTMLElement | null): HTMLElement {
   return h(
@@ -30,4 +32,29 @@ export function afterSave(how: string, o: { noun: string; name: string; added: b
     flash('success', what);
     navigate(o.list);
   }
+}
+
+/**
+ * The change form's Delete: asks first, deletes, and says so on the list page.
+ * `deleted` is the success message (given the DELETE's answer); `failed` the error shown when it fails.
+ */
+export function deleteButton<R = void>(o: {
+  confirm: ConfirmOptions;
+  url: string;
+  list: string;
+  deleted: (result: R) => string;
+  failed?: (message: string) => string;
+}): HTMLElement {
+  const button = h('button', { type: 'button', class: 'button secondary danger left', 'data-testid': 'delete' }, 'Delete');
+  button.addEventListener('click', async () => {
+    if (!(await confirmDialog({ danger: true, ...o.confirm }))) return;
+    try {
+      flash('success', o.deleted(await api.delete<R>(o.url)));
+      navigate(o.list);
+    } catch (err) {
+      const message = (err as Error).message;
+      notify('error', o.failed ? o.failed(message) : message);
+    }
+  });
+  return button;
 }

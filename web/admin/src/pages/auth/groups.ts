@@ -1,15 +1,13 @@
 // Groups: the change list and the add / change form (a name and the grouped permission boxes).
 import { api, ApiError } from '../../api.js';
-import { navigate, type RouteContext } from '../../router.js';
+import type { RouteContext } from '../../router.js';
 import { can } from '../../session.js';
-import { confirmDialog } from '../../ui/confirm.js';
 import { h, plural } from '../../ui/dom.js';
 import { busy, clearErrors, field, input, showErrors } from '../../ui/form.js';
 import { formatNumber } from '../../ui/format.js';
 import { listView, type Column } from '../../ui/list-view.js';
-import { flash, notify } from '../../ui/messages.js';
 import { permissionCatalogue, permissionsField } from './permissions-field.js';
-import { afterSave, saveButtons, submitterOf } from '../../ui/save.js';
+import { afterSave, deleteButton, saveButtons, submitterOf } from '../../ui/save.js';
 import { GROUPS, type Group } from './types.js';
 
 const API = '/api/v1/admin/groups';
@@ -83,20 +81,15 @@ export async function renderGroupForm(ctx: RouteContext, id?: number): Promise<v
     name.disabled = true;
     form.append(h('p', { class: 'muted read-only-note' }, 'You can view this group but not change it.'));
   } else {
-    let del: HTMLElement | null = null;
-    if (group && can('delete_group')) {
-      del = h('button', { type: 'button', class: 'button secondary danger left', 'data-testid': 'delete' }, 'Delete');
-      del.addEventListener('click', async () => {
-        if (!(await confirmDialog({ title: 'Delete group?', message: `Are you sure you want to delete the group “${group.name}”? Its ${plural(group.userCount, 'member')} lose the permissions it gave.`, danger: true, confirmLabel: 'Yes, delete' }))) return;
-        try {
-          await api.delete(`${API}/${group.id}`);
-          flash('success', `The group “${group.name}” was deleted successfully.`);
-          navigate(GROUPS);
-        } catch (err) {
-          notify('error', (err as Error).message);
-        }
-      });
-    }
+    const del =
+      group && can('delete_group')
+        ? deleteButton({
+            confirm: { title: 'Delete group?', message: `Are you sure you want to delete the group “${group.name}”? Its ${plural(group.userCount, 'member')} lose the permissions it gave.`, confirmLabel: 'Yes, delete' },
+            url: `${API}/${group.id}`,
+            list: GROUPS,
+            deleted: () => `The group “${group.name}” was deleted successfully.`,
+          })
+        : null;
     form.append(saveButtons(del));
   }
   ctx.outlet.append(form);

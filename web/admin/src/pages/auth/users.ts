@@ -2,16 +2,14 @@
 // (username, password with the server's rules, email, flags, groups, direct permissions), as
 // Django's auth admin. What the signed-in user may not do is not offered.
 import { api, ApiError, type Page } from '../../api.js';
-import { navigate, type RouteContext } from '../../router.js';
+import type { RouteContext } from '../../router.js';
 import { can, currentUser } from '../../session.js';
-import { confirmDialog } from '../../ui/confirm.js';
 import { h, plural } from '../../ui/dom.js';
 import { busy, checkbox, clearErrors, field, input, showErrors } from '../../ui/form.js';
 import { timeCell, yesNo } from '../../ui/format.js';
 import { listView, type Column } from '../../ui/list-view.js';
-import { flash, notify } from '../../ui/messages.js';
 import { permissionCatalogue, permissionsField } from './permissions-field.js';
-import { afterSave, saveButtons, submitterOf } from '../../ui/save.js';
+import { afterSave, deleteButton, saveButtons, submitterOf } from '../../ui/save.js';
 import { PASSWORD_RULES, USERS, type Group, type User } from './types.js';
 
 const API = '/api/v1/admin/users';
@@ -167,20 +165,15 @@ export async function renderUserForm(ctx: RouteContext, id?: number): Promise<vo
     form.append(h('p', { class: 'muted read-only-note' }, lockedTarget && !readOnly ? 'Only a superuser can change a superuser.' : 'You can view this user but not change them.'));
   } else {
     if (!me.isSuperuser) isSuperuser.querySelector('input')!.disabled = true;
-    let del: HTMLElement | null = null;
-    if (user && can('delete_user') && user.id !== me.id) {
-      del = h('button', { type: 'button', class: 'button secondary danger left', 'data-testid': 'delete' }, 'Delete');
-      del.addEventListener('click', async () => {
-        if (!(await confirmDialog({ title: 'Delete user?', message: `Are you sure you want to delete the user “${user.username}”? Their sessions and API tokens stop working.`, danger: true, confirmLabel: 'Yes, delete' }))) return;
-        try {
-          await api.delete(`${API}/${user.id}`);
-          flash('success', `The user “${user.username}” was deleted successfully.`);
-          navigate(USERS);
-        } catch (err) {
-          notify('error', (err as Error).message);
-        }
-      });
-    }
+    const del =
+      user && can('delete_user') && user.id !== me.id
+        ? deleteButton({
+            confirm: { title: 'Delete user?', message: `Are you sure you want to delete the user “${user.username}”? Their sessions and API tokens stop working.`, confirmLabel: 'Yes, delete' },
+            url: `${API}/${user.id}`,
+            list: USERS,
+            deleted: () => `The user “${user.username}” was deleted successfully.`,
+          })
+        : null;
     form.append(saveButtons(del));
   }
   ctx.outlet.append(form);

@@ -9,7 +9,7 @@ import { h } from '../../ui/dom.js';
 import { busy, clearErrors, showErrors } from '../../ui/form.js';
 import { formatNumber, relativeTime, timeCell } from '../../ui/format.js';
 import { flash, notify } from '../../ui/messages.js';
-import { afterSave, saveButtons, submitterOf } from '../../ui/save.js';
+import { afterSave, deleteButton, saveButtons, submitterOf } from '../../ui/save.js';
 import { every } from './live.js';
 import { runHistory, taskPagePath } from './run-history.js';
 import { initialFromQuery, taskForm } from './task-form.js';
@@ -86,29 +86,22 @@ export async function renderTaskPage(ctx: RouteContext, id?: number): Promise<vo
 }
 
 function formActions(task: PeriodicTask | undefined): HTMLElement {
-  let del: HTMLElement | null = null;
-  if (task && can('delete_periodictask') && task.source !== 'builtin') {
-    del = h('button', { type: 'button', class: 'button secondary danger left', 'data-testid': 'delete' }, 'Delete');
-    del.addEventListener('click', () => void deleteTask(task));
-  }
-  return saveButtons(del);
-}
-
-async function deleteTask(task: PeriodicTask): Promise<void> {
+  if (!task || !can('delete_periodictask') || task.source === 'builtin') return saveButtons(null);
   const message = h(
     'div',
     {},
     h('p', {}, `Are you sure you want to delete the periodic task “${task.name}”? Its run history is deleted with it.`),
     task.source === 'config' ? h('p', { class: 'warning-text' }, 'It is declared in seler.config.json: the next beat start re-creates it unless you remove it there. To stop it for good, disable it instead.') : '',
   );
-  if (!(await confirmDialog({ title: 'Delete periodic task?', message, danger: true, confirmLabel: 'Yes, delete it' }))) return;
-  try {
-    const result = await api.delete<DeleteResult>(`${BASE}/${task.id}`);
-    flash('success', `The periodic task “${task.name}” was deleted successfully.${result.message ? ` ${result.message}` : ''}`);
-    navigate(LIST_PATH);
-  } catch (err) {
-    notify('error', `“${task.name}” could not be deleted: ${(err as Error).message}`);
-  }
+  return saveButtons(
+    deleteButton<DeleteResult>({
+      confirm: { title: 'Delete periodic task?', message, confirmLabel: 'Yes, delete it' },
+      url: `${BASE}/${task.id}`,
+      list: LIST_PATH,
+      deleted: (result) => `The periodic task “${task.name}” was deleted successfully.${result.message ? ` ${result.message}` : ''}`,
+      failed: (error) => `“${task.name}” could not be deleted: ${error}`,
+    }),
+  );
 }
 
 function pageActions(ctx: RouteContext, task: PeriodicTask, readOnly: boolean): HTMLElement {
