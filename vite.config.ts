@@ -12,7 +12,9 @@ export default defineConfig({
   build: {
     outDir: '../dist/web',
     emptyOutDir: true,
-    sourcemap: true,
+    // No source maps in the build: they would publish the console's sources (and the server refuses
+    // *.map anyway). Debug with `vite` (the dev server has them).
+    sourcemap: false,
     rollupOptions: { input: { main: page('web/index.html'), admin: page('web/admin/index.html') } },
   },
   server: { proxy: { '/api': 'http://127.0.0.1:8000', '/task': 'http://127.0.0.1:8000', '/admin': 'http://127.0.0.1:8000' } },

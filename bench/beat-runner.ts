@@ -14,7 +14,7 @@ const logger = createLogger(process.env.SELER_LOG_LEVEL ?? 'warn', { role: 'beat
 const database = openDatabase(DATABASE_URL, process.cwd());
 const redis = await connectRedis(REDIS_URL, { name: 'seler-beat' });
 const keys = keyspace(SELER_REDIS_PREFIX);
-const client = new TaskClient({ redis, redisUrl: REDIS_URL, keys, retention: { successSeconds: 3600, failureSeconds: 3600 }, eventsMaxLen: 100_000, logger });
+const client = new TaskClient({ redis, redisTarget: REDIS_URL, keys, retention: { successSeconds: 3600, failureSeconds: 3600 }, eventsMaxLen: 100_000, logger });
 const counting = {
   enqueue: async (name: string, options: EnqueueOptions = {}) => {
     const r = await client.enqueue(name, options);
@@ -27,7 +27,7 @@ const beat = await startBeat({
   store: new BeatStore(database),
   client: counting,
   redis,
-  redisUrl: REDIS_URL,
+  redisTarget: REDIS_URL,
   keys,
   logger,
   recheckMs: BEAT_RECHECK_MS ? Number(BEAT_RECHECK_MS) : undefined,

@@ -79,14 +79,17 @@ async function runOnce(db: TestDatabase, redis: Redis, redisUrl: string, beats: 
     await store.setEnabled([task.id], false);
 
     const mine = calls.filter((c) => c.taskId.startsWith(`beat-${task.id}-`));
-    const due = (c: Call) => Number(c.taskId.split('-')[2]);
+    // Run ids are HMACs (beat/run-ids.ts): the claims in the database say which tick each id is.
+    const claimed = await db.db.db.selectFrom('beat_run').select(['task_id', 'scheduled_for']).where('periodic_task_id', '=', task.id).execute();
+    const tickOf = new Map(claimed.map((r) => [r.task_id, Number(r.scheduled_for)]));
+    const due = (c: Call) => tickOf.get(c.taskId) ?? NaN;
     const inWindow = mine.filter((c) => due(c) >= from && due(c) <= to);
     const perTick = new Map<number, Call[]>();
     for (const c of inWindow) perTick.set(due(c), [...(perTick.get(due(c)) ?? []), c]);
     const expected = Math.floor(to / 1000) - Math.ceil(from / 1000) + 1;
     const firsts = [...perTick.values()].map((cs) => cs.reduce((a, b) => (a.at <= b.at ? a : b)));
     const lateness = firsts.map((c) => c.at - due(c)).sort((a, b) => a - b);
-    const client = new TaskClient({ redis, redisUrl, keys, retention: { successSeconds: 3600, failureSeconds: 3600 }, eventsMaxLen: 10, logger: silentLogger });
+    const client = new TaskClient({ redis, redisTarget: redisUrl, keys, retention: { successSeconds: 3600, failureSeconds: 3600 }, eventsMaxLen: 10, logger: silentLogger });
     const jobs = await client.queue('bench-beat').getJobs(['waiting', 'prioritized']);
     await client.close();
     const stamps = new Map(jobs.map((j) => [j.id, j.timestamp]));

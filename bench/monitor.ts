@@ -112,7 +112,7 @@ export async function main(argv: string[]): Promise<void> {
     }
     const ranIn = (Date.now() - t0) / 1000;
     await worker.close();
-    const checker = new TaskIndexer({ redis, redisUrl: runtime.redisUrl, client, logger: runtime.logger });
+    const checker = new TaskIndexer({ redis, redisTarget: runtime.redisTarget, client, logger: runtime.logger });
     await checker.caughtUp(300_000);
     const fromEvents = await redis.zcard(mk.all);
     // What the web role's maintenance does every 10 s (30 s behind): tasks whose events the capped stream lost, from BullMQ.

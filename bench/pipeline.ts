@@ -1,15 +1,15 @@
-// The bare thumbnail pipeline (no Redis, no HTTP): read → probe → thumbnails → zip, N images at a time.
+// The bare thumbnail pipeline (no Redis, no HTTP): probe → thumbnails → thumbnails written, N images at a time
+// (what the worker does per original on the local store; the zip is made at download time).
 //   npx tsx bench/pipeline.ts DIR|FILE... [--repeat N] [--no-naive]
 // Prints images/s at concurrency 1 and 2 for one size and for three (128, 256, 512), next to a naive
 // sharp pipeline that decodes once per size (the lab's way; --no-naive skips it), and the peak RSS.
-import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
-import { writeArchive } from '../src/thumbnails/archive.js';
 import { makeThumbnails, probeImage, type Fit, type OutputFormat } from '../src/thumbnails/image.js';
-import { fileStem, sanitizeFileName, type Size } from '../src/thumbnails/naming.js';
+import { safeFileName, safeStem, type Size } from '../src/thumbnails/naming.js';
 
 const MAX_PIXELS = 100_000_000;
 
@@ -45,23 +45,23 @@ async function timed(count: number, run: () => Promise<void>): Promise<BenchResu
   return { images: count, seconds, imagesPerSecond: count / seconds };
 }
 
-/** What one task does per upload, minus Redis: the original and its thumbnails end in a zip. */
+/** What one task does per upload, minus Redis: libvips reads the stored original, the thumbnails are stored. */
 export async function benchBarePipeline(files: string[], options: BenchOptions): Promise<BenchResult> {
   const dir = await mkdtemp(path.join(tmpdir(), 'seler-bench-'));
   try {
     return await timed(files.length, () =>
       pool(files, options.concurrency, async (file, i) => {
-        const data = await readFile(file);
-        await probeImage(data, { maxPixels: MAX_PIXELS });
-        const name = sanitizeFileName(path.basename(file));
-        const { thumbnails } = await makeThumbnails(data, {
+        const info = await probeImage(file, { maxPixels: MAX_PIXELS });
+        const name = safeFileName(path.basename(file), info.ext);
+        const { thumbnails } = await makeThumbnails(file, {
           sizes: options.sizes,
           format: options.format,
           fit: options.fit,
-          stem: fileStem(name),
+          stem: safeStem(name),
           maxPixels: MAX_PIXELS,
+          info,
         });
-        await writeArchive(path.join(dir, `${i}.zip`), [{ name, data }, ...thumbnails]);
+        await Promise.all(thumbnails.map((t) => writeFile(path.join(dir, `${i}-${t.name}`), t.data)));
       }),
     );
   } finally {
@@ -105,7 +105,7 @@ async function main(argv: string[]): Promise<void> {
   const naive = !argv.includes('--no-naive');
   const args = argv.filter((a, i) => a !== '--no-naive' && (repeatAt < 0 || (i !== repeatAt && i !== repeatAt + 1)));
   if (args.length === 0) {
-    console.error('usage: npx tsx bench/pipeline.ts DIR|FILE... [--repeat N]   (photos: bash /work/shared/bench/corpus.sh)');
+    console.error('usage: npx tsx bench/pipeline.ts DIR|FILE... [--repeat N]   (photos: npm run bench -- corpus, then bench/.corpus/photos)');
     process.exit(2);
   }
   const once = await listImages(args);

@@ -1,7 +1,11 @@
 // npm run bench -- <name> [options]: benchmarks print figures; they assert nothing.
 const benches: Record<string, { description: string; load: () => Promise<{ main(argv: string[]): Promise<void> }> }> = {
+  corpus: {
+    description: 'build the photo corpus in bench/.corpus from Debian wallpaper packages (or --from DIR)',
+    load: () => import('./corpus.js'),
+  },
   thumbnails: {
-    description: 'upload real photos over HTTP at concurrency 1 and 8; images/s, p50/p95 latency, vs the bare pipeline; worker peak memory',
+    description: 'the user\'s whole flow (upload → archive downloaded and checked) through `seler start` vs bare sharp on the same photos: 8 in flight, 3 sizes, WebP/AVIF, one at a time; CPU, Redis commands, peak RSS',
     load: () => import('./thumbnails.js'),
   },
   tasks: {

@@ -2,17 +2,22 @@
 // the built-in tasks, configured from the configuration, then the modules the configuration lists.
 import type { Config } from './config.js';
 import './demo/tasks.js';
-import { loadTaskModules } from './tasks/index.js';
-import { configureThumbnails, mediaPaths } from './thumbnails/index.js';
+// The task definitions themselves, not the folders' index (which brings their HTTP routes and workers):
+// `seler call` loads this module to know the registered tasks and should not pay for the web server.
+import { loadTaskModules } from './tasks/define-task.js';
+import type { ObjectStore } from './platform/storage/index.js';
+import { configureThumbnails } from './thumbnails/task.js';
+import { openMediaStore, scratchDirOf } from './thumbnails/storage.js';
 
-export async function loadTasks(config: Config): Promise<void> {
-  configureThumbnails({ media: mediaPaths(config.mediaDir), maxPixels: config.limits.maxPixels, mediaTtlSeconds: config.retention.mediaSeconds });
+/** `store`: where thumbnails are kept; a client that only queues tasks (`seler call`) needs none. */
+export async function loadTasks(config: Config, store?: ObjectStore): Promise<void> {
+  if (store) configureThumbnails({ store, scratchDir: scratchDirOf(config.dataDir), maxPixels: config.limits.maxPixels, mediaTtlSeconds: config.retention.mediaSeconds });
   await loadTaskModules(config.taskModules);
 }
 
-/** Runs inside a threads/process pool child: the parent hands over its configuration. */
+/** Runs inside a threads/process pool child: the parent hands over its configuration (the child opens its own store). */
 export async function bootstrapPoolChild(config: Config): Promise<void> {
-  await loadTasks(config);
+  await loadTasks(config, await openMediaStore(config.storage));
 }
 
 export const bootstrapModuleUrl = import.meta.url;

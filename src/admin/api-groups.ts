@@ -1,11 +1,21 @@
-// Groups over JSON: list, read, create, rename / set permissions, delete; audited.
+// Groups over JSON: list, read, create, rename / set permissions, delete; audited. Nobody gives a
+// group a permission they lack, nor changes or deletes a group that grants one they lack.
 import type { FastifyInstance } from 'fastify';
 import { notFound } from '../platform/errors.js';
 import { assertCanGrant, audit } from './api.js';
 import { TAGS, errors, groupSchema, groupWriteSchema, idParams, pageOf, pageQueryProps } from './api-schemas.js';
 import { added, changed, deleted } from './audit.js';
 import { requirePerm, type AdminAuth } from './auth-plugin.js';
+import { forbidden, userHasPerm } from './permissions.js';
+import type { AuthUser } from './users.js';
 import { createGroup, deleteGroup, getGroup, listGroups, updateGroup, type GroupInput } from './groups.js';
+
+async function assertCanTouch(auth: AdminAuth, actor: AuthUser, id: number): Promise<void> {
+  if (actor.isSuperuser) return;
+  const group = await getGroup(auth.db, id);
+  const missing = group?.permissions.filter((p) => !userHasPerm(actor, p)) ?? [];
+  if (missing.length) throw forbidden(`The group "${group!.name}" grants permissions you do not have (${missing.join(', ')}): only someone who holds them may change it.`);
+}
 
 export function registerGroupRoutes(app: FastifyInstance, auth: AdminAuth): void {
   const { db } = auth;
@@ -54,6 +64,7 @@ export function registerGroupRoutes(app: FastifyInstance, auth: AdminAuth): void
     { schema: { tags: TAGS, summary: 'Rename a group or replace its permissions (needs change_group)', params: idParams, body: groupWriteSchema, response: { 200: groupSchema, ...errors } } },
     async (request) => {
       const actor = await requirePerm(request, 'change_group');
+      await assertCanTouch(auth, actor, request.params.id);
       assertCanGrant(actor, request.body.permissions ?? []);
       const { group, changed: fields } = await updateGroup(db, request.params.id, request.body);
       if (fields.length) await audit(auth, actor, { action: 'change', objectType: 'group', objectId: group.id, objectRepr: group.name, message: changed(fields) });
@@ -66,6 +77,7 @@ export function registerGroupRoutes(app: FastifyInstance, auth: AdminAuth): void
     { schema: { tags: TAGS, summary: 'Delete a group (needs delete_group); its members lose its permissions', params: idParams, response: { 204: { type: 'null' }, ...errors } } },
     async (request, reply) => {
       const actor = await requirePerm(request, 'delete_group');
+      await assertCanTouch(auth, actor, request.params.id);
       const group = await deleteGroup(db, request.params.id);
       await audit(auth, actor, { action: 'delete', objectType: 'group', objectId: group.id, objectRepr: group.name, message: deleted() });
       return reply.status(204).send();

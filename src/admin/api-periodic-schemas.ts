@@ -3,7 +3,7 @@
 // are validated by the beat model, which names each bad field; the body schemas here document them.
 import type { FastifySchemaCompiler } from 'fastify';
 import { MANAGED_FIELDS, MISSED_RUN_POLICIES, OVERLAP_POLICIES, RUN_TRIGGERS, SCHEDULE_KINDS, TASK_SOURCES } from '../beat/index.js';
-import { dateTime, errors, idParams, nullableDateTime, pageOf, pageQueryProps } from './api-schemas.js';
+import { dateTime, errors, idParams, invalidSchema, nullableDateTime, pageOf, pageQueryProps } from './api-schemas.js';
 
 /** Lets a body through untouched (the model validates it with field errors); a route using it checks its params by hand. */
 export const passThrough: FastifySchemaCompiler<unknown> = () => (data: unknown) => ({ value: data });
@@ -171,6 +171,10 @@ export const previewSchema = {
     kind: { type: 'string', enum: [...SCHEDULE_KINDS] },
     description: { type: 'string' },
     timezone: { type: 'string', description: 'The crontab’s zone; SELER_TIMEZONE for the other kinds' },
+    invalid: {
+      ...invalidSchema.properties.error,
+      description: 'Only with ?errors=inline, for a schedule that is not valid (nothing else is set then): what a 400 would have said',
+    },
     next: {
       type: 'array',
       description: 'The next (up to) five due times from now (fewer for a clocked or polar solar schedule)',

@@ -47,7 +47,7 @@ describe.each(DIALECTS)('periodic task API on %s', (dialect) => {
     t = await createTestDatabase(dialect);
     redis = await testRedis();
     prefix = uniquePrefix('ptapi');
-    client = new TaskClient({ redis, redisUrl: testRedisUrl(), keys: keyspace(prefix), retention: { successSeconds: 3600, failureSeconds: 3600 }, eventsMaxLen: 10_000, logger });
+    client = new TaskClient({ redis, redisTarget: testRedisUrl(), keys: keyspace(prefix), retention: { successSeconds: 3600, failureSeconds: 3600 }, eventsMaxLen: 10_000, logger });
     store = new BeatStore(t.db, { timezone: 'Europe/Warsaw' });
     server = await startAdminTestServer(t.db, {
       routes: (app) => registerPeriodicTaskApi(app, { store, client, timezone: 'Europe/Warsaw', notify: () => void notified++ }),
@@ -302,7 +302,7 @@ describe.each(DIALECTS)('periodic task API on %s', (dialect) => {
   });
 
   it('runs a task now on the real broker, and shows it in the run history with its outcome', async () => {
-    worker = await startWorker({ redisUrl: testRedisUrl(), client, queues: [queue], concurrency: 1, logger, shutdownTimeoutMs: 2000 });
+    worker = await startWorker({ redisTarget: testRedisUrl(), client, queues: [queue], concurrency: 1, logger, shutdownTimeoutMs: 2000 });
     const task = await create({ name: 'run me', task: 'demo.add', args: [2, 3], queue, enabled: false });
     const before = notified;
     const ran = await root.call('POST', `${BASE}/${task.id}/run`);
@@ -374,7 +374,17 @@ describe.each(DIALECTS)('periodic task API on %s', (dialect) => {
       const bad = await root.call('POST', '/api/v1/admin/schedules/preview', request);
       expect(bad.statusCode, JSON.stringify(request)).toBe(400);
       expect(bad.json(), JSON.stringify(request)).toMatchObject({ error: { code: 'invalid_schedule', fields: { [field]: expect.any(String) } } });
+      // A form previewing as the user types asks for the verdict as an answer (no failed request in the console).
+      const inline = await root.call('POST', '/api/v1/admin/schedules/preview?errors=inline', request);
+      expect(inline.statusCode, JSON.stringify(request)).toBe(200);
+      expect(inline.json()).toEqual({ invalid: bad.json().error });
     }
+    const good = await root.call('POST', '/api/v1/admin/schedules/preview?errors=inline', { schedule: every(1) });
+    expect(good.json()).toMatchObject({ kind: 'interval', next: expect.any(Array) });
+    expect(good.json().invalid).toBeUndefined();
+    const unknown = await root.call('POST', '/api/v1/admin/schedules/preview?errors=loud', { schedule: every(1) });
+    expect(unknown.statusCode).toBe(400);
+    expect(unknown.json()).toEqual({ error: { code: 'invalid_query', message: 'errors must be "inline" when given' } });
   });
 
   it('lists the distinct schedules of a kind with the tasks using each, by permission', async () => {

@@ -9,6 +9,7 @@ import {
   canonical, describeSchedule, intervalMs, offsetAt, parseSchedule, scheduleKind, upcomingRuns, withDefaultZone,
   type BeatStore, type FieldErrors, type Schedule, type ScheduleKind,
 } from '../beat/index.js';
+import { AppError, badRequest } from '../platform/errors.js';
 import { registeredTasks } from '../tasks/index.js';
 import {
   PERIODIC_TAGS, SCHEDULE_TAGS, errors, pageOf, passThrough, previewBodySchema, previewSchema, registeredTaskSchema, scheduleListQuery, scheduleUsageSchema,
@@ -90,14 +91,24 @@ export function registerScheduleRoutes(app: FastifyInstance, options: { store: B
       schema: {
         tags: SCHEDULE_TAGS,
         summary: 'A schedule in words and its next five due times, for the periodic-task form (any staff user)',
-        description: 'A bad schedule is a 400 invalid_schedule with fields named like the task form’s: schedule, schedule.crontab.minute, schedule.crontab.timezone, schedule.interval.every, startTime.',
+        description:
+          'A bad schedule is a 400 invalid_schedule with fields named like the task form’s: schedule, schedule.crontab.minute, schedule.crontab.timezone, schedule.interval.every, startTime. ' +
+          'With `?errors=inline` (a form previewing as the user types) it is a 200 whose `invalid` holds that error instead.',
+        querystring: { type: 'object', properties: { errors: { type: 'string', enum: ['inline'] } }, additionalProperties: false },
         body: previewBodySchema,
         response: { 200: previewSchema, ...errors },
       },
     },
     async (request) => {
       await requireUser(request);
-      return previewSchedule(request.body, options.timezone);
+      const query = request.query as { errors?: unknown };
+      if (query.errors !== undefined && query.errors !== 'inline') throw badRequest('invalid_query', 'errors must be "inline" when given');
+      try {
+        return await previewSchedule(request.body, options.timezone);
+      } catch (err) {
+        if (query.errors === 'inline' && err instanceof AppError && err.status === 400) return { invalid: { code: err.code, message: err.message, ...err.details } };
+        throw err;
+      }
     },
   );
 

@@ -8,10 +8,14 @@ const codename = { type: 'string', enum: PERMISSIONS.map((p) => p.codename) } as
 export const dateTime = { type: 'string', format: 'date-time' } as const;
 export const nullableDateTime = { type: ['string', 'null'], format: 'date-time' } as const;
 
-export const idParams = { type: 'object', properties: { id: { type: 'integer', minimum: 1 } }, required: ['id'] } as const;
+/** Ids are 32-bit integers in both dialects (PostgreSQL's integer refuses more). */
+export const MAX_ID = 2_147_483_647;
+export const idParams = { type: 'object', properties: { id: { type: 'integer', minimum: 1, maximum: MAX_ID } }, required: ['id'] } as const;
 
+/** Beyond it a page cannot hold anything (offset page × pageSize stays a safe integer in SQL). */
+export const MAX_PAGE = 1_000_000;
 export const pageQueryProps = {
-  page: { type: 'integer', minimum: 1, default: 1 },
+  page: { type: 'integer', minimum: 1, maximum: MAX_PAGE, default: 1 },
   pageSize: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: 50 },
 } as const;
 

@@ -1,8 +1,10 @@
 // API tokens over JSON. Anyone signed in manages their own; listing or revoking other people's needs
-// view_token / delete_token; creating one for someone else is for superusers only (it is acting as them).
+// view_token / delete_token (and, to revoke, holding everything the owner holds); creating one for
+// someone else is for superusers only (it is acting as them).
 import type { FastifyInstance } from 'fastify';
 import { notFound } from '../platform/errors.js';
 import { audit } from './api.js';
+import { assertOutranks } from './api-users.js';
 import { TAGS, createdTokenSchema, errors, idParams, pageOf, pageQueryProps, tokenSchema } from './api-schemas.js';
 import { added, changed } from './audit.js';
 import { requireUser, type AdminAuth } from './auth-plugin.js';
@@ -73,6 +75,8 @@ export function registerTokenRoutes(app: FastifyInstance, auth: AdminAuth): void
       const mayRevoke = token && (token.userId === actor.id || userHasPerm(actor, 'delete_token'));
       if (!token || (!mayRevoke && !userHasPerm(actor, 'view_token'))) throw notFound(`No API token with id ${request.params.id}.`, 'token_not_found');
       if (!mayRevoke) throw forbidden('You do not have the "delete_token" permission.');
+      // Revoking someone's token is changing them: not a user who holds more than you.
+      if (token.userId !== actor.id) await assertOutranks(auth, actor, token.userId);
       const wasRevoked = token.revoked !== null;
       const revoked = await revokeToken(db, token.id, auth.now());
       if (!wasRevoked)

@@ -1,5 +1,7 @@
 // Users over JSON: list, read, create, update (password, flags, groups, permissions), delete.
-// Guarded by the user permissions, audited, and with no way to grant more than you hold.
+// Guarded by the user permissions, audited, and with no way up: nobody changes or deletes a user
+// who holds a flag or permission they lack (superusers only by superusers), and nobody grants a
+// permission, or a group whose permissions, they do not hold themselves.
 import type { FastifyInstance } from 'fastify';
 import { notFound } from '../platform/errors.js';
 import { assertCanGrant, audit } from './api.js';
@@ -8,16 +10,33 @@ import { added, changed, deleted } from './audit.js';
 import { requirePerm, requireUser, type AdminAuth } from './auth-plugin.js';
 import { groupsPermissions } from './groups.js';
 import { verifyPassword } from './passwords.js';
-import { assertPerm, forbidden, userHasPerm } from './permissions.js';
+import { assertPerm, forbidden, userHasPerm, type Permission } from './permissions.js';
 import { invalid } from './store-util.js';
-import { createUser, deleteUser, findLoginUser, getUser, listUsers, updateUser, type AuthUser, type NewUser, type UserRecord } from './users.js';
+import { createUser, deleteUser, findLoginUser, getUser, listUsers, loadAuthUser, updateUser, type AuthUser, type NewUser, type UserRecord } from './users.js';
 
 type UserWrite = Partial<NewUser> & { currentPassword?: string };
 
+/**
+ * Refuses unless `actor` holds everything `target` holds: the superuser flag, and every permission
+ * the target has directly or through groups (whether or not the target is active: reactivating
+ * must not hand out what the actor lacks). Guards every change of another user: password, email,
+ * flags, groups, permissions, deletion, their tokens.
+ */
+export async function assertOutranks(auth: AdminAuth, actor: AuthUser, targetId: number): Promise<void> {
+  if (actor.isSuperuser) return;
+  const target = await loadAuthUser(auth.db, targetId);
+  if (!target) return;
+  if (target.isSuperuser) throw forbidden('Only a superuser can change or delete a superuser.');
+  const missing = [...target.permissions].filter((p) => !userHasPerm(actor, p as Permission)).sort();
+  if (missing.length)
+    throw forbidden(`${target.username} holds permissions you do not have (${missing.join(', ')}): only someone who holds them too may change this user.`);
+}
+
 async function assertCanAssign(auth: AdminAuth, actor: AuthUser, body: UserWrite, target?: UserRecord): Promise<void> {
   if (actor.isSuperuser) return;
-  if (target?.isSuperuser) throw forbidden('Only a superuser can change or delete a superuser.');
-  if (body.isSuperuser !== undefined) throw forbidden('Only a superuser can give or take superuser status.');
+  if (target) await assertOutranks(auth, actor, target.id);
+  if (body.isSuperuser !== undefined && body.isSuperuser !== (target?.isSuperuser ?? false))
+    throw forbidden('Only a superuser can give or take superuser status.');
   assertCanGrant(actor, body.permissions ?? []);
   if (body.groups?.length) assertCanGrant(actor, await groupsPermissions(auth.db, body.groups));
 }

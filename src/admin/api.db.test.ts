@@ -199,4 +199,34 @@ describe.each(DIALECTS)('admin API: permissions, tokens, users, groups, audit on
     for (const path of ['/api/v1/admin/users', '/api/v1/admin/users/{id}', '/api/v1/admin/groups', '/api/v1/admin/tokens', '/api/v1/admin/log', '/api/v1/admin/me', '/api/v1/admin/csrf', '/admin/login'])
       expect(spec.paths, path).toHaveProperty([path]);
   });
+  it('revokes every API token of a user whose password changes, who is deactivated or loses staff (and reactivating does not revive them)', async () => {
+    const check = async (token: string) => {
+      const bot = server.client();
+      bot.bearer = token;
+      return (await bot.request({ method: 'GET', url: '/api/v1/admin/me' })).statusCode;
+    };
+    for (const [name, change, undo] of [
+      ['pw', { password: 'a completely new passphrase' }, undefined],
+      ['off', { isActive: false }, { isActive: true }],
+      ['unstaff', { isStaff: false }, { isStaff: true }],
+    ] as const) {
+      const owner = await makeUser(t.db, `tokenowner-${name}`);
+      const a = await createToken(t.db, owner.id, 'a');
+      const b = await createToken(t.db, owner.id, 'b');
+      expect(await check(a.token)).toBe(200);
+      expect((await root.call('PATCH', `/api/v1/admin/users/${owner.id}`, change)).statusCode).toBe(200);
+      if (undo) expect((await root.call('PATCH', `/api/v1/admin/users/${owner.id}`, undo)).statusCode).toBe(200);
+      expect(await check(a.token), name).toBe(401);
+      expect(await check(b.token), name).toBe(401);
+      const listed = (await root.call('GET', `/api/v1/admin/tokens?userId=${owner.id}`)).json<{ items: { revoked: string | null }[] }>();
+      expect(listed.items.every((i) => i.revoked !== null)).toBe(true);
+    }
+    // The owner changing their own password (self-service) revokes their tokens too, but keeps the session doing it.
+    const self = await makeUser(t.db, 'tokenself');
+    const own = await createToken(t.db, self.id, 'own');
+    const client = await loggedIn('tokenself');
+    expect((await client.call('PATCH', `/api/v1/admin/users/${self.id}`, { password: 'my next long passphrase', currentPassword: TEST_PASSWORD })).statusCode).toBe(200);
+    expect(await check(own.token)).toBe(401);
+    expect((await client.call('GET', '/api/v1/admin/me')).statusCode).toBe(200);
+  });
 });

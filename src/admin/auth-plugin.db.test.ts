@@ -31,7 +31,7 @@ describe.each(DIALECTS)('admin log-in, sessions and CSRF on %s', (dialect) => {
   });
   afterEach(async () => {
     clock = Date.now();
-    await t.db.db.deleteFrom('auth_login_attempt').execute();
+    await t.db.db.deleteFrom('auth_login_counter').execute();
   });
 
   it('serves a log-in page with a CSRF field and its own stylesheet, under a strict CSP', async () => {
@@ -143,6 +143,38 @@ describe.each(DIALECTS)('admin log-in, sessions and CSRF on %s', (dialect) => {
     replay.jar.set(SESSION_COOKIE, cookie);
     expect((await replay.request({ method: 'GET', url: '/api/v1/admin/me' })).statusCode).toBe(401);
     expect(server.logs.some((l) => l.event === 'admin.logout' && l.username === 'alice')).toBe(true);
+  });
+
+  it('refuses cross-site log-out (Origin or Sec-Fetch-Site), even without a session, and keeps the session alive', async () => {
+    const client = server.client();
+    await client.login('alice', TEST_PASSWORD);
+    const shell = await client.request({ method: 'GET', url: '/admin/' });
+    const token = /name="_csrf" value="([^"]+)"/.exec(shell.body)![1]!;
+    for (const headers of [{ origin: 'https://evil.example' }, { origin: 'null' }, { 'sec-fetch-site': 'cross-site' }, { origin: 'http://localhost:80.evil.example' }]) {
+      // Even with a valid token (a page on another site cannot read one, but belt and braces).
+      const res = await client.request({ method: 'POST', url: '/admin/logout', headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' }, payload: `_csrf=${encodeURIComponent(token)}` });
+      expect(res.statusCode, JSON.stringify(headers)).toBe(403);
+      expect(res.cookies.find((c) => c.name === SESSION_COOKIE), 'no cookie clearing').toBeUndefined();
+      expect((await client.request({ method: 'GET', url: '/api/v1/admin/me' })).statusCode).toBe(200);
+    }
+    // Without any session cookie (SameSite=Strict keeps it from a cross-site request), still refused: nothing is cleared.
+    const anonymous = await server.client().request({ method: 'POST', url: '/admin/logout', headers: { origin: 'https://evil.example', accept: 'application/json' } });
+    expect(anonymous.statusCode).toBe(403);
+    expect(anonymous.json()).toMatchObject({ error: { code: 'csrf_failed' } });
+    expect(anonymous.headers['set-cookie']).toBeUndefined();
+    // Same origin works (the browser sends Origin: http://<host> on a form POST).
+    const out = await client.request({ method: 'POST', url: '/admin/logout', headers: { origin: 'http://localhost:80', 'sec-fetch-site': 'same-origin', 'content-type': 'application/x-www-form-urlencoded' }, payload: `_csrf=${encodeURIComponent(token)}` });
+    expect(out.statusCode).toBe(303);
+    expect((await client.request({ method: 'GET', url: '/api/v1/admin/me' })).statusCode).toBe(401);
+  });
+
+  it('refuses cross-site log-in before checking anything', async () => {
+    const client = server.client();
+    const page = await client.request({ method: 'GET', url: '/admin/login' });
+    const token = /name="_csrf" value="([^"]+)"/.exec(page.body)![1]!;
+    const res = await client.request({ method: 'POST', url: '/admin/login', headers: { 'sec-fetch-site': 'cross-site', 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams({ username: 'alice', password: TEST_PASSWORD, _csrf: token }).toString() });
+    expect(res.statusCode).toBe(403);
+    expect(res.cookies.find((c) => c.name === SESSION_COOKIE)).toBeUndefined();
   });
 
   it('expires sessions after 12 h idle and 14 days in all, and ignores a tampered cookie', async () => {

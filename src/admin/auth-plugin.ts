@@ -5,7 +5,7 @@
 // route hook that fails through reply.send with codes FST_CSRF_*, so it can neither run inside
 // requireUser (which must skip it for bearer tokens) nor answer with our `csrf_failed` contract,
 // and rotating its secret at log-in needs its private Tokens instance.
-import fastifyCookie from '@fastify/cookie';
+import fastifyCookie, { Signer } from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import type { Db } from '../platform/db/index.js';
@@ -15,7 +15,7 @@ import { ANONYMOUS, checkCsrfToken, makeCsrfToken, newCsrfSecret } from './csrf.
 import { registerLoginRoutes } from './login-routes.js';
 import { forbiddenPage, sendPage } from './pages.js';
 import { assertPerm, forbidden, type Permission } from './permissions.js';
-import { deriveKey } from './secret.js';
+import { deriveKey, fixedSecret, type SecretRing } from './secret.js';
 import { DEFAULT_SESSION_POLICY, resolveSession, type Session, type SessionPolicy } from './sessions.js';
 import { DEFAULT_THROTTLE, type ThrottlePolicy } from './throttle.js';
 import { authenticateToken } from './tokens.js';
@@ -30,8 +30,8 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export interface AdminAuthOptions {
   db: Db;
-  /** The installation secret (loadOrCreateSecret); cookie and CSRF keys are derived from it. */
-  secret: string;
+  /** The admin's signing secret (loadSecrets: shared through the database, rotated); cookie and CSRF keys are derived from it. */
+  secret: string | SecretRing;
   logger: Logger;
   /** Mark cookies Secure (serve the admin over HTTPS, or behind a TLS proxy). */
   cookieSecure: boolean;
@@ -39,9 +39,40 @@ export interface AdminAuthOptions {
   shellPage?: boolean;
   session?: Partial<SessionPolicy>;
   throttle?: Partial<ThrottlePolicy>;
+  /**
+   * Rate limits on POST /admin/login (429 rate_limited + Retry-After), per client address and for
+   * everyone, kept in @fastify/rate-limit's store (Redis when the server has one). false: none.
+   */
+  loginRateLimit?: Partial<LoginRateLimit> | false;
   now?: () => number;
   /** How the log-in slow-down waits (tests observe it). */
   sleep?: (ms: number) => Promise<void>;
+}
+
+export interface LoginRateLimit {
+  perClient: { max: number; windowMs: number };
+  global: { max: number; windowMs: number };
+}
+
+export const DEFAULT_LOGIN_RATE_LIMIT: LoginRateLimit = {
+  perClient: { max: 30, windowMs: 60_000 },
+  global: { max: 300, windowMs: 60_000 },
+};
+
+/**
+ * A request another site made the browser send: Sec-Fetch-Site says cross-site, or an Origin
+ * (including "null") that is not this host. Requests without either (scripts, old browsers) pass.
+ */
+export function isCrossSite(request: FastifyRequest): boolean {
+  if (request.headers['sec-fetch-site'] === 'cross-site') return true;
+  const origin = request.headers.origin;
+  if (origin === undefined) return false;
+  try {
+    // Both through URL, so a default port written out on one side ("host:80") still matches.
+    return new URL(origin).host !== new URL(`${request.protocol}://${request.host}`).host;
+  } catch {
+    return true;
+  }
 }
 
 export interface Identity {
@@ -57,9 +88,10 @@ export class AdminAuth {
   readonly cookieSecure: boolean;
   readonly sessionPolicy: SessionPolicy;
   readonly throttle: ThrottlePolicy;
+  readonly loginRateLimit: LoginRateLimit | false;
   readonly now: () => number;
   readonly sleep: (ms: number) => Promise<void>;
-  private readonly csrfKey: string;
+  private readonly secrets: SecretRing;
 
   constructor(options: AdminAuthOptions) {
     this.db = options.db;
@@ -67,9 +99,14 @@ export class AdminAuth {
     this.cookieSecure = options.cookieSecure;
     this.sessionPolicy = { ...DEFAULT_SESSION_POLICY, ...options.session };
     this.throttle = { ...DEFAULT_THROTTLE, ...options.throttle };
+    this.loginRateLimit = options.loginRateLimit === false ? false : { ...DEFAULT_LOGIN_RATE_LIMIT, ...options.loginRateLimit };
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
-    this.csrfKey = deriveKey(options.secret, 'csrf');
+    this.secrets = typeof options.secret === 'string' ? fixedSecret(options.secret) : options.secret;
+  }
+
+  get secretRing(): SecretRing {
+    return this.secrets;
   }
 
   cookieOptions(maxAgeSeconds: number) {
@@ -120,7 +157,9 @@ export class AdminAuth {
 
   checkCsrf(request: FastifyRequest, binding: string): boolean {
     const token = request.headers[CSRF_HEADER] ?? request.adminCsrfField ?? undefined;
-    return checkCsrfToken(this.csrfKey, this.signedCookie(request, CSRF_COOKIE), token, binding);
+    const secret = this.signedCookie(request, CSRF_COOKIE);
+    // A token made with a secret still in its grace period is good: a rotation logs nobody out.
+    return this.secrets.verifying.some((s) => checkCsrfToken(keyFor(s, 'csrf'), secret, token, binding));
   }
 
   /** A CSRF token for this request's session (or the anonymous log-in form), setting the secret cookie if needed. */
@@ -132,7 +171,7 @@ export class AdminAuth {
       // Later tokens in this same request must use the secret just set, not a missing one.
       request.cookies[CSRF_COOKIE] = reply.signCookie(secret);
     }
-    return makeCsrfToken(this.csrfKey, secret, binding);
+    return makeCsrfToken(keyFor(this.secrets.signing, 'csrf'), secret, binding);
   }
 }
 
@@ -210,7 +249,7 @@ export function adminGuard(options: { perm?: Permission; page?: boolean } = {}):
  */
 export async function registerAdminAuth(app: FastifyInstance, options: AdminAuthOptions): Promise<AdminAuth> {
   const auth = new AdminAuth(options);
-  await app.register(fastifyCookie, { secret: deriveKey(options.secret, 'cookie'), hook: 'onRequest' });
+  await app.register(fastifyCookie, { secret: rotatingSigner(auth.secretRing), hook: 'onRequest' });
   if (!app.hasContentTypeParser('application/x-www-form-urlencoded')) await app.register(fastifyFormbody);
   app.decorate('adminAuth', auth);
   app.decorateRequest('adminIdentity', null);
@@ -222,4 +261,34 @@ export async function registerAdminAuth(app: FastifyInstance, options: AdminAuth
   registerLoginRoutes(app, auth, { shellPage: options.shellPage ?? true });
   registerAdminApi(app, auth);
   return auth;
+}
+
+const derivedKeys = new Map<string, string>();
+/** deriveKey, remembered (a handful of secrets live at a time; the HMAC need not run per request). */
+function keyFor(secret: string, purpose: string): string {
+  const id = `${purpose}\0${secret}`;
+  let key = derivedKeys.get(id);
+  if (!key) {
+    if (derivedKeys.size > 64) derivedKeys.clear();
+    derivedKeys.set(id, (key = deriveKey(secret, purpose)));
+  }
+  return key;
+}
+
+/**
+ * @fastify/cookie's signer over the ring as it is now: signs with the signing secret, verifies with
+ * any secret still in its grace period (and asks for a re-signed cookie when an older one matched).
+ */
+function rotatingSigner(ring: SecretRing): Pick<Signer, 'sign' | 'unsign'> {
+  let signer: Signer | undefined;
+  let made = '';
+  const current = () => {
+    const id = ring.verifying.join('\0');
+    if (!signer || id !== made) {
+      signer = new Signer(ring.verifying.map((s) => keyFor(s, 'cookie')));
+      made = id;
+    }
+    return signer;
+  };
+  return { sign: (value: string) => current().sign(value), unsign: (input: string) => current().unsign(input) };
 }

@@ -4,7 +4,8 @@ import type { Db } from '../platform/db/index.js';
 import { AppError } from '../platform/errors.js';
 import { recordChange } from './audit.js';
 import { createToken } from './tokens.js';
-import { createSuperuser, getUserByUsername } from './users.js';
+import { PASSWORD_RULES, passwordProblems } from './passwords.js';
+import { createSuperuser, getUserByUsername, usernameTaken } from './users.js';
 
 export interface CommandIO {
   out(text: string): void;
@@ -27,52 +28,66 @@ function reportProblems(io: CommandIO, err: unknown): number {
   if (err instanceof AppError && err.status === 400) {
     const fields = (err.details?.fields ?? {}) as Record<string, string>;
     const lines = Object.values(fields);
-    io.err(`${lines.length ? lines.join('\n') : err.message}\n`);
+    io.err(`seler: ${lines.length ? lines.join(' ') : err.message}\n`);
     return 1;
   }
   throw err;
 }
 
+/** Interactive attempts at a good password (then exit 1): Django asks for ever, a script must not hang. */
+const PASSWORD_ATTEMPTS = 3;
+
 export async function createsuperuserCommand(database: Db, opts: CreatesuperuserOptions, io: CommandIO): Promise<number> {
   let username = opts.username?.trim();
   if (!username) {
     if (!io.prompt) {
-      io.err('Give the username with --username (there is no terminal to ask on).\n');
+      io.err('seler: Give the username with --username (there is no terminal to ask on).\n');
       return 2;
     }
     username = (await io.prompt('Username: ')).trim();
     if (!username) {
-      io.err('A username is required.\n');
+      io.err('seler: A username is required.\n');
       return 1;
     }
+  }
+  if (await usernameTaken(database.db, username)) {
+    io.err(`seler: A user named "${username}" already exists in ${database.description}.\n`);
+    return 1;
   }
   let email = opts.email?.trim();
   if (email === undefined && io.prompt && !opts.passwordStdin) email = (await io.prompt('Email address (optional): ')).trim();
 
-  let password: string;
+  let password: string | undefined;
   if (opts.passwordStdin) {
     // One trailing newline is what `echo` or a here-string adds; anything else is part of the password.
     password = (await io.readStdin()).replace(/\r?\n$/, '');
+    const problems = password ? passwordProblems(password, { username, email }) : ['A password is required.'];
+    if (problems.length) {
+      io.err(`seler: The password from standard input is refused: ${problems.join(' ')} A password needs ${PASSWORD_RULES}.\n`);
+      return 1;
+    }
   } else if (io.prompt) {
-    password = await io.prompt('Password: ', { hidden: true });
-    const again = await io.prompt('Password (again): ', { hidden: true });
-    if (password !== again) {
-      io.err('The two passwords do not match.\n');
+    io.out(`A password needs ${PASSWORD_RULES}.\n`);
+    for (let attempt = 1; attempt <= PASSWORD_ATTEMPTS && password === undefined; attempt++) {
+      const first = await io.prompt('Password: ', { hidden: true });
+      const again = await io.prompt('Password (again): ', { hidden: true });
+      const problems = first !== again ? ['The two passwords do not match.'] : first ? passwordProblems(first, { username, email }) : ['A password is required.'];
+      if (problems.length === 0) password = first;
+      else io.err(`${problems.join('\n')}\n${attempt < PASSWORD_ATTEMPTS ? 'Try again.\n' : ''}`);
+    }
+    if (password === undefined) {
+      io.err(`seler: No acceptable password after ${PASSWORD_ATTEMPTS} attempts; nothing was created.\n`);
       return 1;
     }
   } else {
-    io.err('Give the password on standard input with --password-stdin (there is no terminal to ask on).\n');
+    io.err('seler: Give the password on standard input with --password-stdin (there is no terminal to ask on).\n');
     return 2;
-  }
-  if (!password) {
-    io.err('A password is required.\n');
-    return 1;
   }
 
   try {
     const user = await createSuperuser(database, { username, email, password });
     await recordChange(database, { actor: null, actorName: CLI, action: 'add', objectType: 'user', objectId: user.id, objectRepr: user.username, message: [{ added: { superuser: true } }] });
-    io.out(`Superuser "${user.username}" created. Log in at /admin/login.\n`);
+    io.out(`Superuser "${user.username}" created in ${database.description}. Log in at /admin/login.\n`);
     return 0;
   } catch (err) {
     return reportProblems(io, err);
@@ -81,22 +96,23 @@ export async function createsuperuserCommand(database: Db, opts: Createsuperuser
 
 export async function createtokenCommand(database: Db, username: string, io: CommandIO, opts: { name?: string } = {}): Promise<number> {
   if (!username) {
-    io.err('Name the user: seler createtoken <username>.\n');
+    io.err('seler: Name the user: seler createtoken <username>.\n');
     return 2;
   }
   const user = await getUserByUsername(database, username);
   if (!user) {
-    io.err(`No user named "${username}" (create one with "seler createsuperuser" or in the admin).\n`);
+    io.err(`seler: No user named "${username}" in ${database.description} (create one with "seler createsuperuser" or in the admin).\n`);
     return 1;
   }
   if (!user.isActive || !user.isStaff) {
-    io.err(`"${username}" is ${user.isActive ? 'not a staff member' : 'not active'}, so a token would not let them in.\n`);
+    io.err(`seler: "${username}" is ${user.isActive ? 'not a staff member' : 'not active'}, so a token would not let them in.\n`);
     return 1;
   }
   try {
     const { token, record } = await createToken(database, user.id, opts.name ?? 'command line');
     await recordChange(database, { actor: null, actorName: CLI, action: 'add', objectType: 'token', objectId: record.id, objectRepr: `${record.name} (${record.prefix}) for ${user.username}`, message: [{ added: {} }] });
     io.out(`${token}\n`);
+    io.err(`Token "${record.name}" for ${user.username} stored in ${database.description}.\n`);
     return 0;
   } catch (err) {
     return reportProblems(io, err);

@@ -14,7 +14,15 @@ export function registerAdminConsole(app: FastifyInstance, options: { htmlFile: 
   const guard = adminGuard({ page: true });
   const serve = { schema: { hide: true }, preHandler: guard };
   const send = async (_request: unknown, reply: Parameters<typeof sendPage>[0]) => sendPage(reply, 200, html, CONSOLE_CSP);
-  app.get('/admin/', { ...serve, schema: { tags: ['admin'], summary: 'The admin console (HTML; needs a signed-in staff user)' } }, send);
+  app.get(
+    '/admin/',
+    {
+      ...serve,
+      config: { produces: { type: 'text/html', description: 'The console (a visitor who is not signed in is redirected to the log-in page)' } },
+      schema: { tags: ['admin'], summary: 'The admin console (HTML; needs a signed-in staff user)' },
+    },
+    send,
+  );
   app.get('/admin/*', serve, send);
   app.get('/admin', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/admin/', 301));
 }

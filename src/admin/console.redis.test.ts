@@ -1,4 +1,8 @@
+import { randomUUID } from 'node:crypto';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { packageRoot } from '../app.js';
 import { startTestApp, type TestApp } from '../../test/helpers/app.js';
 import { createSuperuser } from './users.js';
 
@@ -56,5 +60,24 @@ describe('the admin console application', () => {
     // The log-in page and its stylesheet stay with the log-in routes.
     expect((await fetch(`${app.baseUrl}/admin/login`)).status).toBe(200);
     expect((await fetch(`${app.baseUrl}/admin/assets/auth.css`)).headers.get('content-type')).toContain('text/css');
+  });
+
+  it('publishes no source maps: none built, none referenced, and a stray .map file is not served', async () => {
+    const assets = path.join(packageRoot, 'dist', 'web', 'assets');
+    const files = readdirSync(assets);
+    expect(files.filter((f) => f.endsWith('.map'))).toEqual([]);
+    const cookie = await logIn();
+    const html = await (await fetch(`${app.baseUrl}/admin/`, { headers: { cookie } })).text();
+    const script = /src="(\/assets\/[^"]+\.js)"/.exec(html)![1]!;
+    const js = await (await fetch(app.baseUrl + script)).text();
+    expect(js).not.toContain('sourceMappingURL');
+    const probe = `probe-${randomUUID()}.js.map`;
+    writeFileSync(path.join(assets, probe), '{"version":3,"sources":["secret.ts"]}');
+    try {
+      expect((await fetch(`${app.baseUrl}/assets/${probe}`)).status).toBe(404);
+      expect((await fetch(`${app.baseUrl}${script}.map`)).status).toBe(404);
+    } finally {
+      rmSync(path.join(assets, probe), { force: true });
+    }
   });
 });

@@ -17,6 +17,7 @@ export type PermissionModel =
   | 'group'
   | 'token'
   | 'task'
+  | 'worker'
   | 'logentry';
 /** A Django-style codename: "change_periodictask". */
 export type Permission = `${PermissionAction}_${PermissionModel}`;

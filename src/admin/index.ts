@@ -1,7 +1,7 @@
 // The admin's authentication and authorization (Django's auth app), used through this file.
 export { registerAdminAuth, requireUser, requirePerm, adminGuard, csrfTokenFor, safeNext, AdminAuth, SESSION_COOKIE, CSRF_COOKIE, CSRF_HEADER, CSRF_FIELD } from './auth-plugin.js';
 export type { AdminAuthOptions, Identity } from './auth-plugin.js';
-export { loadOrCreateSecret, type LoadedSecret } from './secret.js';
+export { loadSecrets, rotateSecret, type SecretRing } from './secret.js';
 export { createUser, createSuperuser, hasSuperuser, getUser, getUserByUsername, listUsers, updateUser, deleteUser, loadAuthUser } from './users.js';
 export type { AuthUser, UserRecord, NewUser, UserChanges } from './users.js';
 export { createsuperuserCommand, createtokenCommand, type CommandIO, type CreatesuperuserOptions } from './commands.js';

@@ -1,15 +1,17 @@
-// Log-in, log-out, the console shell and its stylesheet. Log-in is throttled (throttle.ts), always
-// starts a new session (no fixation) and answers forms with pages and JSON clients with JSON.
+// Log-in, log-out, the console shell and its stylesheet. Log-in is rate-limited per client and
+// globally (429 rate_limited), throttled per username and client (throttle.ts: the attempt is
+// reserved before the password is checked), always starts a new session (no fixation) and answers
+// forms with pages and JSON clients with JSON.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError } from '../platform/errors.js';
+import { AppError, tooManyRequests } from '../platform/errors.js';
 import { errorSchema } from '../platform/http.js';
-import { adminGuard, safeNext, SESSION_COOKIE, type AdminAuth } from './auth-plugin.js';
+import { adminGuard, isCrossSite, safeNext, SESSION_COOKIE, type AdminAuth } from './auth-plugin.js';
 import { ANONYMOUS } from './csrf.js';
 import { AUTH_CSS, CSS_PATH, forbiddenPage, loginPage, sendPage, shellPage } from './pages.js';
 import { needsRehash, hashPassword, verifyPassword } from './passwords.js';
 import { effectivePermissions } from './permissions.js';
 import { createSession, deleteSession, purgeExpiredSessions } from './sessions.js';
-import { purgeOldAttempts, recordFailure, resetFailures, throttleState } from './throttle.js';
+import { failureLocks, purgeExpiredCounters, releaseAttempt, reserveAttempt } from './throttle.js';
 import { findLoginUser, loadAuthUser, recordLogin } from './users.js';
 
 const BAD_CREDENTIALS = 'Please enter the correct username and password for a staff account. Note that both fields may be case-sensitive.';
@@ -48,12 +50,15 @@ export function registerLoginRoutes(app: FastifyInstance, auth: AdminAuth, optio
   }
 
   function lockedOut(request: FastifyRequest, reply: FastifyReply, seconds: number, body: LoginBody) {
-    return fail(request, reply, 429, 'locked_out', `Too many failed log-ins for this account. Try again in ${Math.ceil(seconds / 60)} minute(s).`, body, seconds);
+    return fail(request, reply, 429, 'locked_out', `Too many failed log-ins for this account from your address. Try again in ${Math.ceil(seconds / 60)} minute(s).`, body, seconds);
   }
 
   app.get<{ Querystring: { next?: string } }>(
     '/admin/login',
-    { schema: { tags: ['admin'], summary: 'The log-in page (HTML)', querystring: { type: 'object', properties: { next: { type: 'string' } } } } },
+    {
+      config: { produces: { type: 'text/html', description: 'The log-in form (a signed-in user is redirected to `next`)' } },
+      schema: { tags: ['admin'], summary: 'The log-in page (HTML)', querystring: { type: 'object', properties: { next: { type: 'string' } } } },
+    },
     async (request, reply) => {
       const next = safeNext(request.query.next);
       if (await auth.sessionIdentity(request)) return reply.redirect(next, 302);
@@ -61,18 +66,57 @@ export function registerLoginRoutes(app: FastifyInstance, auth: AdminAuth, optio
     },
   );
 
+  // Before anything else (CSRF, the database, the hashing threads): per client, then for everyone.
+  // createRateLimit, not app.rateLimit: the plugin runs only one of its preHandlers per request.
+  const limits = auth.loginRateLimit;
+  const limiters = limits
+    ? ([
+        [app.createRateLimit({ max: limits.perClient.max, timeWindow: limits.perClient.windowMs, keyGenerator: (request) => `admin-login:client:${request.ip}` }), 'from your address'],
+        [app.createRateLimit({ max: limits.global.max, timeWindow: limits.global.windowMs, keyGenerator: () => 'admin-login:global' }), 'on this server'],
+      ] as const)
+    : [];
+  const limited = async (request: FastifyRequest) => {
+    for (const [limit, where] of limiters) {
+      const result = await limit(request);
+      if (!result.isAllowed && result.isExceeded) {
+        logger.warn({ event: 'admin.login_rate_limited', ip: request.ip, where }, 'admin log-in rate limit reached');
+        throw tooManyRequests('rate_limited', `Too many log-in attempts ${where}: try again in ${result.ttlInSeconds} s.`, result.ttlInSeconds);
+      }
+    }
+  };
+
   app.post<{ Body: LoginBody }>(
     '/admin/login',
     {
+      preHandler: limited,
       schema: {
         tags: ['admin'],
         summary: 'Log in: a form post (redirects) or JSON (answers with the user and a CSRF token for the new session)',
         body: loginBodySchema,
-        response: { 401: errorSchema, 403: errorSchema, 429: errorSchema },
+        response: {
+          200: {
+            description: 'Logged in (a JSON client): the user, and the CSRF token of the new session',
+            type: 'object',
+            properties: {
+              username: { type: 'string' },
+              isSuperuser: { type: 'boolean' },
+              permissions: { type: 'array', items: { type: 'string' } },
+              csrfToken: { type: 'string' },
+              next: { type: 'string' },
+            },
+          },
+          303: { description: 'Logged in (a form): redirected to `next`', type: 'null' },
+          400: errorSchema,
+          401: errorSchema,
+          403: errorSchema,
+          429: errorSchema,
+          503: errorSchema,
+        },
       },
     },
     async (request, reply) => {
       const body = request.body ?? {};
+      if (isCrossSite(request)) return fail(request, reply, 403, 'csrf_failed', 'Log-in from another site is refused.', body);
       const ip = request.ip;
       // The log-in form is protected too (log-in CSRF): its token is bound to no session, or to the
       // current one when someone already signed in logs in again.
@@ -85,35 +129,38 @@ export function registerLoginRoutes(app: FastifyInstance, auth: AdminAuth, optio
 
       const now = auth.now();
       const keys = { username, ip };
-      const state = await throttleState(db, keys, auth.throttle, now);
-      if (state.lockedUntil !== null) {
-        const seconds = Math.max(1, Math.ceil((state.lockedUntil - now) / 1000));
-        logger.warn({ event: 'admin.login_locked', username, ip, retryAfter: seconds }, 'admin log-in refused: username locked out');
+      // The attempt takes its place in the counters first (atomically): parallel requests cannot
+      // all be checked before the lock is seen.
+      const reservation = await reserveAttempt(db, keys, auth.throttle, now);
+      if (reservation.locked) {
+        const seconds = Math.max(1, Math.ceil((reservation.lockedUntil! - now) / 1000));
+        logger.warn({ event: 'admin.login_locked', username, ip, retryAfter: seconds }, 'admin log-in refused: this client is locked out of this username');
         return lockedOut(request, reply, seconds, body);
       }
-      if (state.delayMs) await auth.sleep(state.delayMs);
+      if (reservation.delayMs) await auth.sleep(reservation.delayMs);
 
       const found = await findLoginUser(db, username);
       const passwordOk = await verifyPassword(password, found?.password);
       if (!found || !passwordOk || !found.canLogIn) {
         const at = auth.now();
-        await recordFailure(db, keys, at);
-        const after = await throttleState(db, keys, auth.throttle, at);
-        logger.warn({ event: 'admin.login_failed', username, ip, failures: after.usernameFailures, ipFailures: after.ipFailures }, 'admin log-in failed');
-        if (after.lockedUntil !== null) {
-          const seconds = Math.ceil((after.lockedUntil - at) / 1000);
-          logger.warn({ event: 'admin.lockout', username, ip, seconds }, 'admin username locked out after repeated failed log-ins');
+        logger.warn({ event: 'admin.login_failed', username, ip, failures: reservation.lock.count, usernameFailures: reservation.user.count, ipFailures: reservation.ip.count }, 'admin log-in failed');
+        const lockedUntil = failureLocks(reservation, auth.throttle);
+        if (lockedUntil !== null) {
+          const seconds = Math.max(1, Math.ceil((lockedUntil - at) / 1000));
+          logger.warn({ event: 'admin.lockout', username, ip, seconds }, 'admin log-in locked for this username and client after repeated failures');
           return lockedOut(request, reply, seconds, body);
         }
+        // Counters of guessed usernames would pile up between successful log-ins: sweep now and then.
+        if (Math.random() < 0.02) void purgeExpiredCounters(db, at).catch(() => {});
         return fail(request, reply, 401, 'invalid_credentials', BAD_CREDENTIALS, body);
       }
 
-      await resetFailures(db, keys);
+      await releaseAttempt(db, reservation);
       if (current) await deleteSession(db, current.session!.key);
       const { id, session } = await createSession(db, found.id, { policy: auth.sessionPolicy, now, ip, userAgent: request.headers['user-agent'] });
       await recordLogin(db, found.id, now, needsRehash(found.password) ? await hashPassword(password) : undefined);
       void purgeExpiredSessions(db, auth.sessionPolicy, now).catch(() => {});
-      void purgeOldAttempts(db, auth.throttle, now).catch(() => {});
+      void purgeExpiredCounters(db, now).catch(() => {});
       reply.setCookie(SESSION_COOKIE, id, auth.cookieOptions(Math.floor(auth.sessionPolicy.maxAgeMs / 1000)));
       logger.info({ event: 'admin.login', username, userId: found.id, ip }, 'admin logged in');
 
@@ -128,6 +175,12 @@ export function registerLoginRoutes(app: FastifyInstance, auth: AdminAuth, optio
     '/admin/logout',
     { schema: { tags: ['admin'], summary: 'Log out: ends the session (needs the CSRF token); a form is redirected to the log-in page, JSON gets 204', response: { 204: { type: 'null' }, 303: { type: 'null' }, 403: errorSchema } } },
     async (request, reply) => {
+      // Another site must not end the session, not even a stale one (the cookie is SameSite=Strict,
+      // but clearing it needs no cookie at all).
+      if (isCrossSite(request)) {
+        if (wantsJson(request)) throw new AppError('csrf_failed', 'Log-out from another site is refused.', 403);
+        return sendPage(reply, 403, forbiddenPage('Log-out from another site is refused.'));
+      }
       const current = await auth.sessionIdentity(request);
       if (current) {
         try {
@@ -146,7 +199,7 @@ export function registerLoginRoutes(app: FastifyInstance, auth: AdminAuth, optio
 
   if (options.shellPage) {
     const guard = adminGuard({ page: true });
-    app.get('/admin/', { schema: { tags: ['admin'], summary: 'The admin console (HTML)' }, preHandler: guard }, async (request, reply) =>
+    app.get('/admin/', { config: { produces: { type: 'text/html', description: 'The console page' } }, schema: { tags: ['admin'], summary: 'The admin console (HTML)' }, preHandler: guard }, async (request, reply) =>
       sendPage(reply, 200, shellPage(request.adminIdentity!.user, auth.csrfToken(request, reply))),
     );
     app.get('/admin', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/admin/', 301));

@@ -31,6 +31,7 @@ function layout(title: string, body: string, bodyClass = ''): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex">
 <title>${escapeHtml(title)} | seler administration</title>
+<link rel="icon" href="/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="${CSS_PATH}">
 </head>
 <body class="${bodyClass}">

@@ -1,6 +1,8 @@
 // Password hashing with scrypt: `scrypt$N$r$p$salt$hash` (base64url salt and hash), so the cost can
 // rise later and old hashes still verify (needsRehash tells when to upgrade one at log-in).
-import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+// The derivations run in the hasher's own threads (hasher.ts), not on libuv's threadpool.
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { hasher } from './hasher.js';
 
 export const SCRYPT_PARAMS = { N: 2 ** 15, r: 8, p: 1 } as const;
 const KEY_LENGTH = 32;
@@ -18,11 +20,29 @@ const COMMON = new Set([
   'abcdefghij', 'abc1234567', 'sunshine', 'football', 'baseball', 'superman', 'trustno1', 'aaaaaaaaaa',
 ]);
 
+/** What one key derivation was asked to do (tests observe that every log-in does the same work). */
+export interface KdfCall {
+  N: number;
+  r: number;
+  p: number;
+  /** Characters of the (capped, normalized) input. */
+  inputLength: number;
+}
+const observers = new Set<(call: KdfCall) => void>();
+/** Calls `fn` for each derivation until the returned function is called. */
+export function observeKdf(fn: (call: KdfCall) => void): () => void {
+  observers.add(fn);
+  return () => observers.delete(fn);
+}
+
+// Every input is capped the same way before the KDF, so its cost never depends on the length sent.
+const kdfInput = (password: string) => password.slice(0, MAX_PASSWORD_LENGTH).normalize('NFKC').slice(0, MAX_PASSWORD_LENGTH * 2);
+
 function derive(password: string, salt: Buffer, params: { N: number; r: number; p: number }): Promise<Buffer> {
-  const options: ScryptOptions = { ...params, maxmem: 256 * params.N * params.r + 1024 * 1024 };
-  return new Promise((resolve, reject) =>
-    scrypt(password.normalize('NFKC'), salt, KEY_LENGTH, options, (err, key) => (err ? reject(err) : resolve(key))),
-  );
+  const input = kdfInput(password);
+  const { N, r, p } = params;
+  for (const fn of observers) fn({ N, r, p, inputLength: input.length });
+  return hasher.derive({ password: input, salt, N, r, p, keyLength: KEY_LENGTH });
 }
 
 export async function hashPassword(password: string): Promise<string> {
@@ -52,21 +72,23 @@ function decode(encoded: string): Decoded | null {
   return { N, r, p, salt, hash };
 }
 
-// A fixed, valid hash to verify against when the user does not exist, so the response takes as
-// long as for a real user and timing does not reveal which usernames exist.
-let dummy: Promise<string> | undefined;
+// A real hash made with today's parameters, verified against when the user does not exist (or has
+// no usable password), so the response costs exactly what a real check costs and timing does not
+// reveal which usernames exist.
+let dummy: Promise<Decoded> | undefined;
+const dummyHash = () => (dummy ??= hashPassword(randomBytes(24).toString('base64url')).then((h) => decode(h)!));
 
+/**
+ * One derivation whatever the input: unknown user, unusable hash, wrong password, a password of any
+ * length (over MAX_PASSWORD_LENGTH it is capped for the KDF and then refused). Same parameters,
+ * same capped input, so the same work.
+ */
 export async function verifyPassword(password: string, encoded: string | null | undefined): Promise<boolean> {
   const decoded = encoded ? decode(encoded) : null;
-  if (!decoded) {
-    dummy ??= hashPassword('not a real password');
-    const d = decode(await dummy)!;
-    await derive(password.slice(0, MAX_PASSWORD_LENGTH), d.salt, d);
-    return false;
-  }
-  if (password.length > MAX_PASSWORD_LENGTH) return false;
-  const key = await derive(password, decoded.salt, decoded);
-  return timingSafeEqual(key, decoded.hash);
+  const target = decoded ?? (await dummyHash());
+  const key = await derive(password, target.salt, target);
+  const equal = timingSafeEqual(key, target.hash);
+  return decoded !== null && equal && password.length <= MAX_PASSWORD_LENGTH;
 }
 
 /** True when the hash was made with weaker parameters than today's (re-hash it at the next log-in). */
@@ -76,6 +98,9 @@ export function needsRehash(encoded: string): boolean {
 }
 
 /** Problems with a new password, as sentences (empty when it is acceptable). */
+/** The rules passwordProblems applies, as one sentence (shown before asking for a password, as Django does). */
+export const PASSWORD_RULES = `at least ${MIN_PASSWORD_LENGTH} characters, not mostly the username or the e-mail address, not only digits, not a common password`;
+
 export function passwordProblems(password: string, context: { username?: string; email?: string } = {}): string[] {
   const problems: string[] = [];
   if (password.length < MIN_PASSWORD_LENGTH) problems.push(`The password must be at least ${MIN_PASSWORD_LENGTH} characters long.`);

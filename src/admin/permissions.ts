@@ -17,6 +17,7 @@ export const PERMISSION_MODELS = {
   group: 'group',
   token: 'API token',
   task: 'task result',
+  worker: 'worker',
   logentry: 'log entry',
 } as const satisfies Record<PermissionModel, string>;
 

@@ -6,7 +6,7 @@ import { createGroup, deleteGroup, listGroups, updateGroup } from './groups.js';
 import { verifyPassword } from './passwords.js';
 import { userHasPerm } from './permissions.js';
 import { createSession, DEFAULT_SESSION_POLICY, resolveSession } from './sessions.js';
-import { recordFailure, resetFailures, throttleState, DEFAULT_THROTTLE } from './throttle.js';
+import { releaseAttempt, reserveAttempt, failureLocks, DEFAULT_THROTTLE } from './throttle.js';
 import { authenticateToken, createToken, listTokens, revokeToken } from './tokens.js';
 import { createSuperuser, createUser, deleteUser, findLoginUser, hasSuperuser, listUsers, loadAuthUser, updateUser } from './users.js';
 
@@ -115,19 +115,41 @@ describe.each(DIALECTS)('admin auth store on %s', (dialect) => {
     await expect(createToken(t.db, user.id, '  ')).rejects.toThrow(/name/);
   });
 
-  it('counts failed log-ins by username and IP, locks after 10 and resets the username on success', async () => {
+  it('reserves log-in attempts atomically: per username+client lock, per username and per client slow-down, release on success', async () => {
     const keys = { username: 'Frank', ip: '198.51.100.7' };
     const policy = DEFAULT_THROTTLE;
     const start = Date.now();
-    for (let i = 0; i < 5; i++) await recordFailure(t.db, keys, start + i);
-    expect(await throttleState(t.db, keys, policy, start + 10)).toMatchObject({ usernameFailures: 5, ipFailures: 5, lockedUntil: null, delayMs: 1000 });
-    for (let i = 5; i < 10; i++) await recordFailure(t.db, { ...keys, username: 'frank' }, start + i);
-    const locked = await throttleState(t.db, keys, policy, start + 10);
-    expect(locked.lockedUntil).toBe(start + 9 + policy.lockMs);
-    expect(locked.delayMs).toBe(6000);
-    expect((await throttleState(t.db, keys, policy, start + 9 + policy.lockMs)).lockedUntil).toBeNull();
-    await resetFailures(t.db, keys);
-    expect(await throttleState(t.db, keys, policy, start + 10)).toMatchObject({ usernameFailures: 0, ipFailures: 10, lockedUntil: null });
+    const first = await reserveAttempt(t.db, keys, policy, start);
+    expect(first).toMatchObject({ locked: false, delayMs: 0, lock: { count: 1 }, user: { count: 1 }, ip: { count: 1 } });
+    for (let i = 1; i < 5; i++) await reserveAttempt(t.db, keys, policy, start + i);
+    // Sixth attempt: five before it, the slow-down starts (by username across clients, too).
+    expect((await reserveAttempt(t.db, { ...keys, ip: '198.51.100.8' }, policy, start + 5)).delayMs).toBe(1000);
+    for (let i = 5; i < 9; i++) expect((await reserveAttempt(t.db, keys, policy, start + i)).locked).toBe(false);
+    const tenth = await reserveAttempt(t.db, { ...keys, username: 'frank' }, policy, start + 9);
+    expect(tenth.locked).toBe(false); // its password is still checked ...
+    expect(failureLocks(tenth, policy)).toBe(start + 9 + policy.lockMs); // ... and its failure locks
+    const eleventh = await reserveAttempt(t.db, keys, policy, start + 10);
+    expect(eleventh).toMatchObject({ locked: true, lockedUntil: start + 10 + policy.lockMs });
+    // Only this client: the same username from another address is not locked (but slowed).
+    const elsewhere = await reserveAttempt(t.db, { ...keys, ip: '192.0.2.1' }, policy, start + 11);
+    expect(elsewhere.locked).toBe(false);
+    expect(elsewhere.delayMs).toBeGreaterThan(0);
+    expect(elsewhere.delayMs).toBeLessThanOrEqual(policy.maxDelayMs);
+    // The lock ends lockMs after the last refused try; then a new window starts.
+    expect((await reserveAttempt(t.db, keys, policy, start + 10 + policy.lockMs)).lock.count).toBe(1);
+    // A success gives back its place and the failures before it.
+    const again = await reserveAttempt(t.db, keys, policy, start + 20 + policy.lockMs);
+    await releaseAttempt(t.db, again);
+    expect((await reserveAttempt(t.db, keys, policy, start + 21 + policy.lockMs)).lock.count).toBe(1);
+  });
+
+  it('lets at most lockAfter of 80 parallel reservations through, from two connections at once', async () => {
+    const other = t.open();
+    const keys = { username: 'racer', ip: '203.0.113.50' };
+    const now = Date.now();
+    const results = await Promise.all(Array.from({ length: 80 }, (_, i) => reserveAttempt(i % 2 ? other : t.db, keys, DEFAULT_THROTTLE, now)));
+    expect(results.filter((r) => !r.locked)).toHaveLength(DEFAULT_THROTTLE.lockAfter);
+    expect(results.map((r) => r.lock.count).sort((x, y) => x - y)).toEqual(Array.from({ length: 80 }, (_, i) => i + 1));
   });
 
   it('writes and pages the audit log, newest first', async () => {

@@ -33,7 +33,8 @@ export async function startAdminTestServer(
   });
   const logger = options.logger ?? pino({ level: 'info' }, sink);
   const app = await createHttpServer({ logger, version: 'test', ready: async () => {} });
-  const auth = await registerAdminAuth(app, { secret: TEST_SECRET, cookieSecure: false, ...options, db, logger });
+  // Tests log in far more often than people: the log-in rate limit is off unless a test asks for it.
+  const auth = await registerAdminAuth(app, { secret: TEST_SECRET, cookieSecure: false, loginRateLimit: false, ...options, db, logger });
   await options.routes?.(app);
   await app.ready();
   return { app, auth, logs, client: () => new AdminTestClient(app), close: () => app.close() };

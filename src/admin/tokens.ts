@@ -70,6 +70,12 @@ export async function revokeToken(database: Db, id: number, now = Date.now()): P
   return (await getToken(database, id))!;
 }
 
+/** Revokes every live token of a user (their password changed, or they were deactivated or lost staff). */
+export async function revokeUserTokens(database: Db, userId: number, now = Date.now()): Promise<number> {
+  const result = await database.db.updateTable('auth_token').set({ revoked: now }).where('user_id', '=', userId).where('revoked', 'is', null).executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
 /** The user id a live token belongs to, or null (unknown, malformed or revoked). */
 export async function authenticateToken(database: Db, token: string, now = Date.now()): Promise<{ userId: number; tokenId: number } | null> {
   if (!TOKEN.test(token)) return null;

@@ -8,6 +8,7 @@ import { UNUSABLE_PASSWORD, hashPassword, passwordProblems } from './passwords.j
 import type { UserRecord } from './contract.js';
 import { isPermission, unknownPermissions, type Permission, type PermissionHolder } from './permissions.js';
 import { deleteUserSessions } from './sessions.js';
+import { revokeUserTokens } from './tokens.js';
 import { contains, flag, invalid, iso, isoOrNull, isUniqueViolation, num, pageWindow, type Page, type PageQuery } from './store-util.js';
 
 export { createsuperuserCommand, createtokenCommand, type CommandIO } from './commands.js';
@@ -76,7 +77,7 @@ async function groupIds(db: Executor, refs: GroupRef[], fields: Record<string, s
   return [...new Set(rows.map((g) => num(g.id)))];
 }
 
-async function usernameTaken(db: Executor, username: string, exceptId?: number): Promise<boolean> {
+export async function usernameTaken(db: Executor, username: string, exceptId?: number): Promise<boolean> {
   let q = db.selectFrom('auth_user').select('id').where((eb) => eb(eb.fn('lower', ['username']), '=', username.toLowerCase()));
   if (exceptId !== undefined) q = q.where('id', '!=', exceptId);
   return (await q.executeTakeFirst()) !== undefined;
@@ -241,7 +242,8 @@ const LAST_SUPERUSER = 'This is the last active superuser: make another one firs
 
 /**
  * Applies changes; returns the updated record and the names of the fields that changed. A new
- * password or deactivation ends the user's sessions (but `keepSession`, the caller's own).
+ * password, deactivation or losing staff ends the user's sessions (but `keepSession`, the caller's
+ * own) and revokes every API token they have: a token must not outlive the credentials it came from.
  */
 export async function updateUser(
   database: Db,
@@ -271,8 +273,10 @@ export async function updateUser(
     if (Object.keys(set).length) await trx.updateTable('auth_user').set(set).where('id', '=', id).execute();
     await setLinks(trx, id, groups, changes.permissions);
   });
-  if (changes.password !== undefined || changes.isActive === false || changes.isStaff === false)
+  if (changes.password !== undefined || changes.isActive === false || changes.isStaff === false) {
     await deleteUserSessions(database, id, options.keepSession);
+    await revokeUserTokens(database, id);
+  }
   const user = (await getUser(database, id))!;
   return { user, changed: changedFields(before, user, changes) };
 }

@@ -1,6 +1,7 @@
 // A periodic task: its fields, their validation (form-friendly errors by field path), and when it is next due.
 import { z } from 'zod';
 import { badRequest } from '../platform/errors.js';
+import { MAX_JSON_DEPTH, valueDepth } from '../platform/input-limits.js';
 import { getTaskDefinition } from '../tasks/index.js';
 import { MISSED_RUN_POLICIES, OVERLAP_POLICIES, type ManagedField, type PeriodicTask, type TaskFields } from './contract.js';
 import { nextRun, scheduleKind, scheduleSchema } from './schedules/index.js';
@@ -54,6 +55,10 @@ const jsonText = (v: unknown) => {
   }
 };
 
+/** Arguments are stored and sent as JSON: a bounded depth keeps every JSON.stringify of them safe. */
+const shallow = (v: unknown) => valueDepth(v, MAX_JSON_DEPTH) <= MAX_JSON_DEPTH;
+const TOO_DEEP = (field: string) => `${field} nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep`;
+
 const isoMoment = (label: string) =>
   z
     .string({ error: `${label} must be a date and time` })
@@ -77,8 +82,8 @@ function fieldShape(timezone: string) {
       .trim()
       .regex(TASK_NAME, 'task must be a task name such as "thumbnails.cleanup" (letters, digits, "_", ".", ":", "-")'),
     schedule: z.preprocess(withDefaultZone(timezone), scheduleSchema),
-    args: z.preprocess(jsonText, z.array(z.unknown(), { error: 'args must be a JSON array' })),
-    kwargs: z.preprocess(jsonText, z.record(z.string(), z.unknown(), { error: 'kwargs must be a JSON object' })),
+    args: z.preprocess(jsonText, z.array(z.unknown(), { error: 'args must be a JSON array' }).refine(shallow, TOO_DEEP('args'))),
+    kwargs: z.preprocess(jsonText, z.record(z.string(), z.unknown(), { error: 'kwargs must be a JSON object' }).refine(shallow, TOO_DEEP('kwargs'))),
     queue: z.string({ error: 'queue must be a string' }).regex(QUEUE_NAME, 'queue may contain letters, digits, "_", "." and "-"').nullable(),
     priority: z
       .number({ error: 'priority must be a number' })

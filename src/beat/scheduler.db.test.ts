@@ -8,7 +8,7 @@ import { deleteKeys, testRedis, testRedisUrl, uniquePrefix } from '../../test/he
 import '../demo/tasks.js';
 import { keyspace, type Redis } from '../platform/redis.js';
 import { TaskClient, type EnqueueOptions } from '../tasks/index.js';
-import { fireDue, notifyScheduleChanged, planClaim, recoverStaleClaims, runHistory, runNow, startBeat, type RunningBeat } from './scheduler.js';
+import { beatTaskId, fireDue, notifyScheduleChanged, planClaim, recoverStaleClaims, runHistory, runNow, startBeat, type RunningBeat } from './scheduler.js';
 import { BeatStore } from './store.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -42,7 +42,7 @@ describe.each(DIALECTS)('beat on %s', (dialect) => {
   const ctx = () => ({ store, client: spy, logger });
   const callsFor = (id: number) => enqueued.filter((e) => e.options.taskId?.startsWith(`beat-${id}-`));
   const start = async (options: { recheckMs?: number; staleClaimMs?: number } = {}) => {
-    const beat = await startBeat({ store: new BeatStore(t.open()), client: spy, redis, redisUrl: testRedisUrl(), keys: keyspace(prefix), logger, ...options });
+    const beat = await startBeat({ store: new BeatStore(t.open()), client: spy, redis, redisTarget: testRedisUrl(), keys: keyspace(prefix), logger, ...options });
     beats.push(beat);
     return beat;
   };
@@ -53,7 +53,7 @@ describe.each(DIALECTS)('beat on %s', (dialect) => {
     redis = await testRedis();
     prefix = uniquePrefix('beat');
     const keys = keyspace(prefix);
-    client = new TaskClient({ redis, redisUrl: testRedisUrl(), keys, retention: { successSeconds: 3600, failureSeconds: 3600 }, eventsMaxLen: 10_000, logger });
+    client = new TaskClient({ redis, redisTarget: testRedisUrl(), keys, retention: { successSeconds: 3600, failureSeconds: 3600 }, eventsMaxLen: 10_000, logger });
     store = new BeatStore(t.db, { onChange: () => notifyScheduleChanged(redis, keys) });
   });
   afterAll(async () => {
@@ -110,7 +110,7 @@ describe.each(DIALECTS)('beat on %s', (dialect) => {
     await waitFor(async () => callsFor(task.id).length >= 1, 4000, 20);
     const first = callsFor(task.id)[0]!;
     expect(first.at).toBeGreaterThanOrEqual(startTime);
-    expect(first.options.taskId).toBe(`beat-${task.id}-${Date.parse(new Date(startTime).toISOString())}`);
+    expect(first.options.taskId).toBe(beatTaskId(await store.runIdKey(), task.id, Date.parse(new Date(startTime).toISOString())));
   });
 
   it('runs until it expires, then disables itself; expireSeconds reaches the job', async () => {
@@ -119,7 +119,8 @@ describe.each(DIALECTS)('beat on %s', (dialect) => {
     await waitFor(async () => (await store.get(task.id))!.enabled === false, 5000, 50);
     const calls = callsFor(task.id);
     expect(calls.length).toBeGreaterThanOrEqual(1);
-    expect(calls.every((c) => Number(c.options.taskId!.split('-')[2]) <= expires)).toBe(true);
+    const tickOf = new Map((await store.runs(task.id, { pageSize: 200 })).items.map((r) => [r.taskId, Date.parse(r.scheduledFor)]));
+    expect(calls.every((c) => tickOf.get(c.options.taskId!)! <= expires)).toBe(true);
     expect((calls[0]!.options.expires as Date).getTime()).toBe(expires);
 
     const short = await create('short-lived runs', { schedule: every(1), expireSeconds: 7 });
@@ -155,6 +156,8 @@ describe.each(DIALECTS)('beat on %s', (dialect) => {
     expect(call).toMatchObject({ name: 'demo.add', options: { args: [2, 3], queue, priority: 7, expires: 60 } });
     expect(await client.getTask(taskId)).toMatchObject({ status: 'PENDING', args: [2, 3] });
     expect((await runHistory(store, spy, task.id)).items).toMatchObject([{ trigger: 'manual', status: 'PENDING', taskId }]);
+    // It is the task's last run, as the list and the change page show it.
+    expect(await store.getRecord(task.id)).toMatchObject({ lastTaskId: taskId, totalRunCount: 1, lastRunAt: expect.any(Number) });
     // Arguments the task refuses: a 400, and the run is recorded as failed.
     await store.update(task.id, { args: ['x'] });
     await expect(runNow(ctx(), task.id)).rejects.toMatchObject({ status: 400 });
@@ -199,7 +202,7 @@ describe.each(DIALECTS)('beat on %s', (dialect) => {
       await fireDue(ctx(), task, Date.now());
       expect(callsFor(task.id)).toHaveLength(1);
       const runs = await runHistory(store, spy, task.id);
-      expect(runs.items).toMatchObject([{ trigger: 'catch-up', status: 'PENDING', taskId: `beat-${task.id}-${task.nextRunAt}` }]);
+      expect(runs.items).toMatchObject([{ trigger: 'catch-up', status: 'PENDING', taskId: beatTaskId(await store.runIdKey(), task.id, task.nextRunAt!) }]);
       expect((await store.getRecord(task.id))!.totalRunCount).toBe(1);
     });
 
@@ -220,21 +223,21 @@ describe.each(DIALECTS)('beat on %s', (dialect) => {
       await t.db.db.updateTable('beat_periodic_task').set({ enabled: 1, next_run_at: due }).where('id', '=', task.id).execute();
       const record = (await store.getRecord(task.id))!;
       // The claim commits, then the process "dies" before enqueueing.
-      expect(await store.claim(record, planClaim(record, Date.now()))).not.toBeNull();
+      expect(await store.claim(record, planClaim(record, Date.now(), await store.runIdKey()))).not.toBeNull();
       expect(callsFor(task.id)).toHaveLength(0);
       const recovery = { staleMs: 0, windowMs: 3_600_000 };
       await sleep(5);
       await recoverStaleClaims(ctx(), Date.now(), recovery);
-      expect(callsFor(task.id).map((c) => c.options.taskId)).toEqual([`beat-${task.id}-${due}`]);
+      expect(callsFor(task.id).map((c) => c.options.taskId)).toEqual([beatTaskId(await store.runIdKey(), task.id, due)]);
       expect((await store.runs(task.id)).items[0]).toMatchObject({ status: 'enqueued' });
       // Crash after the enqueue but before it was recorded: the job exists, so it is not enqueued again.
-      await t.db.db.updateTable('beat_run').set({ enqueued_at: null }).where('task_id', '=', `beat-${task.id}-${due}`).execute();
+      await t.db.db.updateTable('beat_run').set({ enqueued_at: null }).where('task_id', '=', beatTaskId(await store.runIdKey(), task.id, due)).execute();
       await sleep(5);
       await recoverStaleClaims(ctx(), Date.now(), recovery);
       expect(callsFor(task.id)).toHaveLength(1);
       expect((await store.runs(task.id)).items[0]).toMatchObject({ status: 'enqueued' });
       // Too old to be safe: marked failed, not enqueued.
-      await t.db.db.updateTable('beat_run').set({ enqueued_at: null, claimed_at: Date.now() - 2 * 3_600_000 }).where('task_id', '=', `beat-${task.id}-${due}`).execute();
+      await t.db.db.updateTable('beat_run').set({ enqueued_at: null, claimed_at: Date.now() - 2 * 3_600_000 }).where('task_id', '=', beatTaskId(await store.runIdKey(), task.id, due)).execute();
       await recoverStaleClaims(ctx(), Date.now(), recovery);
       expect(callsFor(task.id)).toHaveLength(1);
       expect((await store.runs(task.id)).items[0]).toMatchObject({ status: 'failed' });

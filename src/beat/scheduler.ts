@@ -4,9 +4,10 @@
 import { randomUUID } from 'node:crypto';
 import { AppError, errorMessage, notFound } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
-import { createRedis, type Keyspace, type Redis } from '../platform/redis.js';
+import { closeRedis, createRedis, isRedisUnavailableError, type Keyspace, type Redis, type RedisTarget } from '../platform/redis.js';
 import type { TaskClient, TaskState } from '../tasks/index.js';
 import { computeNextRun, pickFields, type PeriodicTaskRecord } from './model.js';
+import { beatTaskId } from './run-ids.js';
 import { dueTimesBetween } from './schedules/index.js';
 import type { BeatRun, BeatStore, Claim, NewRun, Page } from './store.js';
 
@@ -30,11 +31,9 @@ export async function notifyScheduleChanged(redis: Redis, keys: Keyspace): Promi
   await redis.publish(beatChangesChannel(keys), String(Date.now()));
 }
 
-/**
- * The broker id of the run of periodic task `id` due at `scheduledFor`: the same in every beat.
- * No ':' in it: BullMQ refuses custom ids with colons (except a legacy three-part form it plans to drop).
- */
-export const beatTaskId = (id: number, scheduledFor: number) => `beat-${id}-${scheduledFor}`;
+// The broker id of the run of periodic task `id` due at `scheduledFor`: the same in every beat, unguessable
+// without the database's key (run-ids.ts). No ':' in it: BullMQ refuses custom ids with colons.
+export { beatTaskId } from './run-ids.js';
 
 const stamp = (ms: number) => new Date(ms).toISOString();
 
@@ -43,9 +42,15 @@ const stamp = (ms: number) => new Date(ms).toISOString();
  * when it is still queued or running. Ticks in [cursor, now] within the grace period all run; once
  * the cursor is older than that, the missed-run policy decides.
  */
-export function planClaim(task: PeriodicTaskRecord, now: number, timing: BeatTiming = DEFAULT_TIMING, activeStatus?: string): Claim & { warning?: string } {
+export function planClaim(
+  task: PeriodicTaskRecord,
+  now: number,
+  runIdKey: string,
+  timing: BeatTiming = DEFAULT_TIMING,
+  activeStatus?: string,
+): Claim & { warning?: string } {
   const cursor = task.nextRunAt!;
-  const id = (t: number) => beatTaskId(task.id, t);
+  const id = (t: number) => beatTaskId(runIdKey, task.id, t);
   const expiresAt = task.expires ? Date.parse(task.expires) : null;
   if (expiresAt !== null && now >= expiresAt) {
     return { now, next: null, disable: true, runs: [{ taskId: id(cursor), scheduledFor: cursor, trigger: 'schedule', status: 'expired', note: `expired at ${task.expires}` }] };
@@ -146,7 +151,7 @@ export async function fireDue(
     const previous = await ctx.client.getTask(task.lastTaskId);
     if (previous && ACTIVE_STATES.has(previous.status)) active = previous.status;
   }
-  const plan = planClaim(task, Math.max(now, task.nextRunAt!), ctx.timing, active);
+  const plan = planClaim(task, Math.max(now, task.nextRunAt!), await ctx.store.runIdKey(), ctx.timing, active);
   const recorded = await ctx.store.claim(task, plan);
   if (!recorded) return false;
   if (plan.warning) ctx.logger.warn({ periodicTask: task.name }, plan.warning);
@@ -194,7 +199,8 @@ export async function runNow(ctx: { store: BeatStore; client: BeatClient; logger
   const task = await ctx.store.getRecord(id);
   if (!task) throw notFound(`periodic task ${id} does not exist`);
   const now = Date.now();
-  const taskId = `beat-${id}-manual-${now}-${randomUUID().slice(0, 8)}`;
+  // Random (122 bits), never derived from the time: a manual run's id cannot be guessed either.
+  const taskId = `beat-${id}-manual-${randomUUID().replaceAll('-', '')}`;
   await ctx.store.recordRun(id, { taskId, scheduledFor: now, trigger: 'manual' }, now);
   const refused = await enqueueRuns(ctx.store, ctx.client, ctx.logger, task, [{ taskId, scheduledFor: now, trigger: 'manual' }]);
   const why = refused.get(taskId);
@@ -224,9 +230,9 @@ export async function runHistory(store: BeatStore, client: BeatClient, id: numbe
 export interface BeatOptions {
   store: BeatStore;
   client: BeatClient;
-  /** Used for the change-notification subscriber (a duplicate connection) when redisUrl is not given. */
+  /** Used for the change-notification subscriber (a duplicate connection) when redisTarget is not given. */
   redis: Redis;
-  redisUrl?: string;
+  redisTarget?: RedisTarget | string;
   keys: Keyspace;
   logger: Logger;
   /** The fallback re-check when no notification arrives. */
@@ -274,7 +280,7 @@ export async function startBeat(options: BeatOptions): Promise<RunningBeat> {
       }
     });
 
-  const subscriber = options.redisUrl ? createRedis(options.redisUrl, { name: 'seler-beat', maxRetriesPerRequest: null }) : options.redis.duplicate();
+  const subscriber = options.redisTarget ? createRedis(options.redisTarget, { name: 'seler-beat', maxRetriesPerRequest: null }) : options.redis.duplicate();
   subscriber.on('error', () => {});
   subscriber.on('message', wake);
   await subscriber.subscribe(beatChangesChannel(options.keys));
@@ -297,7 +303,8 @@ export async function startBeat(options: BeatOptions): Promise<RunningBeat> {
         fireDue(ctx, t, now).then(
           (won) => (won ? 'won' : 'lost'),
           (err: unknown) => {
-            logger.warn({ periodicTask: t.name, err: errorMessage(err) }, 'claim failed; retrying in a second');
+            // Redis down is reported once for the process (watchRedisConnection), not once a second per task.
+            logger[isRedisUnavailableError(err) ? 'debug' : 'warn']({ periodicTask: t.name, err: errorMessage(err) }, 'claim failed; retrying in a second');
             backoff.set(t.id, Date.now() + 1000);
             return 'error';
           },
@@ -335,7 +342,7 @@ export async function startBeat(options: BeatOptions): Promise<RunningBeat> {
       closed = true;
       interrupt?.();
       await loop;
-      await subscriber.quit().catch(() => subscriber.disconnect());
+      await closeRedis(subscriber);
     },
   };
 }

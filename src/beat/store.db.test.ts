@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../../test/helpers/db.js';
 import { AppError } from '../platform/errors.js';
-import { planClaim } from './scheduler.js';
+import { beatTaskId, planClaim } from './scheduler.js';
 import { BeatStore } from './store.js';
 
 const every = (n: number, period = 'seconds') => ({ interval: { every: n, period } });
@@ -128,7 +128,7 @@ describe.each(DIALECTS)('beat store on %s', (dialect) => {
   it('deletes an operator task with its runs', async () => {
     const task = await store.create({ name: 'doomed', task: 'demo.add', schedule: every(1) });
     const record = (await store.getRecord(task.id))!;
-    expect(await store.claim(record, planClaim(record, record.nextRunAt!))).not.toBeNull();
+    expect(await store.claim(record, planClaim(record, record.nextRunAt!, await store.runIdKey()))).not.toBeNull();
     expect((await store.runs(task.id)).total).toBe(1);
     expect(await store.delete(task.id)).toBe(true);
     expect(await store.get(task.id)).toBeNull();
@@ -141,27 +141,28 @@ describe.each(DIALECTS)('beat store on %s', (dialect) => {
     const a = (await store.getRecord(task.id))!;
     const b = (await store.getRecord(task.id))!;
     const now = a.nextRunAt!;
-    const results = await Promise.all([store.claim(a, planClaim(a, now)), store.claim(b, planClaim(b, now))]);
-    expect(results.filter((r) => r !== null)).toEqual([new Set([`beat-${task.id}-${now}`])]);
+    const key = await store.runIdKey();
+    const results = await Promise.all([store.claim(a, planClaim(a, now, key)), store.claim(b, planClaim(b, now, key))]);
+    expect(results.filter((r) => r !== null)).toEqual([new Set([beatTaskId(key, task.id, now)])]);
     const after = (await store.getRecord(task.id))!;
     expect(after.nextRunAt).toBe(now + 1000);
     expect(after.totalRunCount).toBe(1);
-    expect(after.lastTaskId).toBe(`beat-${task.id}-${now}`);
+    expect(after.lastTaskId).toBe(beatTaskId(key, task.id, now));
     const runs = await store.runs(task.id);
-    expect(runs.items).toMatchObject([{ taskId: `beat-${task.id}-${now}`, trigger: 'schedule', status: 'claimed', scheduledFor: new Date(now).toISOString() }]);
+    expect(runs.items).toMatchObject([{ taskId: beatTaskId(key, task.id, now), trigger: 'schedule', status: 'claimed', scheduledFor: new Date(now).toISOString() }]);
     // An edit between read and claim also makes the claim lose.
     await store.update(task.id, { args: [1, 1] });
-    expect(await store.claim(after, planClaim(after, after.nextRunAt!))).toBeNull();
+    expect(await store.claim(after, planClaim(after, after.nextRunAt!, await store.runIdKey()))).toBeNull();
     // The cursor put back on a tick already claimed (an edit just before it): the claim records nothing new.
     await t.db.db.updateTable('beat_periodic_task').set({ next_run_at: now }).where('id', '=', task.id).execute();
     const back = (await store.getRecord(task.id))!;
-    expect(await store.claim(back, planClaim(back, now))).toEqual(new Set());
+    expect(await store.claim(back, planClaim(back, now, await store.runIdKey()))).toEqual(new Set());
   });
 
   it('finds claims never marked enqueued, and lets one beat retake each', async () => {
     const task = await store.create({ name: 'stale', task: 'demo.add', schedule: every(1) });
     const r = (await store.getRecord(task.id))!;
-    await store.claim(r, planClaim(r, r.nextRunAt!));
+    await store.claim(r, planClaim(r, r.nextRunAt!, await store.runIdKey()));
     const later = r.nextRunAt! + 1;
     const stale = await store.staleClaims(later);
     const mine = stale.find((s) => s.task.id === task.id)!;

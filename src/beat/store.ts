@@ -9,6 +9,7 @@ import {
   type ManagedField, type PeriodicTask, type PeriodicTaskRecord, type TaskFields, type TaskSource,
 } from './model.js';
 import type { Schedule } from './schedules/index.js';
+import { loadRunIdKey } from './run-ids.js';
 import { decode, decodeRun, encodeFields, serializeWrite, type BeatRun, type Claim, type FieldColumns, type NewRun } from './rows.js';
 
 export type { BeatRun, Claim, NewRun, RunStatus } from './rows.js';
@@ -53,6 +54,7 @@ export interface BeatStoreOptions {
 export class BeatStore {
   readonly timezone: string;
   private readonly now: () => number;
+  private runKey: Promise<string> | undefined;
 
   constructor(
     readonly database: Db,
@@ -64,6 +66,15 @@ export class BeatStore {
 
   private get db() {
     return this.database.db;
+  }
+
+  /** The key every beat on this database names periodic runs with (run-ids.ts); read once, then cached. */
+  runIdKey(): Promise<string> {
+    this.runKey ??= loadRunIdKey(this.database).catch((err: unknown) => {
+      this.runKey = undefined;
+      throw err;
+    });
+    return this.runKey;
   }
 
   private write<T>(fn: () => Promise<T>): Promise<T> {
@@ -378,15 +389,21 @@ export class BeatStore {
     );
   }
 
-  /** Records a run that needs no claim (run now). */
+  /** Records a run that needs no claim (run now): it counts as the task's last run, as a scheduled one does. */
   async recordRun(periodicTaskId: number, run: NewRun, now: number): Promise<void> {
     await this.write(() =>
-      this.db
-        .insertInto('beat_run')
-        .values({ periodic_task_id: periodicTaskId, task_id: run.taskId, scheduled_for: run.scheduledFor, trigger: run.trigger, claimed_at: now })
-        .execute(),
+      this.db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto('beat_run')
+          .values({ periodic_task_id: periodicTaskId, task_id: run.taskId, scheduled_for: run.scheduledFor, trigger: run.trigger, claimed_at: now })
+          .execute();
+        await trx
+          .updateTable('beat_periodic_task')
+          .set({ last_task_id: run.taskId, last_run_at: now, total_run_count: sql<number>`total_run_count + 1` })
+          .where('id', '=', periodicTaskId)
+          .execute();
+      }),
     );
-    await this.write(() => this.db.updateTable('beat_periodic_task').set({ last_task_id: run.taskId }).where('id', '=', periodicTaskId).execute());
   }
 
   async markEnqueued(taskIds: string[], at: number): Promise<void> {

@@ -35,7 +35,7 @@ describe('the monitor API', () => {
     return res.body as ListResult;
   };
   const idsOf = (page: ListResult) => page.items.map((r: TaskRow) => r.id);
-  const indexed = () => new TaskIndexer({ redis: app.runtime.redis, redisUrl: app.runtime.redisUrl, client: app.runtime.client, logger: silentLogger }).caughtUp();
+  const indexed = () => new TaskIndexer({ redis: app.runtime.redis, redisTarget: app.runtime.redisTarget, client: app.runtime.client, logger: silentLogger }).caughtUp();
   const settled = (id: string) =>
     waitFor(async () => {
       const v = await app.runtime.client.getTask(id);
@@ -88,6 +88,9 @@ describe('the monitor API', () => {
       const row = (await list('state=FAILURE&limit=1')).items[0]!;
       expect(row).toMatchObject({ id: made.fail![1], name: 'demo.fail', queue: 'default', state: 'FAILURE', error: 'second failure', argsPreview: '["second failure"]', worker: app.worker!.name, attempt: 1 });
       expect(Date.parse(row.finishedAt!)).toBeGreaterThanOrEqual(Date.parse(row.startedAt!));
+      // A failure's run time is in the list, the same figure the task's page shows.
+      expect(row.runtimeMs).toEqual(expect.any(Number));
+      expect((await get(`/api/v1/monitor/tasks/${row.id}`)).body.runtimeMs).toBe(row.runtimeMs);
     });
 
     it('filters by enqueue time and by several fields at once (a bounded walk)', async () => {
@@ -157,7 +160,7 @@ describe('the monitor API', () => {
       expect(task.error!.traceback).toMatch(/^Error: first failure\n\s+at /);
       expect(task.timeline.map((e) => e.event)).toEqual(['sent', 'received', 'started', 'failed']);
       expect(task.timeline.find((e) => e.event === 'started')!.worker).toBe(app.worker!.name);
-      expect(task.actions).toEqual({ revoke: false, terminate: false, retry: true, promote: false, delete: true });
+      expect(task.actions).toEqual({ revoke: false, terminate: false, retry: true, promote: false, runAgain: true, delete: true });
       const ok = (await get(`/api/v1/monitor/tasks/${made.ok![0]}`)).body as TaskDetail;
       expect(ok).toMatchObject({ state: 'SUCCESS', result: 102 });
       expect(ok.runtimeMs).toBeGreaterThanOrEqual(0);
@@ -273,6 +276,27 @@ describe('the monitor API', () => {
       expect(again.status).toBe(409);
       expect(again.body.error.code).toBe('task_not_delayed');
       expect(await lastLog()).toMatchObject({ objectId: delayed, changeMessage: 'Run now (was delayed)' });
+    });
+
+    it('runs a finished task again as a new task with the same call; refuses unfinished tasks, unknown ids and viewers', async () => {
+      const first = await enqueue('demo.add', [30, 12]);
+      await settled(first);
+      expect((await call('viewer', 'POST', `/api/v1/monitor/tasks/${first}/run-again`)).status).toBe(403);
+      const res = await call('operator', 'POST', `/api/v1/monitor/tasks/${first}/run-again`);
+      expect(res.status, JSON.stringify(res.body)).toBe(202);
+      expect(res.body).toEqual({ id: expect.any(String), from: first });
+      expect(res.body.id).not.toBe(first);
+      expect(await settled(res.body.id)).toMatchObject({ name: 'demo.add', status: 'SUCCESS', result: 42, args: [30, 12], queue: 'default' });
+      expect(await lastLog()).toMatchObject({ username: 'operator', action: 'add', objectId: res.body.id, changeMessage: `Run again (a copy of ${first})` });
+
+      const waiting = await enqueue('demo.add', [1, 2], { queue: 'mon-idle' });
+      expect((await get(`/api/v1/monitor/tasks/${waiting}`)).body.actions.runAgain).toBe(false);
+      const early = await call('operator', 'POST', `/api/v1/monitor/tasks/${waiting}/run-again`);
+      expect(early.status).toBe(409);
+      expect(early.body.error.code).toBe('task_not_finished');
+      expect((await call('operator', 'POST', '/api/v1/monitor/tasks/nope/run-again')).status).toBe(404);
+      expect((await call('operator', 'POST', '/api/v1/monitor/tasks/meta/run-again')).status).toBe(404);
+      await app.runtime.client.revoke(waiting);
     });
 
     it('deletes a task (delete_task), not while it runs', async () => {

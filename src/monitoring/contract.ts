@@ -154,7 +154,8 @@ export interface TaskDetail {
   dateDone: string | null;
   timeline: TimelineEntry[];
   /** What an operator may do now (given the right permission). */
-  actions: { revoke: boolean; terminate: boolean; retry: boolean; promote: boolean; delete: boolean };
+  /** runAgain: a finished task can be sent again as a new task with the same name, arguments and queue. */
+  actions: { revoke: boolean; terminate: boolean; retry: boolean; promote: boolean; runAgain: boolean; delete: boolean };
 }
 
 /** DELETE /tasks/:id. */

@@ -4,12 +4,14 @@
 import type { FastifyInstance } from 'fastify';
 import { errorMessage } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
+import { isRedisUnavailableError, type RedisTarget } from '../platform/redis.js';
 import { HEARTBEAT_MS, type EventHub, type TaskClient } from '../tasks/index.js';
 import { collectWorkers } from './collectors.js';
 import type { LiveWorkersEvent } from './contract.js';
 import { TaskIndexer, type IndexerOptions } from './indexer.js';
 import { monKeys } from './keys.js';
 import { registerMetrics, type MetricsAuth } from './metrics.js';
+import { registerControlRoutes } from './controls.js';
 import { registerMonitorRoutes, type MonitorAudit, type MonitorGuard } from './routes.js';
 
 export { TaskIndexer, type IndexerOptions } from './indexer.js';
@@ -24,13 +26,13 @@ export interface MonitoringOptions {
   client: TaskClient;
   /** The process's one EventHub: the live stream fans out from it. */
   hub: EventHub;
-  redisUrl: string;
+  redisTarget: RedisTarget | string;
   logger: Logger;
   metrics: MetricsAuth;
   /** The admin's permission check; without it the JSON API is not served (GET /metrics still is, unless its auth is "admin"). */
   guard?: MonitorGuard;
   audit?: MonitorAudit;
-  indexer?: Partial<Omit<IndexerOptions, 'redis' | 'redisUrl' | 'client' | 'logger'>>;
+  indexer?: Partial<Omit<IndexerOptions, 'redis' | 'redisTarget' | 'client' | 'logger'>>;
   /** Worker heartbeats are remembered this often (so a worker that stops cleanly shows as gone). */
   workersEveryMs?: number;
 }
@@ -50,10 +52,13 @@ export async function registerMonitoring(app: FastifyInstance, options: Monitori
     workerListeners.add(listener);
     return () => void workerListeners.delete(listener);
   };
-  if (options.guard)
-    registerMonitorRoutes(app, { client, hub: options.hub, keys, guard: options.guard, audit: options.audit ?? (async () => {}), onWorkersChanged });
+  if (options.guard) {
+    const audit = options.audit ?? (async () => {});
+    registerMonitorRoutes(app, { client, hub: options.hub, keys, guard: options.guard, audit, onWorkersChanged });
+    registerControlRoutes(app, { client, redisTarget: options.redisTarget, guard: options.guard, audit });
+  }
 
-  const indexer = new TaskIndexer({ redis: client.redis, redisUrl: options.redisUrl, client, logger, ...options.indexer });
+  const indexer = new TaskIndexer({ redis: client.redis, redisTarget: options.redisTarget, client, logger, ...options.indexer });
   await indexer.start();
   let lastWorkers = '';
   const timer = setInterval(
@@ -69,7 +74,7 @@ export async function registerMonitoring(app: FastifyInstance, options: Monitori
           lastWorkers = signature;
           for (const listener of workerListeners) listener(workers);
         })
-        .catch((err) => logger.warn({ err: errorMessage(err) }, 'monitor: reading worker heartbeats failed')),
+        .catch((err) => logger[isRedisUnavailableError(err) ? 'debug' : 'warn']({ err: errorMessage(err) }, 'monitor: reading worker heartbeats failed')),
     options.workersEveryMs ?? HEARTBEAT_MS,
   );
   timer.unref();

@@ -14,7 +14,7 @@ describe('the monitor indexer', () => {
   let app: TestApp;
   const indexers: TaskIndexer[] = [];
   const indexer = (options: Partial<IndexerOptions> = {}) => {
-    const i = new TaskIndexer({ redis: app.runtime.redis, redisUrl: app.runtime.redisUrl, client: app.runtime.client, logger: silentLogger, blockMs: 200, ...options });
+    const i = new TaskIndexer({ redis: app.runtime.redis, redisTarget: app.runtime.redisTarget, client: app.runtime.client, logger: silentLogger, blockMs: 200, ...options });
     indexers.push(i);
     return i;
   };

@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errorMessage } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
-import { createRedis, type Redis } from '../platform/redis.js';
+import { createRedis, isRedisUnavailableError, type Redis, type RedisTarget } from '../platform/redis.js';
 import { JOB_FIELDS, compareStreamIds, enrichEvents, finishedSetKey, jobKeyPrefix, knownQueueNames, parseStreamEntry, type EventStreamRef, type TaskClient, type TaskEvent } from '../tasks/index.js';
 import { CONSUMER_GROUP, MINUTES_KEPT_MS, RUNTIME_BUCKETS_SECONDS, monKeys, type MonKeys } from './keys.js';
 import { APPLY, BACKFILL, SWEEP, TRIM } from './scripts.js';
@@ -17,7 +17,7 @@ export interface IndexerOptions {
   /** The shared connection (scripts, maintenance). */
   redis: Redis;
   /** For the indexer's own blocking connection (XREADGROUP). */
-  redisUrl: string;
+  redisTarget: RedisTarget | string;
   client: TaskClient;
   logger: Logger;
   /** Unique per process; default host:pid:random. */
@@ -76,13 +76,13 @@ export class TaskIndexer {
     if (this.running) return;
     await this.ensureGroups();
     this.running = true;
-    this.blocking = createRedis(this.options.redisUrl, { name: 'seler-monitor-indexer', maxRetriesPerRequest: null });
+    this.blocking = createRedis(this.options.redisTarget, { name: 'seler-monitor-indexer', maxRetriesPerRequest: null });
     this.loop = this.run();
     const every = this.options.maintenanceMs ?? 10_000;
     this.timer = setInterval(() => {
       if (this.maintaining) return;
       this.maintaining = this.maintain()
-        .catch((err) => this.options.logger.warn({ err: errorMessage(err) }, 'monitor index maintenance failed'))
+        .catch((err) => this.options.logger[isRedisUnavailableError(err) ? 'debug' : 'warn']({ err: errorMessage(err) }, 'monitor index maintenance failed'))
         .finally(() => (this.maintaining = undefined));
     }, every);
     this.timer.unref();
@@ -107,7 +107,7 @@ export class TaskIndexer {
           // A stream was deleted (and its group with it): create them again.
           this.streams.clear();
           await this.ensureGroups().catch(() => {});
-        } else this.options.logger.warn({ err: message }, 'monitor indexer: reading the event stream failed; retrying');
+        } else this.options.logger[isRedisUnavailableError(err) ? 'debug' : 'warn']({ err: message }, 'monitor indexer: reading the event stream failed; retrying');
         await sleep(500);
       }
     }
@@ -282,9 +282,12 @@ export class TaskIndexer {
     this.running = false;
     clearInterval(this.timer);
     this.blocking?.disconnect();
-    await this.loop?.catch(() => {});
-    await this.maintaining?.catch(() => {});
-    // A read cut short by the disconnect may have left entries delivered to us: apply them now.
+    // A read queued while Redis is down is never settled by ioredis's disconnect(): do not wait for it.
+    await Promise.race([this.loop?.catch(() => {}), sleep(1000, undefined, { ref: false })]);
+    await Promise.race([this.maintaining?.catch(() => {}), sleep(1000, undefined, { ref: false })]);
+    // A read cut short by the disconnect may have left entries delivered to us: apply them now
+    // (not against a dead Redis: another indexer claims them later).
+    if (this.redis.status !== 'ready') return;
     for (const stream of this.streams.values()) {
       try {
         const pending = (await this.redis.xpending(stream.key, CONSUMER_GROUP, '-', '+', 1000, this.consumer)) as [string, string, number, number][];
@@ -295,6 +298,7 @@ export class TaskIndexer {
         await this.redis.xgroup('DELCONSUMER', stream.key, CONSUMER_GROUP, this.consumer);
       } catch (err) {
         this.options.logger.warn({ err: errorMessage(err), stream: stream.key }, 'monitor indexer: could not hand over on stop; another indexer will claim its entries');
+        if (isRedisUnavailableError(err)) break;
       }
     }
   }

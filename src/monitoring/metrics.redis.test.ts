@@ -36,8 +36,11 @@ describe('GET /metrics', () => {
       ...(await Promise.all(['a', 'b'].map((m) => client.enqueue('demo.fail', { args: [m] })))),
     ].map((r) => r.id);
     await waitFor(async () => (await Promise.all(ids.map((id) => client.getTask(id)))).every((v) => v && ['SUCCESS', 'FAILURE'].includes(v.status)));
-    await new TaskIndexer({ redis: app.runtime.redis, redisUrl: app.runtime.redisUrl, client, logger: silentLogger }).caughtUp();
-    expect((await fetch(`${app.baseUrl}/api/v1/tasks/${ids[0]}`)).status).toBe(200);
+    await new TaskIndexer({ redis: app.runtime.redis, redisTarget: app.runtime.redisTarget, client, logger: silentLogger }).caughtUp();
+    // A demo task is staff-only on the task API: read it with a view_task token.
+    const viewer = await createUser(app.runtime.db!, { username: 'metrics-viewer', password: null, isStaff: true, permissions: ['view_task'] });
+    const { token } = await createToken(app.runtime.db!, viewer.id, 'test');
+    expect((await fetch(`${app.baseUrl}/api/v1/tasks/${ids[0]}`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
 
     const res = await scrape(app);
     expect(res.status).toBe(200);

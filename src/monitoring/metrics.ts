@@ -138,7 +138,10 @@ export function registerMetrics(app: FastifyInstance, deps: { client: TaskClient
 
   app.get(
     '/metrics',
-    { schema: { tags: ['health'], summary: 'Prometheus metrics: tasks by name and final state, runtime histograms, queue depths, workers online, HTTP requests, process' } },
+    {
+      config: { produces: { type: 'text/plain', description: 'The Prometheus text format (version 0.0.4)', errors: [401, 403] } },
+      schema: { tags: ['metrics'], summary: 'Prometheus metrics: tasks by name and final state, runtime histograms, queue depths, workers online, HTTP requests, process' },
+    },
     async (request, reply) => {
       try {
         await authorize(request);

@@ -2,21 +2,21 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { badRequest } from '../platform/errors.js';
 import { closeStreamsOnShutdown, openEventStream } from '../platform/sse.js';
-import { EVENT_CURSOR_PATTERN, eventCursor, type EventHub, type TaskClient, type TaskEvent } from '../tasks/index.js';
+import { EVENT_CURSOR_PATTERN, eventCursor, isValidTaskId, type EventHub, type TaskClient, type TaskEvent } from '../tasks/index.js';
 import { collectQueues, collectWorkers } from './collectors.js';
 import type { LiveTaskEvent, LiveWorkersEvent, MonitorState, Overview } from './contract.js';
 import type { MonKeys } from './keys.js';
 import * as schema from './schemas.js';
 import { readMinutes, readTotals, runtimePercentiles, seriesOf, stateCounts, sumCounts } from './stats.js';
 import { filterChoices, listTasks, type ListQuery } from './store.js';
-import { cleanFailedTasks, deleteTask, promoteTask, retryFailedTasks, retryTask, revokeTask, taskDetail, type Actor, type TaskDetail } from './tasks.js';
+import { cleanFailedTasks, deleteTask, missing, promoteTask, retryFailedTasks, retryTask, revokeTask, runTaskAgain, taskDetail, type Actor, type TaskDetail } from './tasks.js';
 
-export type MonitorPermission = 'view_task' | 'change_task' | 'delete_task';
+export type MonitorPermission = 'view_task' | 'change_task' | 'delete_task' | 'change_worker';
 /** Resolves to who is asking, or throws 401/403 (the admin's requirePerm). */
 export type MonitorGuard = (request: FastifyRequest, perm: MonitorPermission) => Promise<Actor>;
 export interface MonitorChange {
-  action: 'change' | 'delete';
-  objectType: 'task';
+  action: 'add' | 'change' | 'delete';
+  objectType: 'task' | 'worker' | 'queue' | 'task type';
   objectId: string | null;
   objectRepr: string;
   message: string;
@@ -53,6 +53,11 @@ function parseTime(value: string | undefined, field: string): number | undefined
   const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
   if (!Number.isFinite(ms)) throw badRequest('invalid_time', `${field} must be an ISO date-time or Unix milliseconds`);
   return ms;
+}
+
+/** 404 for an id that cannot name a task (a BullMQ key name, a ':', odd characters), before any key is built from it. */
+function checkId(id: string): void {
+  if (!isValidTaskId(id)) throw missing(id);
 }
 
 export function registerMonitorRoutes(app: FastifyInstance, deps: MonitorRouteDeps): void {
@@ -156,6 +161,7 @@ export function registerMonitorRoutes(app: FastifyInstance, deps: MonitorRouteDe
     },
     async (request) => {
       await view(request);
+      checkId(request.params.id);
       return taskDetail(client, mk, request.params.id);
     },
   );
@@ -181,6 +187,7 @@ export function registerMonitorRoutes(app: FastifyInstance, deps: MonitorRouteDe
       },
       async (request) => {
         const actor = await guard(request, perm);
+        checkId(request.params.id);
         const known = await run(request, actor);
         return { ...(await taskDetail(client, mk, request.params.id)), ...known };
       },
@@ -212,6 +219,26 @@ export function registerMonitorRoutes(app: FastifyInstance, deps: MonitorRouteDe
     await audit(actor, { action: 'change', objectType: 'task', objectId: id, objectRepr: `${name} ${id}`, message: 'Run now (was delayed)' });
   });
 
+  app.post<{ Params: { id: string } }>(
+    `${BASE}/tasks/:id/run-again`,
+    {
+      schema: {
+        tags: schema.TAGS,
+        summary: 'Send a finished task (SUCCESS, FAILURE, REVOKED) again as a new task with the same name, arguments and queue (409 while it has not finished). Needs change_task',
+        params: schema.idParams,
+        response: { 202: schema.runAgainSchema, ...schema.errors },
+      },
+    },
+    async (request, reply) => {
+      const actor = await guard(request, 'change_task');
+      const id = request.params.id;
+      checkId(id);
+      const copy = await runTaskAgain(client, id);
+      await audit(actor, { action: 'add', objectType: 'task', objectId: copy.id, objectRepr: `${copy.name} ${copy.id}`, message: `Run again (a copy of ${id})` });
+      return reply.code(202).send({ id: copy.id, from: id });
+    },
+  );
+
   app.delete<{ Params: { id: string } }>(
     `${BASE}/tasks/:id`,
     {
@@ -225,6 +252,7 @@ export function registerMonitorRoutes(app: FastifyInstance, deps: MonitorRouteDe
     async (request) => {
       const actor = await guard(request, 'delete_task');
       const id = request.params.id;
+      checkId(id);
       const { name, state } = await deleteTask(client, mk, id);
       await audit(actor, { action: 'delete', objectType: 'task', objectId: id, objectRepr: `${name} ${id}`, message: `Deleted (was ${state})` });
       return { id, deleted: true };
@@ -292,6 +320,7 @@ function registerEventStream(app: FastifyInstance, deps: MonitorRouteDeps): void
   app.get<{ Querystring: { taskId?: string; name?: string; queue?: string; lastEventId?: string } }>(
     `${BASE}/events`,
     {
+      config: { produces: { type: 'text/event-stream', description: '`event: task` and `event: workers` lines, live, with replay after Last-Event-ID' } },
       schema: {
         tags: schema.TAGS,
         summary:

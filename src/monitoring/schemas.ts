@@ -137,7 +137,7 @@ export const listQuerySchema = {
     q: { type: 'string', maxLength: 200, description: 'A task id (exact match), or text searched in task ids and in the first 300 characters of the arguments JSON (bounded: see `scan`)' },
     order: { type: 'string', enum: ['desc', 'asc'], default: 'desc', description: 'By enqueue time' },
     limit: { type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: 50 },
-    page: { type: 'integer', minimum: 1, description: '1-based page (offset pagination); ignored with `cursor`' },
+    page: { type: 'integer', minimum: 1, maximum: 1_000_000, description: '1-based page (offset pagination); ignored with `cursor`' },
     cursor: { type: 'string', maxLength: 400, description: 'nextCursor of the previous page' },
     scan: { type: 'integer', minimum: 1, maximum: MAX_SCAN, default: 5000, description: 'Most index entries examined per request when combining filters or searching' },
   },
@@ -191,9 +191,60 @@ export const detailSchema = {
         },
       },
     },
-    actions: { type: 'object', properties: { revoke: bool, terminate: bool, retry: bool, promote: bool, delete: bool } },
+    actions: { type: 'object', properties: { revoke: bool, terminate: bool, retry: bool, promote: bool, runAgain: bool, delete: bool } },
   },
 } as const;
+
+export const runAgainSchema = {
+  type: 'object',
+  required: ['id', 'from'],
+  properties: { id: { type: 'string', description: 'the new task' }, from: { type: 'string', description: 'the task it repeats' } },
+} as const;
+
+export const controlBody = {
+  type: 'object',
+  required: ['command'],
+  properties: {
+    command: { type: 'string', enum: ['concurrency', 'add-consumer', 'cancel-consumer', 'shutdown'] },
+    value: { type: 'integer', minimum: 1, maximum: 1000, description: 'concurrency: the new number of tasks run at once' },
+    queue: { type: 'string', maxLength: 100, description: 'add-consumer, cancel-consumer: the queue' },
+  },
+  examples: [{ command: 'concurrency', value: 8 }],
+} as const;
+
+export const controlReplySchema = {
+  type: 'object',
+  properties: {
+    worker: str,
+    ok: bool,
+    queues: { type: 'array', items: str, description: 'the queues it consumes now' },
+    concurrency: { type: 'integer' },
+    changed: { ...bool, description: 'false when it already was so (nothing recorded)' },
+  },
+} as const;
+
+export const pausedSchema = { type: 'object', properties: { queue: str, paused: bool, changed: bool } } as const;
+
+export const taskNameParams = { type: 'object', required: ['task'], properties: { task: { type: 'string', maxLength: 200 } } } as const;
+
+export const rateLimitBody = {
+  type: 'object',
+  required: ['rate'],
+  properties: { rate: { type: 'string', maxLength: 20, description: '"10/s", "100/m", "1000/h", "5000/d", or "none" for no limit' } },
+  examples: [{ rate: '10/m' }],
+} as const;
+
+export const rateLimitSchema = {
+  type: 'object',
+  properties: {
+    task: str,
+    declared: { type: ['string', 'null'], description: 'what the task declares (rateLimit in defineTask)' },
+    override: { type: ['string', 'null'], description: 'set at run time; "none" lifts the declared limit' },
+    effective: { type: ['string', 'null'], description: 'the limit in force; null: none' },
+  },
+} as const;
+
+export const rateLimitsSchema = { type: 'object', properties: { items: { type: 'array', items: rateLimitSchema } } } as const;
 
 export const filtersSchema = {
   type: 'object',

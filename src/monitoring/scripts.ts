@@ -167,7 +167,7 @@ for i = 10, #ARGV, 7 do
       if newer then s.e = nil end
     elseif typ == 'failed' then
       extra = short(data.message)
-      if newer or s.t2 == nil then s.t2 = ts; s.e = extra end
+      if newer or s.t2 == nil then s.t2 = ts; s.e = extra; s.rt = tonumber(data.runtimeMs) end
     elseif typ == 'revoked' then
       extra = short(data.reason)
       if newer or s.t2 == nil then s.t2 = ts; s.e = extra end

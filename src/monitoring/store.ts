@@ -43,7 +43,10 @@ export function parseSummary(json: string | null | undefined): TaskSummary | nul
 
 const iso = (ms: number | undefined | null) => (typeof ms === 'number' && Number.isFinite(ms) ? new Date(ms).toISOString() : null);
 
-/** `[1,2] {"to":"x"}` from the stored data JSON; its raw text with "…" when it was cut at 300 characters. */
+/**
+ * `[1,2] {"to":"x"}` from the stored data JSON. The index keeps only its first 300 characters: a cut
+ * text is shown the same way, without the `{"args":` wrapper, ending in "…".
+ */
 export function argsPreview(text: string | null | undefined): string {
   if (!text) return '';
   try {
@@ -51,7 +54,9 @@ export function argsPreview(text: string | null | undefined): string {
     const args = JSON.stringify(data.args ?? []);
     return data.kwargs && Object.keys(data.kwargs).length ? `${args} ${JSON.stringify(data.kwargs)}` : args;
   } catch {
-    return `${text}…`;
+    const cut = /^\{"args":(.*)$/s.exec(text);
+    if (!cut) return `${text}…`;
+    return `${cut[1]!.replace(/,"kwargs":\{\}.*$/s, '').replace(/,"kwargs":/, ' ')}…`;
   }
 }
 

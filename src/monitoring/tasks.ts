@@ -4,6 +4,7 @@ import { AppError, notFound } from '../platform/errors.js';
 import {
   cleanFailedOfQueue,
   isReady,
+  isValidTaskId,
   jobState,
   knownQueueNames,
   promoteDelayedTask,
@@ -38,6 +39,8 @@ function timelineOf(summary: TaskSummary | null, view: { status: string; dateCre
 }
 
 export async function taskDetail(client: TaskClient, mk: MonKeys, id: string): Promise<TaskDetail> {
+  // An id that cannot be one (a BullMQ key name, a ':'…) is refused before any key is built from it.
+  if (!isValidTaskId(id)) throw missing(id);
   const view = await client.getTask(id);
   if (!view) {
     // The job is gone (deleted, or past its retention): the index must not keep showing it.
@@ -62,7 +65,7 @@ export async function taskDetail(client: TaskClient, mk: MonKeys, id: string): P
     retries: summary?.r ?? 0,
     worker: typeof summary?.w === 'string' ? summary.w : null,
     eta: summary?.eta && bullState === 'delayed' ? new Date(summary.eta).toISOString() : null,
-    runtimeMs: view.status === 'SUCCESS' ? runtimeMs : null,
+    runtimeMs: view.status === 'SUCCESS' || view.status === 'FAILURE' ? runtimeMs : null,
     dateCreated: view.dateCreated,
     dateStarted: view.dateStarted ?? null,
     dateDone: view.dateDone ?? null,
@@ -72,6 +75,7 @@ export async function taskDetail(client: TaskClient, mk: MonKeys, id: string): P
       terminate: bullState === 'active',
       retry: view.status === 'FAILURE',
       promote: bullState === 'delayed' && !ready,
+      runAgain: ready,
       delete: bullState !== 'active',
     },
   };
@@ -83,7 +87,7 @@ export interface Actor {
 }
 
 const conflict = (code: string, message: string) => new AppError(code, message, 409);
-const missing = (id: string) => notFound(`No task with id "${id}".`, 'task_not_found');
+export const missing = (id: string) => notFound(`No task with id "${id.slice(0, 200)}".`, 'task_not_found');
 
 export async function revokeTask(client: TaskClient, id: string, actor: Actor, options: { terminate?: boolean; reason?: string }) {
   const view = await client.getTask(id);
@@ -107,6 +111,18 @@ export async function promoteTask(client: TaskClient, id: string) {
   if (!result.ok && result.reason === 'not_found') throw missing(id);
   if (!result.ok) throw conflict('task_not_delayed', `Only a delayed task (countdown, eta or retry back-off) can be run now; task "${id}" is ${result.state}.`);
   return { name: (await client.getTask(id))?.name ?? '' };
+}
+
+/**
+ * Sends a finished task again as a new task (Flower's "apply" with the same call): same name,
+ * arguments and queue. The copy is staff-only, whoever owned the original.
+ */
+export async function runTaskAgain(client: TaskClient, id: string): Promise<{ id: string; name: string }> {
+  const view = await client.getTask(id);
+  if (!view) throw missing(id);
+  if (!isReady(view.status)) throw conflict('task_not_finished', `Task "${id}" is ${view.status}; only a finished task can be run again.`);
+  const { id: newId } = await client.enqueue(view.name, { args: view.args, kwargs: view.kwargs, queue: view.queue });
+  return { id: newId, name: view.name };
 }
 
 export async function deleteTask(client: TaskClient, mk: MonKeys, id: string) {

@@ -1,16 +1,80 @@
 // The web server: Fastify with JSON errors in the contract's shape, OpenAPI at /docs, health checks.
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
-import { AppError } from './errors.js';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import { AppError, tooManyRequests, unavailable } from './errors.js';
+import { installInputLimits } from './input-limits.js';
 import type { Logger } from './logger.js';
+import { clusterErrorSentence, isRedisUnavailableError, type Redis } from './redis.js';
+import { OPENAPI_TAGS, SECURITY_SCHEMES, transformRouteDocs } from './openapi.js';
+import { limitEventStreams, type EventStreamLimits } from './sse.js';
 
 export interface HttpOptions {
   logger: Logger;
   /** Readiness: resolves when Redis and the database answer, throws naming what does not. */
   ready: () => Promise<void>;
+  /** Sentences /readyz adds to a ready answer (e.g. hosts on different databases). */
+  readyWarnings?: () => Promise<string[]>;
   version: string;
+  /** Fastify's trustProxy (SELER_TRUST_PROXY): false means the peer's address is the client's. */
+  trustProxy?: boolean | number | string;
+  /**
+   * Where @fastify/rate-limit keeps its counters, so every web process shares one limit; without it
+   * they are per process. The plugin is registered with `global: false`: a route opts in with
+   * `config: { rateLimit: {...} }` or `preHandler: app.rateLimit({...})`.
+   */
+  rateLimit?: { redis: Redis; keyPrefix: string };
+  /** Caps of the server-sent event streams (see sse.ts); defaults when unset. */
+  eventStreams?: Partial<EventStreamLimits>;
 }
+
+const REDIS_UNAVAILABLE = () => unavailable('redis_unavailable', 'Redis is not answering right now (restarting or unreachable); try again in a few seconds.', 5);
+
+/** A route as registered (one per method), with its schema: for tests that walk every route. */
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+  schema?: { querystring?: { properties?: Record<string, unknown> }; body?: { properties?: Record<string, unknown> }; params?: unknown; hide?: boolean };
+}
+const routesByServer = new WeakMap<object, RegisteredRoute[]>();
+
+/** Every route registered on `app`'s server (by any plugin context), in registration order. */
+export function registeredRoutes(app: FastifyInstance): readonly RegisteredRoute[] {
+  return routesByServer.get(app.server) ?? [];
+}
+
+/**
+ * The Content-Security-Policy of every page not setting its own: the Thumbnailer page (scripts and
+ * styles are files; previews are blob: URLs; the favicon a data: URL), files and JSON. No framing.
+ */
+export const DEFAULT_CSP_DIRECTIVES = {
+  defaultSrc: ["'self'"],
+  baseUri: ["'self'"],
+  connectSrc: ["'self'"],
+  fontSrc: ["'self'", 'data:'],
+  formAction: ["'self'"],
+  frameAncestors: ["'none'"],
+  imgSrc: ["'self'", 'data:', 'blob:'],
+  objectSrc: ["'none'"],
+  scriptSrc: ["'self'"],
+  scriptSrcAttr: ["'none'"],
+  styleSrc: ["'self'"],
+};
+
+/** /docs (Swagger UI): the same, with inline style attributes, which its rendering uses. */
+export const DOCS_CSP =
+  "default-src 'self'; base-uri 'self'; connect-src 'self'; font-src 'self' data:; form-action 'self'; frame-ancestors 'none'; " +
+  "img-src 'self' data:; object-src 'none'; script-src 'self'; script-src-attr 'none'; style-src 'self' 'unsafe-inline'";
+
+const SECURITY_HEADERS = {
+  contentSecurityPolicy: { useDefaults: false, directives: DEFAULT_CSP_DIRECTIVES },
+  frameguard: { action: 'deny' as const },
+  referrerPolicy: { policy: 'same-origin' as const },
+  // seler serves plain HTTP: HSTS belongs to the TLS-terminating proxy in front of it.
+  strictTransportSecurity: false,
+};
 
 export async function createHttpServer(options: HttpOptions): Promise<FastifyInstance> {
   const app = Fastify({
@@ -18,8 +82,25 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
     // One line per request, written by the onResponse hook below.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1024 * 1024,
-    trustProxy: false,
+    // Fastify (proxy-addr) takes a hop count too, though its types omit it.
+    trustProxy: (options.trustProxy ?? false) as boolean | string,
+    // Room for any task id (up to 200 characters) in a path; longer parts and undecodable URLs get the error contract, not Fastify's own body.
+    routerOptions: { maxParamLength: 256 },
+    frameworkErrors: (error, _request, reply: FastifyReply) => {
+      const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      void reply
+        .status(tooLong ? 414 : (error.statusCode ?? 400))
+        .send({ error: { code: tooLong ? 'uri_too_long' : 'bad_url', message: tooLong ? 'A part of the URL path is too long.' : 'The URL could not be decoded.' } });
+    },
   }) as unknown as FastifyInstance;
+
+  if (options.eventStreams) limitEventStreams(app, options.eventStreams);
+  installInputLimits(app);
+  const routes: RegisteredRoute[] = [];
+  routesByServer.set(app.server, routes);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url, schema: route.schema as RegisteredRoute['schema'] });
+  });
 
   app.addHook('onResponse', async (request, reply) => {
     options.logger.info(
@@ -29,7 +110,16 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
   });
 
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
+    // Redis down, restarting or hung: a clear 503 the client can retry, not a 500 (logged once by the connection watch).
+    if (!(error instanceof AppError) && isRedisUnavailableError(error)) error = REDIS_UNAVAILABLE();
+    // A Cluster redirect or cross-slot refusal is a deployment mistake: one sentence, logged without a stack.
+    const clusterSentence = error instanceof AppError ? undefined : clusterErrorSentence(error);
+    if (clusterSentence) {
+      request.log.error({ redis: clusterSentence }, 'Redis refused the command');
+      error = unavailable('redis_misconfigured', clusterSentence);
+    }
     if (error instanceof AppError) {
+      if (error.headers) reply.headers(error.headers);
       return reply.status(error.status).send({ error: { code: error.code, message: error.message, ...error.details } });
     }
     const status = error.statusCode ?? 500;
@@ -47,22 +137,68 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
     reply.status(404).send({ error: { code: 'not_found', message: `No route for ${request.method} ${request.url.split('?')[0]}` } }),
   );
 
+  await app.register(rateLimit, {
+    global: false,
+    ...(options.rateLimit ? { redis: options.rateLimit.redis, nameSpace: `${options.rateLimit.keyPrefix}rl:` } : {}),
+    // A Redis that does not answer must not turn every limited route into a 500: let the request through.
+    skipOnError: true,
+    errorResponseBuilder: (_request, context) =>
+      tooManyRequests('rate_limited', `Too many requests: try again in ${context.after}.`, context.ttl / 1000),
+  });
+
+  // Security headers on every response (pages, files, JSON, errors); a page that needs its own CSP sets it in its reply.
+  await app.register(helmet, SECURITY_HEADERS);
+
   await app.register(swagger, {
     openapi: {
-      info: { title: 'seler', version: options.version, description: 'Background work on Redis: the Thumbnailer API and task results.' },
+      info: {
+        title: 'seler',
+        version: options.version,
+        description:
+          'Background work on Redis. Thumbnails and tasks first: upload images with POST /api/v1/thumbnails (no account), follow the task, download the zip. ' +
+          'The staff sections need a bearer token (Authorize) or the admin’s session with its CSRF header. Every error is `{error: {code, message}}`.',
+      },
+      tags: OPENAPI_TAGS,
+      components: { securitySchemes: SECURITY_SCHEMES },
     },
+    transform: transformRouteDocs,
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  // Swagger UI sets inline style attributes on what it renders, and shows schema images as data: URLs.
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: DOCS_CSP });
 
-  app.get('/healthz', { schema: { tags: ['health'], summary: 'The process is alive' } }, async () => ({ status: 'ok' }));
-  app.get('/readyz', { schema: { tags: ['health'], summary: 'Redis and the database answer' } }, async (_request, reply) => {
-    try {
-      await options.ready();
-      return { status: 'ready' };
-    } catch (err) {
-      return reply.status(503).send({ error: { code: 'not_ready', message: (err as Error).message } });
-    }
-  });
+  // Browsers ask every page's origin for /favicon.ico, also on pages that name no icon (the log-in page, /docs).
+  for (const url of ['/favicon.ico', '/favicon.svg'])
+    app.get(url, { schema: { hide: true } }, async (_request, reply) =>
+      reply.type('image/svg+xml').header('cache-control', 'public, max-age=86400').send(FAVICON_SVG),
+    );
+  app.get(
+    '/healthz',
+    { schema: { tags: ['health'], summary: 'The process is alive', response: { 200: { type: 'object', properties: { status: { type: 'string', enum: ['ok'] } } } } } },
+    async () => ({ status: 'ok' }),
+  );
+  app.get(
+    '/readyz',
+    {
+      schema: {
+        tags: ['health'],
+        summary: 'Redis and the database answer',
+        response: {
+          200: { type: 'object', properties: { status: { type: 'string', enum: ['ready'] }, warnings: { type: 'array', items: { type: 'string' } } } },
+          503: errorSchema,
+        },
+      },
+    },
+    async (_request, reply) => {
+      try {
+        await options.ready();
+        // Ready, but misconfigured in a way every web process shares (taking them all out would help nobody).
+        const warnings = (await options.readyWarnings?.().catch(() => [])) ?? [];
+        return warnings.length ? { status: 'ready', warnings } : { status: 'ready' };
+      } catch (err) {
+        return reply.status(503).send({ error: { code: 'not_ready', message: (err as Error).message } });
+      }
+    },
+  );
   return app;
 }
 
@@ -81,6 +217,11 @@ function fastifyCode(error: FastifyError): string {
       return (error.code ?? 'bad_request').toLowerCase().replace(/^fst_(err_)?/, '');
   }
 }
+
+/** seler's icon (the admin's blue list); the pages built by Vite carry their own as a data: URL. */
+const FAVICON_SVG =
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="8" fill="#205e8a"/>' +
+  '<path d="M9 11h14M9 16h14M9 21h9" stroke="#fff" stroke-width="2.5" stroke-linecap="round"/></svg>';
 
 export const errorSchema = {
   type: 'object',

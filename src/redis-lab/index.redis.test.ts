@@ -37,12 +37,18 @@ describe('seler lab', () => {
     for (const name of names) expect(stderr).toContain(name);
   });
 
-  it('bad options exit 2', async () => {
-    expect((await lab(['ping', '--timeout', 'soon'])).code).toBe(2);
-    expect((await lab(['ping', '--bogus'])).code).toBe(2);
-    expect((await lab(['ping', 'strings'])).code).toBe(2);
-    expect((await lab(['all', '--listen'])).code).toBe(2);
-    expect((await lab(['ping', '--prefix', 'a b'])).code).toBe(2);
+  it.each([
+    [['ping', '--timeout', 'soon'], /^seler: option '--timeout <seconds>' argument 'soon' is invalid\. --timeout must be a positive number of seconds\./],
+    [['ping', '--bogus'], /^seler: unknown option '--bogus'/],
+    [['ping', 'strings'], /^seler: too many arguments/],
+    [['all', '--listen'], /^seler: --listen keeps one exercise open/],
+    [['ping', '--prefix', 'a b'], /^seler: option '--prefix <prefix>' argument 'a b' is invalid/],
+    [['ping', '--rounds', '0'], /--rounds must be a whole number/],
+  ])('bad usage %j: one "seler:" sentence, exit 2', async (argv, message) => {
+    const { code, stdout, stderr } = await lab(argv as string[]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(message);
+    expect(stdout).toBe('');
   });
 
   it('an unreachable Redis: one sentence, exit 1, within the connect timeout', async () => {
@@ -51,7 +57,7 @@ describe('seler lab', () => {
       const { code, stdout, stderr } = await lab(['ping', '--redis-url', url, '--connect-timeout', '1']);
       expect(code).toBe(1);
       expect(Date.now() - started).toBeLessThan(2000);
-      expect(stderr).toMatch(/^Cannot reach Redis at .+\.\n$/);
+      expect(stderr).toMatch(/^seler: Cannot reach Redis at .+\.\n$/);
       expect(stderr).not.toMatch(/\n\s+at /);
       expect(stdout).toBe('');
     }
@@ -62,7 +68,7 @@ describe('seler lab', () => {
       throw new Error('No Redis is configured and no redis-server program was found on the PATH.');
     });
     expect(code).toBe(1);
-    expect(stderr).toBe('No Redis is configured and no redis-server program was found on the PATH.\n');
+    expect(stderr).toBe('seler: No Redis is configured and no redis-server program was found on the PATH.\n');
   });
 
   it('uses the configured Redis when --redis-url is not given, and shows command then reply', async () => {

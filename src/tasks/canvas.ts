@@ -6,7 +6,7 @@
 //     fails, the callback fails without running (Celery's ChordError).
 // A flow's parent job waits in BullMQ's waiting-children state, which reads as PENDING.
 import { randomUUID } from 'node:crypto';
-import { FlowProducer, type FlowJob } from 'bullmq';
+import { bullmq, type FlowJob, type FlowProducer } from './bullmq.js';
 import { badRequest } from '../platform/errors.js';
 import type { EnqueueOptions, PreparedJob, TaskClient, TaskView } from './client.js';
 import { isReady } from './states.js';
@@ -26,7 +26,7 @@ export class Canvas {
   constructor(private readonly client: TaskClient) {}
 
   private flows(): FlowProducer {
-    this.producer ??= new FlowProducer({ connection: this.client.redis, prefix: this.client.bullPrefix });
+    this.producer ??= new (bullmq().FlowProducer)({ connection: this.client.redis, prefix: this.client.bullPrefix });
     return this.producer;
   }
 
@@ -56,7 +56,7 @@ export class Canvas {
       child = flow;
       prepared.push(p);
     });
-    await this.flows().add(child!);
+    await this.client.replicaAck.write(() => this.flows().add(child!));
     return { id: prepared.at(-1)!.id, ids: prepared.map((p) => p.id) };
   }
 
@@ -65,7 +65,7 @@ export class Canvas {
     if (signatures.length === 0) throw badRequest('empty_group', 'a group needs at least one task');
     const prepared = signatures.map((sig) => this.client.prepare(sig.task, sig.options));
     const groupId = randomUUID();
-    await Promise.all(prepared.map((p) => this.client.queue(p.queue).add(p.name, p.payload, p.opts)));
+    await this.client.replicaAck.write(() => Promise.all(prepared.map((p) => this.client.queue(p.queue).add(p.name, p.payload, p.opts))));
     const key = this.client.keys.key('group', groupId);
     await this.client.redis.set(key, JSON.stringify(prepared.map((p) => p.id)), 'EX', this.client.retention.successSeconds);
     return { groupId, ids: prepared.map((p) => p.id) };
@@ -81,7 +81,7 @@ export class Canvas {
       members.map((m) => m.flow),
       callback.immutable ? {} : { receives: { kind: 'chord', order } },
     );
-    await this.flows().add(flow);
+    await this.client.replicaAck.write(() => this.flows().add(flow));
     return { id: prepared.id, ids: order };
   }
 

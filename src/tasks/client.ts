@@ -1,15 +1,20 @@
 // Enqueue tasks, look up their state and result, revoke them. The only place (with worker.ts) that speaks BullMQ.
 import { createHash, randomUUID } from 'node:crypto';
-import { Job, Queue, type JobsOptions } from 'bullmq';
+import { bullmq, type JobsOptions, type Queue } from './bullmq.js';
 import { AppError, badRequest, errorMessage } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
-import type { Keyspace, Redis } from '../platform/redis.js';
+import { isRedisUnavailableError, parseRedisUrl, type Keyspace, type Redis, type RedisTarget } from '../platform/redis.js';
+import { ReplicaAcknowledgement } from '../platform/replica-ack.js';
 import { DEFAULT_QUEUE, bindTaskCaller, getTaskDefinition, type CallOptions, type TaskProgress } from './define-task.js';
 import { AsyncResult } from './async-result.js';
 import { bullKey } from './bull-keys.js';
 import { Canvas } from './canvas.js';
 import { EventHub, EventLog, bullEventsKey, eventsKey, readEventsSince, type EventStreamRef, type TaskEvent } from './events.js';
 import type { TaskError, TaskView } from './contract.js';
+import { scrubErrorMessage } from './error-text.js';
+import { isValidTaskId, taskIdProblem } from './ids.js';
+import { readJobSnapshot, type JobSnapshot } from './job-snapshot.js';
+import { newCancelToken, type TaskOwner } from './owner.js';
 import { REVOKED_PREFIX, isReady, stateFromJob, type TaskState } from './states.js';
 
 export type { TaskError } from './contract.js';
@@ -24,6 +29,12 @@ export interface EnqueueOptions extends CallOptions {
   taskId?: string;
   /** The canvas prepends results of earlier tasks, so the schema cannot judge the arguments yet. */
   skipArgsCheck?: boolean;
+  /**
+   * Set by the server's own upload routes (never from a request): the task belongs to an anonymous
+   * uploader, so the public task routes serve it to whoever holds its id, and enqueue returns a
+   * cancel token (only its SHA-256 is stored in the job).
+   */
+  anonymousOwner?: boolean;
 }
 
 export interface PreparedJob {
@@ -32,6 +43,8 @@ export interface PreparedJob {
   queue: string;
   payload: JobPayload;
   opts: JobsOptions & { jobId: string };
+  /** The secret that lets an anonymous owner cancel the task (anonymousOwner only); never stored. */
+  cancelToken?: string;
 }
 
 /** What a job carries besides BullMQ's own fields. */
@@ -43,17 +56,21 @@ export interface JobPayload {
   retries?: number;
   /** Canvas: the results of the tasks this one waited for are prepended to its args (chain: one; chord: a list in this order). */
   receives?: { kind: 'chain' } | { kind: 'chord'; order: string[] };
+  /** Who may see and cancel the task without staff permissions (see access.ts); absent: staff only. */
+  owner?: TaskOwner;
 }
 
 export type { TaskView };
 
 export const ERROR_FIELD = 'selerError';
+/** How many anonymous uploads' queues a client remembers (a few hundred KB at most). */
+const PUBLIC_QUEUES_KEPT = 10_000;
 export const CONTROL_CHANNEL = 'control';
 
 export interface TaskClientOptions {
   redis: Redis;
   /** For the blocking connection that waits on events (get with a timeout). */
-  redisUrl: string;
+  redisTarget: RedisTarget | string;
   keys: Keyspace;
   retention: Retention;
   eventsMaxLen: number;
@@ -64,10 +81,20 @@ export class TaskClient {
   readonly events: EventLog;
   private readonly queues = new Map<string, Queue>();
   private readonly knownQueues = new Set<string>([DEFAULT_QUEUE]);
+  /**
+   * The queue of tasks an anonymous uploader owns (enqueued here or read once), so reading one again
+   * is one round trip. Only those: their id is all it takes to read them anyway, while a staff-only
+   * task must cost an anonymous caller as much as an unknown id (access.ts).
+   */
+  private readonly publicQueues = new Map<string, string>();
   private hub: EventHub | undefined;
   private canvasInstance: Canvas | undefined;
+  /** Every write that creates tasks goes through it (Sentinel's waitReplicas). */
+  readonly replicaAck: ReplicaAcknowledgement;
 
   constructor(private readonly options: TaskClientOptions) {
+    const target = typeof options.redisTarget === 'string' ? parseRedisUrl(options.redisTarget) : options.redisTarget;
+    this.replicaAck = new ReplicaAcknowledgement(options.redis, target.kind === 'single' ? 0 : target.waitReplicas, options.keys.root);
     this.events = new EventLog(options.redis, eventsKey(options.keys), options.eventsMaxLen);
     // The most recently opened client serves `task.delay()` and `task.applyAsync()` in this process.
     bindTaskCaller({ call: (name, callOptions) => this.enqueue(name, callOptions) });
@@ -93,7 +120,7 @@ export class TaskClient {
   queue(name: string): Queue {
     let queue = this.queues.get(name);
     if (!queue) {
-      queue = new Queue(name, {
+      queue = new (bullmq().Queue)(name, {
         connection: this.options.redis,
         prefix: this.bullPrefix,
         defaultJobOptions: {
@@ -103,13 +130,19 @@ export class TaskClient {
         // BullMQ's event stream of the queue carries seler's sent / started / progress / succeeded events.
         streams: { events: { maxLen: this.options.eventsMaxLen } },
       });
-      queue.on('error', (err) => this.options.logger.warn({ err: errorMessage(err), queue: name }, 'queue error'));
+      // A lost connection is reported once for the process (watchRedisConnection), not once per queue and retry.
+      queue.on('error', (err) => this.options.logger[isRedisUnavailableError(err) ? 'debug' : 'warn']({ err: errorMessage(err), queue: name }, 'queue error'));
       this.queues.set(name, queue);
       this.knownQueues.add(name);
       void this.options.redis.sadd(this.options.keys.key('queues'), name).catch(() => {});
       this.hub?.addQueue(name);
     }
     return queue;
+  }
+
+  /** A queue's keys without a BullMQ Queue: reading a task must not load BullMQ (`seler result`). */
+  private queueKeys(name: string): { toKey(type: string): string } {
+    return { toKey: (type: string) => bullKey(this.bullPrefix, name, type) };
   }
 
   /** Validates a call and turns it into what BullMQ stores; shared by enqueue and the canvas. */
@@ -141,49 +174,91 @@ export class TaskClient {
       options.expires === undefined ? undefined : typeof options.expires === 'number' ? now + options.expires * 1000 : options.expires.getTime();
 
     const id = options.taskId ?? (options.idempotencyKey ? idFromKey(options.idempotencyKey) : randomUUID());
-    if (!isValidTaskId(id)) throw badRequest('invalid_task_id', `task id "${id}" may contain letters, digits, "_", ".", ":" and "-"`);
+    const problem = taskIdProblem(id);
+    if (problem) throw badRequest('invalid_task_id', problem);
+    const cancel = options.anonymousOwner ? newCancelToken() : undefined;
     return {
       id,
       name,
       queue: queueName,
-      payload: { args, kwargs, ...(expiresAt ? { expiresAt } : {}) },
+      payload: { args, kwargs, ...(expiresAt ? { expiresAt } : {}), ...(cancel ? { owner: { kind: 'anonymous', cancel: cancel.hash } } : {}) },
       opts: jobOptions(id, delay, options.priority ?? definition?.options.priority, definition?.options.maxAttempts ?? 1, definition?.options.retryBackoffMs ?? 1000),
+      ...(cancel ? { cancelToken: cancel.token } : {}),
     };
   }
 
-  async enqueue(name: string, options: EnqueueOptions = {}): Promise<{ id: string }> {
+  async enqueue(name: string, options: EnqueueOptions = {}): Promise<{ id: string; cancelToken?: string }> {
     const prepared = this.prepare(name, options);
-    const job = await this.queue(prepared.queue).add(name, prepared.payload, prepared.opts);
-    return { id: job.id ?? prepared.id };
+    const job = await this.replicaAck.write(() => this.queue(prepared.queue).add(name, prepared.payload, prepared.opts));
+    if (prepared.cancelToken) this.rememberPublic(job.id ?? prepared.id, prepared.queue);
+    return { id: job.id ?? prepared.id, ...(prepared.cancelToken ? { cancelToken: prepared.cancelToken } : {}) };
+  }
+
+  private rememberPublic(id: string, queue: string): void {
+    this.publicQueues.delete(id);
+    this.publicQueues.set(id, queue);
+    // Insertion order: the first key is the one least recently remembered.
+    if (this.publicQueues.size > PUBLIC_QUEUES_KEPT) this.publicQueues.delete(this.publicQueues.keys().next().value!);
+  }
+
+  /**
+   * Who owns a task (the job's `owner`), for the public routes' access check. It costs the same
+   * round trips whether the id is unknown or staff-only, so timing does not tell them apart.
+   */
+  async taskOwner(id: string): Promise<TaskOwner | undefined> {
+    return (await this.readTask(id))?.owner;
   }
 
   /** The queue holding a task, found among the queues seler knows about; undefined for an unknown id. */
   async findQueue(id: string): Promise<string | undefined> {
+    if (!isValidTaskId(id)) return undefined;
     const known = await this.options.redis.smembers(this.options.keys.key('queues')).catch(() => [] as string[]);
     for (const q of known) this.knownQueues.add(q);
     const names = [...this.knownQueues];
     const pipeline = this.options.redis.pipeline();
     for (const q of names) pipeline.exists(bullKey(this.bullPrefix, q, id));
     const replies = (await pipeline.exec()) ?? [];
+    // A pipeline reports a dead Redis per command instead of rejecting: that is "unavailable", not "no such task".
+    const failed = replies.find(([err]) => err);
+    if (failed) throw failed[0];
     const index = replies.findIndex(([, exists]) => exists === 1);
     return index >= 0 ? names[index] : undefined;
   }
 
   async getTask(id: string): Promise<TaskView | null> {
+    return (await this.readTask(id))?.view ?? null;
+  }
+
+  /**
+   * A task and its anonymous owner, read in one snapshot. `queue` is where the caller already found
+   * it (an open event stream): then, as for an anonymous upload this process has seen, it is one
+   * round trip. Otherwise the queue is looked up first, and an unknown id costs what a known one does.
+   */
+  async readTask(id: string, options: { queue?: string } = {}): Promise<{ view: TaskView; owner?: TaskOwner } | null> {
     if (!isValidTaskId(id)) return null;
-    const queueName = await this.findQueue(id);
-    if (!queueName) return null;
-    const queue = this.queue(queueName);
-    const [job, bullState, revoked, errorJson] = await Promise.all([
-      Job.fromId(queue, id),
-      queue.getJobState(id),
-      this.options.redis.zscore(this.options.keys.key('revoked'), id),
-      this.options.redis.hget(bullKey(this.bullPrefix, queueName, id), ERROR_FIELD),
-    ]);
-    if (!job) return null;
-    let status = stateFromJob(bullState, { ...job, retries: (job.data as JobPayload | undefined)?.retries });
-    if (revoked !== null && !isReady(status)) status = 'REVOKED';
+    const revokedKey = this.options.keys.key('revoked');
+    const known = options.queue ?? this.publicQueues.get(id);
+    let queueName: string | undefined;
+    let job: JobSnapshot | undefined;
+    if (known) {
+      queueName = known;
+      job = await readJobSnapshot(this.options.redis, this.queueKeys(known), id, revokedKey);
+      if (!job) this.publicQueues.delete(id);
+    } else {
+      queueName = await this.findQueue(id);
+      // Read even when no queue has it: the same cost for an unknown id.
+      job = await readJobSnapshot(this.options.redis, this.queueKeys(queueName ?? DEFAULT_QUEUE), id, revokedKey);
+    }
+    if (!queueName || !job) return null;
     const payload = (job.data ?? {}) as Partial<JobPayload>;
+    const owner = payload.owner?.kind === 'anonymous' && typeof payload.owner.cancel === 'string' ? payload.owner : undefined;
+    if (owner && !known) this.rememberPublic(id, queueName);
+    return { view: this.viewOf(id, queueName, job, payload), ...(owner ? { owner } : {}) };
+  }
+
+  private viewOf(id: string, queueName: string, job: JobSnapshot, payload: Partial<JobPayload>): TaskView {
+    let status = stateFromJob(job.state, { ...job, retries: payload.retries });
+    if (job.revoked && !isReady(status)) status = 'REVOKED';
     const view: TaskView = {
       id,
       name: job.name,
@@ -198,7 +273,7 @@ export class TaskClient {
     if (job.finishedOn && isReady(status)) view.dateDone = new Date(job.finishedOn).toISOString();
     if (job.progress && typeof job.progress === 'object' && !isReady(status)) view.progress = job.progress as TaskProgress;
     if (status === 'SUCCESS') view.result = job.returnvalue;
-    if (status === 'FAILURE' || status === 'RETRY') view.error = readError(errorJson, job.failedReason, job.stacktrace);
+    if (status === 'FAILURE' || status === 'RETRY') view.error = readError(job.fields[ERROR_FIELD] ?? null, job.failedReason, job.stacktrace);
     if (status === 'REVOKED') {
       const reason = job.failedReason?.startsWith(REVOKED_PREFIX) ? job.failedReason.slice(REVOKED_PREFIX.length) : 'revoked';
       view.error = { code: reason.startsWith('expired') ? 'expired' : 'revoked', message: reason };
@@ -264,7 +339,7 @@ export class TaskClient {
   async eventHub(): Promise<EventHub> {
     this.hub ??= new EventHub({
       redis: this.options.redis,
-      redisUrl: this.options.redisUrl,
+      redisTarget: this.options.redisTarget,
       bullPrefix: this.bullPrefix,
       logger: this.options.logger,
       streams: () => this.eventStreams(),
@@ -278,7 +353,7 @@ export class TaskClient {
   async forget(id: string): Promise<boolean> {
     const queueName = await this.findQueue(id);
     if (!queueName) return false;
-    const job = await Job.fromId(this.queue(queueName), id);
+    const job = await bullmq().Job.fromId(this.queue(queueName), id);
     if (!job) return false;
     const state = await job.getState();
     if (state === 'active') throw new AppError('task_running', `task "${id}" is running; revoke it before forgetting it`, 409);
@@ -298,7 +373,8 @@ export class TaskClient {
   }
 
   async close(): Promise<void> {
-    await this.events.drain();
+    // Events waiting to be written go out when Redis answers; against a dead Redis closing must not wait.
+    if (this.options.redis.status === 'ready') await this.events.drain();
     await this.hub?.stop();
     this.hub = undefined;
     await this.canvasInstance?.close();
@@ -319,10 +395,6 @@ function jobOptions(jobId: string, delay: number, priority: number | undefined, 
   return opts;
 }
 
-export function isValidTaskId(id: string): boolean {
-  return /^[\w.:-]{1,200}$/.test(id);
-}
-
 function idFromKey(key: string): string {
   const hex = createHash('sha256').update(key).digest('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
@@ -331,21 +403,23 @@ function idFromKey(key: string): string {
 function readError(json: string | null, failedReason: string | undefined, stacktrace: string[] | null | undefined): TaskError {
   if (json) {
     try {
-      return JSON.parse(json) as TaskError;
+      const error = JSON.parse(json) as TaskError;
+      return { ...error, message: scrubErrorMessage(String(error.message ?? '')) };
     } catch {
       /* fall through to BullMQ's own fields */
     }
   }
   if (failedReason && /^child .* failed/i.test(failedReason))
-    return { code: 'dependency_failed', message: `a task this one depends on failed (${failedReason})` };
-  return { code: 'task_error', message: failedReason ?? 'the task failed', traceback: stacktrace?.at(-1) };
+    return { code: 'dependency_failed', message: scrubErrorMessage(`a task this one depends on failed (${failedReason})`) };
+  return { code: 'task_error', message: scrubErrorMessage(failedReason ?? 'the task failed'), traceback: stacktrace?.at(-1) };
 }
 
 export function serializeError(err: unknown): TaskError {
-  if (err instanceof AppError) return { code: err.code, message: err.message, traceback: err.stack };
+  // The message is shown to whoever may read the task: no server paths in it (the traceback, for staff, keeps them).
+  if (err instanceof AppError) return { code: err.code, message: scrubErrorMessage(err.message), traceback: err.stack };
   if (err instanceof Error) {
     const code = (err as { code?: unknown }).code;
-    return { code: typeof code === 'string' ? code : err.name === 'Error' ? 'task_error' : err.name, message: err.message, traceback: err.stack };
+    return { code: typeof code === 'string' ? code : err.name === 'Error' ? 'task_error' : err.name, message: scrubErrorMessage(err.message), traceback: err.stack };
   }
-  return { code: 'task_error', message: String(err) };
+  return { code: 'task_error', message: scrubErrorMessage(String(err)) };
 }

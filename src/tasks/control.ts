@@ -13,9 +13,23 @@ export const WORKER_GONE_MS = 3 * HEARTBEAT_MS + 1000;
 export const INSPECT_COMMANDS = ['active', 'scheduled', 'registered', 'stats', 'ping'] as const;
 export type InspectCommand = (typeof INSPECT_COMMANDS)[number];
 
+/** Celery's `control` commands for one worker or several (Flower's worker page). */
+export type WorkerControl =
+  | { command: 'concurrency'; value: number }
+  | { command: 'add-consumer'; queue: string }
+  | { command: 'cancel-consumer'; queue: string }
+  | { command: 'shutdown' };
+export const WORKER_CONTROL_COMMANDS = ['concurrency', 'add-consumer', 'cancel-consumer', 'shutdown'] as const;
+export const MAX_CONCURRENCY = 1000;
+
+export type ControlReply = { ok: true; queues: string[]; concurrency: number; changed: boolean } | { ok: false; error: string };
+
 export type ControlMessage =
   | { type: 'revoke'; id: string; reason?: string; terminate?: boolean }
-  | { type: 'inspect'; command: InspectCommand; replyTo: string };
+  | { type: 'inspect'; command: InspectCommand; replyTo: string }
+  | { type: 'control'; control: WorkerControl; destination?: string[]; replyTo: string }
+  /** A task's rate limit changed (rate null: back to what the task declares); workers re-read it at once. */
+  | { type: 'rate-limit'; task: string; rate: string | null };
 
 export const workersKey = (keys: Keyspace) => keys.key('workers');
 export const workersSeenKey = (keys: Keyspace) => keys.key('workers', 'seen');
@@ -69,8 +83,49 @@ export async function inspect(
   timeoutMs = 1500,
 ): Promise<{ worker: string; reply: unknown }[]> {
   const expected = (await liveWorkers(redis, keys)).length;
+  return broadcast(redis, blocking, keys, (replyTo) => ({ type: 'inspect', command, replyTo }), expected, timeoutMs);
+}
+
+/**
+ * Sends a control command to the named workers (all live ones when `destination` is empty) and
+ * collects their replies; a worker that does not answer within the timeout is missing from them.
+ */
+export async function controlWorkers(
+  redis: Redis,
+  blocking: Redis,
+  keys: Keyspace,
+  control: WorkerControl,
+  destination: string[] = [],
+  timeoutMs = 3000,
+): Promise<{ worker: string; reply: ControlReply }[]> {
+  const expected = destination.length || (await liveWorkers(redis, keys)).length;
+  const replies = await broadcast(redis, blocking, keys, (replyTo) => ({ type: 'control', control, ...(destination.length ? { destination } : {}), replyTo }), expected, timeoutMs);
+  return replies as { worker: string; reply: ControlReply }[];
+}
+
+/** The rate limits set at run time (task name → "10/m", or "none" for no limit), shared by every worker. */
+export const rateLimitsKey = (keys: Keyspace) => keys.key('rate-limits');
+
+export async function setRateLimit(redis: Redis, keys: Keyspace, task: string, rate: string | null): Promise<void> {
+  if (rate === null) await redis.hdel(rateLimitsKey(keys), task);
+  else await redis.hset(rateLimitsKey(keys), task, rate);
+  await redis.publish(controlChannel(keys), JSON.stringify({ type: 'rate-limit', task, rate } satisfies ControlMessage));
+}
+
+export async function rateLimitOverrides(redis: Redis, keys: Keyspace): Promise<Record<string, string>> {
+  return redis.hgetall(rateLimitsKey(keys));
+}
+
+async function broadcast(
+  redis: Redis,
+  blocking: Redis,
+  keys: Keyspace,
+  message: (replyTo: string) => ControlMessage,
+  expected: number,
+  timeoutMs: number,
+): Promise<{ worker: string; reply: unknown }[]> {
   const replyTo = keys.key('reply', randomUUID());
-  await redis.publish(controlChannel(keys), JSON.stringify({ type: 'inspect', command, replyTo } satisfies ControlMessage));
+  await redis.publish(controlChannel(keys), JSON.stringify(message(replyTo)));
   const replies: { worker: string; reply: unknown }[] = [];
   const deadline = Date.now() + timeoutMs;
   while (replies.length < expected || expected === 0) {

@@ -5,7 +5,7 @@
 // out to any number of listeners (SSE clients, result waiters).
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../platform/logger.js';
-import { createRedis, type Keyspace, type Redis } from '../platform/redis.js';
+import { createRedis, isRedisUnavailableError, type Keyspace, type Redis, type RedisTarget } from '../platform/redis.js';
 import { bullKey } from './bull-keys.js';
 
 export const TASK_EVENT_TYPES = ['sent', 'received', 'started', 'progress', 'retried', 'succeeded', 'failed', 'revoked'] as const;
@@ -247,9 +247,9 @@ export async function readEventsSince(redis: Redis, bullPrefix: string, streams:
 type Listener = (event: TaskEvent) => void;
 
 export interface EventHubSource {
-  /** For enriching events and finding queues; the hub opens its own blocking connection from redisUrl. */
+  /** For enriching events and finding queues; the hub opens its own blocking connection from redisTarget. */
   redis: Redis;
-  redisUrl: string;
+  redisTarget: RedisTarget | string;
   bullPrefix: string;
   logger: Logger;
   /** Every stream to read: seler's own and each known queue's. */
@@ -292,7 +292,7 @@ export class EventHub {
 
   private async open(): Promise<void> {
     this.running = true;
-    this.connection = createRedis(this.source.redisUrl, { name: 'seler-events', maxRetriesPerRequest: null });
+    this.connection = createRedis(this.source.redisTarget, { name: 'seler-events', maxRetriesPerRequest: null });
     // From now on in every stream, including streams found later: Redis's clock orders them all.
     const [seconds, micros] = await this.connection.time();
     this.startId = `${Number(seconds) * 1000 + Math.floor(Number(micros) / 1000)}-0`;
@@ -341,7 +341,8 @@ export class EventHub {
         for (const event of heard) this.dispatch(event);
       } catch (err) {
         if (!this.running) break;
-        this.source.logger.warn({ err: (err as Error).message }, 'event stream read failed; retrying');
+        // A lost connection is reported once for the process (watchRedisConnection), not every 500 ms.
+        this.source.logger[isRedisUnavailableError(err) ? 'debug' : 'warn']({ err: (err as Error).message }, 'event stream read failed; retrying');
         await sleep(500);
       }
     }
@@ -367,10 +368,11 @@ export class EventHub {
   }
 
   async stop(): Promise<void> {
-    await this.starting?.catch(() => {});
+    await Promise.race([this.starting?.catch(() => {}), sleep(1000, undefined, { ref: false })]);
     this.running = false;
     this.connection?.disconnect();
-    await this.loop?.catch(() => {});
+    // A read queued while Redis is down is never settled by ioredis's disconnect(): do not wait for it.
+    await Promise.race([this.loop?.catch(() => {}), sleep(1000, undefined, { ref: false })]);
   }
 }
 

@@ -69,6 +69,8 @@ export interface Executor {
   run(request: ExecutionRequest, hooks: ExecutionHooks): Promise<unknown>;
   /** Ends a running task at once (only pools with children can); true when it was running here. */
   terminate(taskId: string, reason: string): boolean;
+  /** Pools with children: run at most this many at once from now on (extra children retire when idle). */
+  resize?(size: number): void;
   close(): Promise<void>;
 }
 

@@ -1,13 +1,19 @@
 export { defineTask, getTaskDefinition, registeredTasks, loadTaskModules, DEFAULT_QUEUE } from './define-task.js';
 export type { TaskTypes, TaskContext, TaskOptions, TaskProgress, TaskDefinition, TaskName } from './define-task.js';
-export { TaskClient, isValidTaskId, type EnqueueOptions, type TaskView, type TaskError, type Retention } from './client.js';
+export { isValidTaskId, taskIdProblem, RESERVED_TASK_IDS, TASK_ID_PATTERN } from './ids.js';
+export { TaskClient, type EnqueueOptions, type TaskView, type TaskError, type Retention } from './client.js';
 export { EventHub, EventLog, eventsKey, bullEventsKey, parseEvent, parseStreamEntry, enrichEvents, eventCursor, compareStreamIds, EVENT_CURSOR_PATTERN, type EventStreamRef, type TaskEvent, type TaskEventType } from './events.js';
 export { startWorker, type RunningWorker, type PoolKind } from './worker.js';
 export { PermanentFailure, Retry, SoftTimeLimitExceeded, TimeLimitExceeded, WorkerLostError } from './execute.js';
-export { inspect, liveWorkers, workerHeartbeats, HEARTBEAT_MS, WORKER_GONE_MS, INSPECT_COMMANDS, type InspectCommand, type WorkerInfo } from './control.js';
+export {
+  inspect, controlWorkers, liveWorkers, workerHeartbeats, setRateLimit, rateLimitOverrides, HEARTBEAT_MS, WORKER_GONE_MS, INSPECT_COMMANDS, WORKER_CONTROL_COMMANDS, MAX_CONCURRENCY,
+  type InspectCommand, type WorkerInfo, type WorkerControl, type ControlReply,
+} from './control.js';
 export { parseRate } from './rate-limit.js';
 export { TASK_STATES, isReady, type TaskState } from './states.js';
-export { registerTaskRoutes, requireTask, taskViewSchema } from './routes.js';
+export { registerTaskRoutes, requireTask, taskViewSchema, type TaskRouteDeps } from './routes.js';
+export { TaskAccess, CANCEL_TOKEN_HEADER, publicView, presentView, taskNotFound, type TaskGuard, type TaskAudit, type TaskActor, type TaskChange, type TaskPermission, type AccessLevel } from './access.js';
+export { cancelTokenMatches, type TaskOwner } from './owner.js';
 export { AsyncResult, TaskFailedError } from './async-result.js';
 export { Canvas, signature, type Signature } from './canvas.js';
 export { knownQueueNames, queueStats, jobState, finishedSetKey, JOB_FIELDS, jobKeyPrefix, retryFailedTask, promoteDelayedTask, retryFailedOfQueue, cleanFailedOfQueue, type QueueStats, type QueueCounts, type JobActionResult, type BulkRetry } from './queue-admin.js';

@@ -1,7 +1,7 @@
 // The program inside a pool child (a child process or a worker thread): it loads the tasks through the
 // bootstrap module its parent names, then runs one task at a time on request.
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { pino } from 'pino';
+import { createLogger } from '../platform/logger.js';
 import { runInProcess, serializeForTransport, type ExecutionRequest } from './execute.js';
 
 export type ParentMessage =
@@ -27,7 +27,8 @@ const send = (message: ChildMessage): void => {
   else parentPort!.postMessage(message);
 };
 const options: HostOptions = isMainThread ? JSON.parse(process.env.SELER_POOL_HOST ?? '{}') : workerData;
-const log = pino({ level: options.logLevel ?? 'info', base: { pid: process.pid, role: 'pool-child' }, timestamp: pino.stdTimeFunctions.isoTime });
+// The format is the parent's (SELER_LOG_FORMAT, which the parent sets for its children).
+const log = createLogger(options.logLevel ?? 'info', { role: 'pool-child' });
 const controllers = new Map<string, AbortController>();
 
 /** Threads share the process's RSS, so a thread is measured by its own heap. */

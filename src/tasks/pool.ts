@@ -58,6 +58,7 @@ export function childPool(options: PoolOptions): Executor {
   const waiting: ((child: Child) => void)[] = [];
   let nextId = 1;
   let closed = false;
+  let size = options.size;
 
   function spawnChild(): Child {
     const hostOptions: HostOptions = { bootstrap: options.bootstrap, payload: options.bootstrapPayload, logLevel: options.logLevel };
@@ -129,8 +130,8 @@ export function childPool(options: PoolOptions): Executor {
     if (child.dead) return;
     const tooMany = options.maxTasksPerChild && child.tasksRun >= options.maxTasksPerChild;
     const tooBig = options.maxMemoryPerChildBytes && memory > options.maxMemoryPerChildBytes;
-    if (tooMany || tooBig || closed) {
-      options.logger.info({ child: child.id, tasksRun: child.tasksRun, memory, reason: tooMany ? 'max tasks' : tooBig ? 'max memory' : 'closing' }, 'recycling a pool child');
+    if (tooMany || tooBig || closed || all.size > size) {
+      options.logger.info({ child: child.id, tasksRun: child.tasksRun, memory, reason: tooMany ? 'max tasks' : tooBig ? 'max memory' : closed ? 'closing' : 'pool shrunk' }, 'recycling a pool child');
       retire(child);
       return;
     }
@@ -151,7 +152,7 @@ export function childPool(options: PoolOptions): Executor {
   }
 
   async function acquire(): Promise<Child> {
-    const child = idle.pop() ?? (all.size < options.size ? spawnChild() : await new Promise<Child>((resolve) => waiting.push(resolve)));
+    const child = idle.pop() ?? (all.size < size ? spawnChild() : await new Promise<Child>((resolve) => waiting.push(resolve)));
     await child.ready;
     return child;
   }
@@ -182,6 +183,11 @@ export function childPool(options: PoolOptions): Executor {
         }
       }
       return false;
+    },
+    resize(newSize) {
+      size = newSize;
+      while (all.size > size && idle.length) retire(idle.pop()!);
+      // Busy children beyond the size retire when their task finishes (finish() compares).
     },
     async close() {
       closed = true;

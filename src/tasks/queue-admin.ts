@@ -1,10 +1,14 @@
 // What the monitor needs from the task layer besides TaskClient: queue counts and the age of the oldest
 // waiting job, and an operator's actions on jobs (retry a failed task, run a delayed one now, retry or
 // clean a queue's failed tasks). BullMQ's key layout stays here. (Worker heartbeats: control.ts.)
-import { Job } from 'bullmq';
+import { bullmq, type Job } from './bullmq.js';
+
+const { Job: BullJob } = bullmq();
 import { DEFAULT_QUEUE } from './define-task.js';
 import { bullKey } from './bull-keys.js';
-import { isValidTaskId, type TaskClient } from './client.js';
+import type { TaskClient } from './client.js';
+import { isValidTaskId } from './ids.js';
+import { readJobSnapshot, type JobSnapshot } from './job-snapshot.js';
 import type { QueueCounts } from './contract.js';
 import { REVOKED_PREFIX } from './states.js';
 
@@ -79,13 +83,15 @@ export function jobState(client: TaskClient, queue: string, id: string): Promise
 
 export type JobActionResult = { ok: true } | { ok: false; reason: 'not_found' | 'wrong_state'; state?: string };
 
-async function findJob(client: TaskClient, id: string): Promise<{ job: Job; queue: string; state: string } | null> {
-  // Only the queue lookup: getTask() would read the job, its state, the revoke set and the error once more.
+async function findJob(client: TaskClient, id: string): Promise<{ job: Job; snapshot: JobSnapshot; queue: string; state: string } | null> {
+  // Only the queue lookup: getTask() would build the whole view.
   const queueName = isValidTaskId(id) ? await client.findQueue(id) : undefined;
   if (!queueName) return null;
   const queue = client.queue(queueName);
-  const [job, state] = await Promise.all([Job.fromId(queue, id), queue.getJobState(id)]);
-  return job ? { job, queue: queueName, state } : null;
+  // The decision reads one snapshot (a worker may finish the job meanwhile, see job-snapshot.ts); the Job
+  // is only the handle BullMQ's actions need, and their scripts check the state again.
+  const [snapshot, job] = await Promise.all([readJobSnapshot(client.redis, queue, id), BullJob.fromId(queue, id)]);
+  return snapshot && job ? { job, snapshot, queue: queueName, state: snapshot.state } : null;
 }
 
 /** The `retried` event of an operator's retry: appended before the job can run again, so it precedes the run's own events. */
@@ -97,9 +103,9 @@ function retriedEvent(client: TaskClient, job: { id: string; name: string; queue
 export async function retryFailedTask(client: TaskClient, id: string, by: string): Promise<JobActionResult> {
   const found = await findJob(client, id);
   if (!found) return { ok: false, reason: 'not_found' };
-  if (found.state !== 'failed' || found.job.failedReason?.startsWith(REVOKED_PREFIX)) return { ok: false, reason: 'wrong_state', state: found.state };
+  if (found.state !== 'failed' || found.snapshot.failedReason?.startsWith(REVOKED_PREFIX)) return { ok: false, reason: 'wrong_state', state: found.state };
   try {
-    await retriedEvent(client, { id, name: found.job.name, queue: found.queue }, by);
+    await retriedEvent(client, { id, name: found.snapshot.name, queue: found.queue }, by);
     await found.job.retry('failed');
     return { ok: true };
   } catch {
@@ -148,7 +154,7 @@ export async function retryFailedOfQueue(client: TaskClient, queueName: string, 
   for (let i = 0; i < chosen.length; i += 20) {
     await Promise.all(
       chosen.slice(i, i + 20).map(async (task) => {
-        const job = await Job.fromId(queue, task.id);
+        const job = await BullJob.fromId(queue, task.id);
         if (!job) return;
         try {
           await retriedEvent(client, { id: task.id, name: task.name, queue: queueName }, by);

@@ -110,7 +110,7 @@ describe('task layer core', () => {
     const heard: TaskEvent[] = [];
     const unsubscribe = hub.subscribe('*', (e) => heard.push(e));
     // Another process's client: this process's hub learns of its queue from Redis (within 2 s).
-    const other = new TaskClient({ redis: app.runtime.redis, redisUrl: app.runtime.redisUrl, keys: app.runtime.client.keys, retention: app.runtime.client.retention, eventsMaxLen: 1000, logger: silentLogger });
+    const other = new TaskClient({ redis: app.runtime.redis, redisTarget: app.runtime.redisTarget, keys: app.runtime.client.keys, retention: app.runtime.client.retention, eventsMaxLen: 1000, logger: silentLogger });
     try {
       const elsewhere = await other.enqueue('demo.add', { args: [1, 2], queue: 'hub-elsewhere' });
       // This process's own client: the hub reads the new queue at once.

@@ -90,7 +90,7 @@ describe('in the async pool', () => {
   });
 
   it('answers inspect commands through Redis', async () => {
-    const blocking = createRedis(app.runtime.redisUrl, { maxRetriesPerRequest: null });
+    const blocking = createRedis(app.runtime.redisTarget, { maxRetriesPerRequest: null });
     try {
       const keys = app.runtime.client.keys;
       expect(await inspect(app.runtime.redis, blocking, keys, 'ping')).toEqual([{ worker: app.worker!.name, reply: 'pong' }]);
@@ -136,7 +136,8 @@ describe('in the process pool', () => {
     const view = await settled(app, id);
     expect(view.status).toBe('FAILURE');
     expect(view.error?.code).toBe('time_limit');
-    expect(Date.now() - started).toBeLessThan(5000);
+    // Killed, not run to the end: well before the 20 s spin would finish (a loaded machine starts children slowly).
+    expect(Date.now() - started).toBeLessThan(15_000);
     const next = await app.runtime.client.enqueue('demo.add', { args: [1, 1] });
     expect((await settled(app, next.id)).result).toBe(2);
   });

@@ -2,20 +2,26 @@
 // (in process, worker threads or child processes); revokes, expiry, rate limits, retries, events,
 // heartbeats, remote control and warm shutdown live here.
 import { hostname } from 'node:os';
-import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { bullmq, type Job, type Worker } from './bullmq.js';
+
+const { DelayedError, UnrecoverableError, Worker: BullWorker } = bullmq();
 import { errorMessage } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
-import { createRedis } from '../platform/redis.js';
+import { createRedis, isRedisUnavailableError, type RedisTarget } from '../platform/redis.js';
 import { ERROR_FIELD, serializeError, type JobPayload, type TaskClient } from './client.js';
 import { bullKey } from './bull-keys.js';
 import {
   HEARTBEAT_MS,
+  MAX_CONCURRENCY,
   controlChannel,
+  rateLimitOverrides,
   removeWorker,
   sendReply,
   writeHeartbeat,
   type ControlMessage,
+  type ControlReply,
   type InspectCommand,
+  type WorkerControl,
   type WorkerInfo,
 } from './control.js';
 import { getTaskDefinition, registeredTasks, type TaskProgress } from './define-task.js';
@@ -27,7 +33,7 @@ import { REVOKED_PREFIX } from './states.js';
 export type PoolKind = 'async' | 'threads' | 'process';
 
 export interface WorkerOptions {
-  redisUrl: string;
+  redisTarget: RedisTarget | string;
   client: TaskClient;
   queues: string[];
   concurrency: number;
@@ -46,6 +52,11 @@ export interface WorkerOptions {
   queueRateLimit?: string;
   /** For the threads and process pools: the module that loads the tasks in a child, and its argument. */
   bootstrap?: { module: string; payload: unknown };
+  /**
+   * A `shutdown` control command arrived: by default the process gets SIGTERM (its warm shutdown,
+   * as Celery's shutdown ends the worker process); an embedding may close just the worker instead.
+   */
+  onShutdownRequested?: () => void;
 }
 
 export interface RunningWorker {
@@ -62,7 +73,11 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const pool = options.pool ?? 'async';
   const revoked = new Map<string, string>();
   const active = new Map<string, RunningTask>();
-  const workers: Worker[] = [];
+  /** The queues consumed now (control commands add and cancel consumers) and their BullMQ workers. */
+  const consumers = new Map<string, Worker>();
+  let concurrency = options.concurrency;
+  /** Rate limits set at run time (control.ts setRateLimit), over what the tasks declare; "none" lifts one. */
+  const rateOverrides = new Map<string, string>();
   const stats = { processed: 0, failed: 0, startedAt: Date.now() };
 
   if (pool !== 'async' && !options.bootstrap) throw new Error(`the ${pool} pool needs a bootstrap module to load tasks in its children`);
@@ -84,8 +99,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     name: workerName,
     host: hostname(),
     pid: process.pid,
-    queues: options.queues,
-    concurrency: options.concurrency,
+    queues: [...consumers.keys()],
+    concurrency,
     pool,
     active: active.size,
     processed: stats.processed,
@@ -106,14 +121,14 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       case 'active':
         return [...active.values()].map(({ job, startedAt }) => ({ id: job.id, name: job.name, queue: job.queueName, args: (job.data as JobPayload).args, startedAt }));
       case 'scheduled': {
-        const delayed = await Promise.all(options.queues.map((q) => client.queue(q).getDelayed(0, 99)));
+        const delayed = await Promise.all([...consumers.keys()].map((q) => client.queue(q).getDelayed(0, 99)));
         return delayed.flat().map((job) => ({ id: job.id, name: job.name, queue: job.queueName, eta: new Date(job.timestamp + (job.delay ?? 0)).toISOString() }));
       }
     }
   };
 
   // Subscribe before loading the persisted revokes, so none published in between is missed.
-  const subscriber = createRedis(options.redisUrl, { name: 'seler-worker-control', maxRetriesPerRequest: null });
+  const subscriber = createRedis(options.redisTarget, { name: 'seler-worker-control', maxRetriesPerRequest: null });
   subscriber.on('message', (_channel: string, raw: string) => {
     let message: ControlMessage;
     try {
@@ -132,9 +147,67 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       void answer(message.command)
         .then((reply) => sendReply(client.redis, message.replyTo, workerName, reply))
         .catch((err) => logger.warn({ err: errorMessage(err) }, 'could not answer an inspect command'));
+    } else if (message.type === 'control') {
+      if (message.destination && !message.destination.includes(workerName)) return;
+      let reply: ControlReply;
+      try {
+        reply = applyControl(message.control);
+      } catch (err) {
+        reply = { ok: false, error: errorMessage(err) };
+      }
+      void sendReply(client.redis, message.replyTo, workerName, reply)
+        .catch((err) => logger.warn({ err: errorMessage(err) }, 'could not answer a control command'))
+        .finally(() => {
+          if (reply.ok && message.control.command === 'shutdown') (options.onShutdownRequested ?? (() => process.kill(process.pid, 'SIGTERM')))();
+        });
+    } else if (message.type === 'rate-limit') {
+      if (message.rate === null) rateOverrides.delete(message.task);
+      else rateOverrides.set(message.task, message.rate);
+      logger.info({ task: message.task, rateLimit: message.rate ?? 'as declared' }, 'rate limit changed');
     }
   });
   await subscriber.subscribe(controlChannel(keys));
+  for (const [task, rate] of Object.entries(await rateLimitOverrides(client.redis, keys))) rateOverrides.set(task, rate);
+
+  function applyControl(control: WorkerControl): ControlReply {
+    const done = (changed: boolean): ControlReply => ({ ok: true, queues: [...consumers.keys()], concurrency, changed });
+    switch (control.command) {
+      case 'concurrency': {
+        const value = control.value;
+        if (!Number.isInteger(value) || value < 1 || value > MAX_CONCURRENCY) throw new Error(`concurrency must be a whole number from 1 to ${MAX_CONCURRENCY}`);
+        const changed = value !== concurrency;
+        concurrency = value;
+        for (const worker of consumers.values()) worker.concurrency = value;
+        executor.resize?.(value);
+        if (changed) logger.info({ concurrency: value }, 'concurrency changed by a control command');
+        return done(changed);
+      }
+      case 'add-consumer': {
+        if (!/^[\w.-]{1,100}$/.test(control.queue)) throw new Error(`queue name "${String(control.queue).slice(0, 100)}" may contain letters, digits, "_", "." and "-"`);
+        if (consumers.has(control.queue)) return done(false);
+        consume(control.queue);
+        logger.info({ queue: control.queue }, 'started consuming a queue (control command)');
+        return done(true);
+      }
+      case 'cancel-consumer': {
+        const worker = consumers.get(control.queue);
+        if (!worker) return done(false);
+        consumers.delete(control.queue);
+        // Warm: the queue's running tasks finish; nothing new is taken from it.
+        void worker
+          .close()
+          .then(() => worker.disconnect())
+          .catch((err) => logger.warn({ err: errorMessage(err), queue: control.queue }, 'closing a cancelled consumer failed'));
+        logger.info({ queue: control.queue }, 'stopped consuming a queue (control command)');
+        return done(true);
+      }
+      case 'shutdown':
+        logger.info({}, 'warm shutdown requested by a control command');
+        return done(true);
+      default:
+        throw new Error(`unknown control command "${String((control as { command?: unknown }).command).slice(0, 50)}"`);
+    }
+  }
   for (const id of await client.redis.zrangebyscore(keys.key('revoked'), Date.now(), '+inf')) revoked.set(id, 'revoked');
 
   // Started, progress and succeeded are BullMQ's own stream entries (see events.ts); seler writes the rest.
@@ -159,8 +232,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       throw new UnrecoverableError(REVOKED_PREFIX + reason);
     }
     const definition = getTaskDefinition(job.name);
-    if (definition?.options.rateLimit) {
-      const rate = parseRate(definition.options.rateLimit);
+    const rateLimit = rateOverrides.get(job.name) ?? definition?.options.rateLimit;
+    if (rateLimit && rateLimit !== 'none') {
+      const rate = parseRate(rateLimit);
       const waitMs = await takeRateToken(client.redis, keys.key('rate', job.name), rate);
       if (waitMs > 0) {
         await job.moveToDelayed(Date.now() + waitMs, token);
@@ -205,6 +279,14 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       const revokedWhileRunning = revoked.get(job.id!);
       if (revokedWhileRunning !== undefined) throw new UnrecoverableError(REVOKED_PREFIX + revokedWhileRunning);
       const error = serializeError(err);
+      // BullMQ keeps err.message as the failed reason and the 'failed' event carries it: the scrubbed one (the stack keeps the original).
+      if (err instanceof Error && err.message !== error.message) {
+        try {
+          err.message = error.message;
+        } catch {
+          /* a frozen error keeps its message; the stored selerError is scrubbed anyway */
+        }
+      }
       await client.redis.hset(bullKey(client.bullPrefix, queue, job.id!), ERROR_FIELD, JSON.stringify(error)).catch(() => {});
       if (isPermanent(err) || (err as Error).name === 'TimeLimitExceeded' || (err as Error).name === 'Terminated') throw new UnrecoverableError(error.message);
       throw err;
@@ -214,12 +296,12 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   };
 
   const limiter = options.queueRateLimit ? parseRate(options.queueRateLimit) : undefined;
-  for (const queue of options.queues) {
+  function consume(queue: string): void {
     client.queue(queue); // registers the queue name so results can be found
-    const worker = new Worker(queue, processor, {
-      connection: createRedis(options.redisUrl, { name: `seler-worker-${queue}`, maxRetriesPerRequest: null }),
+    const worker = new BullWorker(queue, processor, {
+      connection: createRedis(options.redisTarget, { name: `seler-worker-${queue}`, maxRetriesPerRequest: null }),
       prefix: client.bullPrefix,
-      concurrency: options.concurrency,
+      concurrency,
       name: workerName,
       lockDuration: options.lockDurationMs ?? 30_000,
       stalledInterval: Math.max(1000, Math.round((options.lockDurationMs ?? 30_000) / 2)),
@@ -241,11 +323,16 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       if (type === 'failed') stats.failed++;
       logger[willRetry || revokedTask ? 'warn' : 'error']({ taskId: job.id, task: job.name, err: err.message, attempt: job.attemptsMade }, `task ${type}`);
       if (revokedTask) return; // revoke() or the expiry check sent the 'revoked' event with its reason
-      client.events.emit({ type, taskId: job.id!, name: job.name, queue, ts: Date.now(), data: { message: err.message, attempt: job.attemptsMade } });
+      const now = Date.now();
+      // How long the failed attempt ran, so the monitor's list shows what the task's page shows.
+      const runtimeMs = type === 'failed' && job.processedOn ? (job.finishedOn ?? now) - job.processedOn : undefined;
+      client.events.emit({ type, taskId: job.id!, name: job.name, queue, ts: now, data: { message: err.message, attempt: job.attemptsMade, ...(runtimeMs !== undefined ? { runtimeMs } : {}) } });
     });
-    worker.on('error', (err) => logger.warn({ err: errorMessage(err), queue }, 'worker connection error'));
-    workers.push(worker);
+    // A lost connection is reported once for the process (watchRedisConnection), not once per queue and retry.
+    worker.on('error', (err) => logger[isRedisUnavailableError(err) ? 'debug' : 'warn']({ err: errorMessage(err), queue }, 'worker connection error'));
+    consumers.set(queue, worker);
   }
+  for (const queue of options.queues) consume(queue);
 
   await writeHeartbeat(client.redis, keys, info());
   const heartbeat = setInterval(() => void writeHeartbeat(client.redis, keys, info()).catch(() => {}), HEARTBEAT_MS);
@@ -253,24 +340,38 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
 
   return {
     name: workerName,
-    queues: options.queues,
+    get queues() {
+      return [...consumers.keys()];
+    },
     activeCount: () => active.size,
     async close() {
       // Warm shutdown: stop taking work and let running tasks finish, up to the timeout; tasks still
-      // running after it are handed back (moved to wait) so another worker runs them at once.
+      // running after it are handed back (moved to wait) so another worker runs them at once. Every
+      // step that talks to Redis is bounded: a dead or hung Redis must not keep the process alive.
+      const deadline = Date.now() + options.shutdownTimeoutMs;
+      const workers = [...consumers.values()];
       const closing = Promise.all(workers.map((w) => w.close()));
-      const timedOut = await Promise.race([closing.then(() => false), sleepMs(options.shutdownTimeoutMs).then(() => true)]);
-      if (timedOut) {
+      void closing.catch(() => {});
+      // BullMQ's close may wait on a dead connection after the last task ended: being idle is enough.
+      const idle = (async () => {
+        while (active.size > 0 && Date.now() < deadline) await sleepMs(50);
+        if (active.size === 0) await sleepMs(Math.min(1000, Math.max(0, deadline - Date.now())));
+      })();
+      const outcome = await Promise.race([
+        closing.then(() => 'closed' as const),
+        idle.then(() => (active.size === 0 ? ('idle' as const) : ('timeout' as const))),
+        sleepMs(options.shutdownTimeoutMs).then(() => 'timeout' as const),
+      ]);
+      if (outcome === 'timeout' && active.size > 0) {
         logger.warn({ active: [...active.keys()] }, 'shutdown timeout: handing back the tasks still running');
-        await handBack([...active.values()].map((a) => a.job));
+        await bounded(handBack([...active.values()].map((a) => a.job)), 1500);
         for (const task of active.values()) task.abort('worker shutting down');
         // BullMQ's close keeps waiting for those tasks; the connections are cut below instead.
-        void closing.catch(() => {});
       }
       clearInterval(heartbeat);
-      await executor.close();
-      await Promise.all(workers.map((w) => w.disconnect().catch(() => {})));
-      await removeWorker(client.redis, keys, workerName).catch(() => {});
+      await bounded(executor.close(), 2000);
+      await bounded(Promise.all(workers.map((w) => w.disconnect().catch(() => {}))), 1000);
+      if (client.redis.status === 'ready') await bounded(removeWorker(client.redis, keys, workerName).catch(() => {}), 500);
       subscriber.disconnect();
       logger.info({ worker: workerName }, 'worker stopped');
     },
@@ -325,6 +426,12 @@ async function resultsOfDependencies(job: Job, payload: JobPayload): Promise<unk
   const byId = new Map(Object.entries(values).map(([key, value]) => [key.slice(key.lastIndexOf(':') + 1), value]));
   if (payload.receives?.kind === 'chord') return payload.receives.order.map((id) => byId.get(id));
   return [...byId.values()][0];
+}
+
+/** Waits for `promise`, at most `ms`; what it was doing goes on without us. */
+async function bounded(promise: Promise<unknown>, ms: number): Promise<void> {
+  promise.catch(() => {});
+  await Promise.race([promise, sleepMs(ms)]);
 }
 
 function sleepMs(ms: number): Promise<void> {

@@ -119,16 +119,13 @@ describe('POST /api/v1/thumbnails', () => {
     expect(meta.pages ?? 1).toBe(1);
   });
 
-  it('ends a truncated image as FAILURE with a clear error code', async () => {
+  it('refuses a truncated image at upload with 422 undecodable_image (README promise), storing nothing', async () => {
+    const before = new Set(uploadsLeft());
     const res = await post('/api/v1/thumbnails', form([{ name: 'cut.jpg', data: truncated(await makeJpeg({ width: 400, height: 300 })) }]));
-    if (res.status === 422) {
-      expect(res.body.error.code).toBe('undecodable_image');
-      return;
-    }
-    expect(res.status).toBe(202);
-    const done = await finished(res.body.id);
-    expect(done.status).toBe('FAILURE');
-    expect(done.error.code).toBe('undecodable_image');
+    expect(res.status, JSON.stringify(res.body)).toBe(422);
+    expect(res.body.error.code).toBe('undecodable_image');
+    expect(res.body.error.message).toContain('cut.jpg');
+    expect(uploadsLeft().filter((n) => !before.has(n))).toEqual([]);
   });
 });
 
@@ -220,9 +217,10 @@ describe('operations endpoints', () => {
     expect((await fetch(`${app.baseUrl}/admin/login`)).status).toBe(200);
   });
 
-  it('revokes a queued task with DELETE', async () => {
-    const { id } = await app.runtime.client.enqueue('demo.add', { args: [1, 2], countdown: 60 });
-    const res = await fetch(`${app.baseUrl}/api/v1/tasks/${id}`, { method: 'DELETE' });
+  it('revokes a queued task with DELETE and its cancel token', async () => {
+    // Marked as an anonymous upload would be (the access rules are attacked in src/tasks/access.redis.test.ts).
+    const { id, cancelToken } = await app.runtime.client.enqueue('demo.add', { args: [1, 2], countdown: 60, anonymousOwner: true });
+    const res = await fetch(`${app.baseUrl}/api/v1/tasks/${id}`, { method: 'DELETE', headers: { 'x-cancel-token': cancelToken! } });
     expect(res.status).toBe(200);
     expect(((await res.json()) as { status: string }).status).toBe('REVOKED');
     expect((await getJson(`/api/v1/tasks/${id}`)).body.status).toBe('REVOKED');
@@ -232,7 +230,7 @@ describe('operations endpoints', () => {
 describe('shutdown', () => {
   it('ends open event streams so the web server can stop', async () => {
     const own = await startTestApp({ worker: false });
-    const { id } = await own.runtime.client.enqueue('demo.add', { args: [1, 1], countdown: 3600 });
+    const { id } = await own.runtime.client.enqueue('demo.add', { args: [1, 1], countdown: 3600, anonymousOwner: true });
     const res = await fetch(`${own.baseUrl}/api/v1/tasks/${id}/events`);
     const reading = res.text();
     const started = Date.now();

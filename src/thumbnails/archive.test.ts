@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { uniqueNames, writeArchive, type ArchiveEntry } from './archive.js';
+import { Readable } from 'node:stream';
+import { archiveSize, streamArchive, uniqueNames, type ArchiveEntry } from './archive.js';
 import { makeJpeg, makePng, makeTiff } from './test-images.js';
 
 interface CentralEntry {
@@ -73,9 +73,26 @@ describe('uniqueNames', () => {
   });
 });
 
-describe('writeArchive', () => {
+async function collect(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+describe('streamArchive', () => {
   let dir: string;
-  let entries: ArchiveEntry[];
+  let entries: { name: string; data: Buffer }[];
+  let opened: string[];
+  const asEntries = (list: { name: string; data: Buffer }[]): ArchiveEntry[] =>
+    list.map((e) => ({
+      name: e.name,
+      bytes: e.data.length,
+      open: async () => {
+        opened.push(e.name);
+        // Chunks of 16 KB, as a store delivers them.
+        return Readable.from(Array.from({ length: Math.ceil(e.data.length / 16384) }, (_, i) => e.data.subarray(i * 16384, (i + 1) * 16384)));
+      },
+    }));
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'seler-archive-'));
@@ -84,81 +101,83 @@ describe('writeArchive', () => {
       { name: 'photo_128x128.jpg', data: await makeJpeg() },
       { name: 'icon.png', data: await makePng({ alpha: true }) },
       { name: 'scan.tiff', data: await makeTiff({ width: 300, height: 300 }) },
-      { name: 'notes.txt', data: Buffer.from('hello '.repeat(1000)) },
       { name: 'empty.bin', data: Buffer.alloc(0) },
       { name: 'été 照片.jpg', data: await makeJpeg() },
-      { name: 'photo.jpg', data: Buffer.from('second photo with the same name') },
     ];
   });
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('writes every entry with a valid CRC and size, storing compressed formats', async () => {
-    const file = path.join(dir, 'a.zip');
-    const { bytes } = await writeArchive(file, entries);
-    const zip = await readFile(file);
-    expect(bytes).toBe(zip.length);
+  it('streams every entry STORED with a valid CRC and size, and knows its size before the first byte', async () => {
+    opened = [];
+    const { stream, bytes } = streamArchive(asEntries(entries), new Date('2026-01-02T03:04:06Z'));
+    expect(bytes).toBe(archiveSize(entries.map((e) => ({ name: e.name, bytes: e.data.length }))));
+    const zip = await collect(stream);
+    expect(zip.length).toBe(bytes);
     const read = readZip(zip);
-    expect(read.map((e) => e.name)).toEqual([
-      'photo.jpg',
-      'photo_128x128.jpg',
-      'icon.png',
-      'scan.tiff',
-      'notes.txt',
-      'empty.bin',
-      'été 照片.jpg',
-      'photo-2.jpg',
-    ]);
+    expect(read.map((e) => e.name)).toEqual(entries.map((e) => e.name));
     read.forEach((e, i) => {
       const original = entries[i]!.data;
       expect(e.flags & 0x800).toBe(0x800); // names are UTF-8
-      expect(e.flags & 0x8).toBe(0); // sizes known up front: no data descriptors
+      expect(e.method).toBe(0);
       expect(e.size).toBe(original.length);
       expect(e.crc).toBe(zlib.crc32(original));
-      const content = e.method === 8 ? zlib.inflateRawSync(e.data) : e.data;
-      expect(content.equals(original)).toBe(true);
+      expect(e.data.equals(original)).toBe(true);
     });
-    const method = Object.fromEntries(read.map((e) => [e.name, e.method]));
-    expect(method).toMatchObject({ 'photo.jpg': 0, 'photo_128x128.jpg': 0, 'icon.png': 0, 'scan.tiff': 8, 'notes.txt': 8, 'empty.bin': 0 });
+    expect(opened).toEqual(entries.map((e) => e.name));
   });
 
-  it('passes unzip -t and lists STORE for JPEG (unzip is a test prerequisite, see the README)', async () => {
+  it('passes unzip -t and extracts byte for byte (unzip is a test prerequisite, see the README)', async () => {
+    opened = [];
     const file = path.join(dir, 'b.zip');
-    await writeArchive(file, entries);
+    await writeFile(file, await collect(streamArchive(asEntries(entries), new Date()).stream));
     expect(execFileSync('unzip', ['-t', file]).toString()).toContain('No errors detected');
-    const verbose = execFileSync('unzip', ['-Zv', file]).toString();
-    const methodOf = (name: string) => {
-      const block = verbose.split('Central directory entry #').find((b) => b.includes(`\n  ${name}\n`));
-      return /compression method:\s+(\S+)/.exec(block ?? '')?.[1];
-    };
-    expect(methodOf('photo_128x128.jpg')).toBe('none');
-    expect(methodOf('scan.tiff')).toBe('deflated');
     const out = path.join(dir, 'out');
     execFileSync('unzip', ['-q', file, '-d', out]);
-    expect((await readdir(out)).sort()).toEqual(
-      ['empty.bin', 'icon.png', 'notes.txt', 'photo-2.jpg', 'photo.jpg', 'photo_128x128.jpg', 'scan.tiff', 'été 照片.jpg'].sort(),
-    );
-    expect((await readFile(path.join(out, 'photo.jpg'))).equals(entries[0]!.data)).toBe(true);
+    expect((await readdir(out)).sort()).toEqual(entries.map((e) => e.name).sort());
+    for (const e of entries) expect((await readFile(path.join(out, e.name))).equals(e.data), e.name).toBe(true);
   });
 
-  it('writes an empty archive: just the end record', async () => {
-    const file = path.join(dir, 'empty.zip');
-    const { bytes } = await writeArchive(file, []);
+  it('opens entries one at a time, when the zip reaches them: an unread zip holds little', async () => {
+    opened = [];
+    const big = Array.from({ length: 5 }, (_, i) => ({ name: `big-${i}.jpg`, data: Buffer.alloc(300_000, i) }));
+    const { stream } = streamArchive(asEntries(big), new Date());
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(opened).toEqual(['big-0.jpg']); // nobody reads: the first entry waits on backpressure
+    expect(stream.readableLength).toBeLessThan(100_000);
+    const zip = await collect(stream);
+    expect(opened).toHaveLength(5);
+    expect(readZip(zip).map((e) => e.size)).toEqual([300_000, 300_000, 300_000, 300_000, 300_000]);
+  });
+
+  it('an empty archive is just the end record', async () => {
+    const { stream, bytes } = streamArchive([], new Date());
     expect(bytes).toBe(22);
-    expect(readZip(await readFile(file))).toEqual([]);
+    expect(readZip(await collect(stream))).toEqual([]);
   });
 
-  it('replaces an existing file atomically and leaves no temporary files', async () => {
-    const file = path.join(dir, 'c.zip');
-    await writeFile(file, 'old');
-    await writeArchive(file, entries.slice(0, 2));
-    expect(readZip(await readFile(file))).toHaveLength(2);
-    expect((await readdir(dir)).filter((n) => n.endsWith('.tmp'))).toEqual([]);
-  });
-
-  it('fails without leaving anything when the directory does not exist', async () => {
-    await expect(writeArchive(path.join(dir, 'missing', 'd.zip'), entries)).rejects.toThrow(/ENOENT/);
-    expect(existsSync(path.join(dir, 'missing'))).toBe(false);
+  it('an entry that cannot be opened, or breaks off, or is shorter than announced, fails the stream', async () => {
+    const first = entries[0]!;
+    const failing: ArchiveEntry[][] = [
+      [{ name: 'a.jpg', bytes: 10, open: () => Promise.reject(new Error('object gone')) }],
+      [
+        {
+          name: 'a.jpg',
+          bytes: first.data.length,
+          open: async () =>
+            new Readable({
+              read() {
+                this.push(first.data.subarray(0, 100));
+                this.destroy(new Error('connection reset'));
+              },
+            }),
+        },
+      ],
+      [{ name: 'a.jpg', bytes: first.data.length + 5, open: async () => Readable.from([first.data]) }],
+    ];
+    for (const [i, list] of failing.entries()) {
+      await expect(collect(streamArchive(list, new Date()).stream), String(i)).rejects.toThrow(/object gone|connection reset|unexpected number of bytes/);
+    }
   });
 });

@@ -25,6 +25,8 @@ export interface ThumbnailsAccepted {
   status: TaskState;
   statusUrl: string;
   eventsUrl: string;
+  /** Revokes the task (DELETE statusUrl with header X-Cancel-Token); given only in this answer. */
+  cancelToken: string;
 }
 
 export interface ThumbnailFile {

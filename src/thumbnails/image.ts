@@ -166,7 +166,7 @@ interface Decoded {
  * The one decode: orient, convert to 8-bit sRGB and shrink (on load for JPEG/WebP) to the smallest
  * raw image every size can be cut from.
  */
-async function decode(input: Buffer, target: Size, original: Size, maxPixels: number): Promise<Decoded> {
+async function decode(input: Buffer | string, target: Size, original: Size, maxPixels: number): Promise<Decoded> {
   try {
     // failOn 'error' refuses truncated and corrupt data but tolerates the warnings common in camera JPEGs.
     let pipeline = sharp(input, { failOn: 'error', limitInputPixels: maxPixels, sequentialRead: true, autoOrient: true });
@@ -233,16 +233,17 @@ async function resizeOne(
 }
 
 /**
- * Makes one thumbnail per size from a single decode. Thumbnails carry no metadata (EXIF, GPS, ICC)
+ * Makes one thumbnail per size from a single decode (of a file, read by libvips, or a buffer). Thumbnails carry no metadata (EXIF, GPS, ICC)
  * and are 8-bit sRGB; animations give their first frame. The result lists sizes in request order;
  * `onProgress` runs as each one finishes (done counts 1..total in completion order).
  */
 export async function makeThumbnails(
-  input: Buffer,
-  options: { sizes: Size[]; format: OutputFormat; fit: Fit; stem: string; maxPixels: number },
+  input: Buffer | string,
+  options: { sizes: Size[]; format: OutputFormat; fit: Fit; stem: string; maxPixels: number; info?: ImageInfo },
   onProgress?: (done: number, total: number, thumb: Thumbnail) => void,
 ): Promise<{ info: ImageInfo; thumbnails: Thumbnail[] }> {
-  const info = await probeImage(input, { maxPixels: options.maxPixels });
+  // A file or buffer already probed is not probed again.
+  const info = options.info ?? (await probeImage(input, { maxPixels: options.maxPixels }));
   const [ow, oh] = orientedSize(info.width, info.height, info.orientation);
   if (options.sizes.length === 0) return { info, thumbnails: [] };
   const format = outputFormatFor(options.format, info);

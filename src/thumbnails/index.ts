@@ -1,3 +1,4 @@
 export { registerThumbnailRoutes } from './routes.js';
 export { configureThumbnails, makeThumbnailsTask, THUMBNAILS_QUEUE, type MakeThumbnailsResult } from './task.js';
-export { mediaPaths, ensureMediaDirs, cleanupMedia, type MediaPaths } from './storage.js';
+export { openMediaStore, cleanupMedia, storageProbe, prepareScratch, scratchDirOf } from './storage.js';
+export { UploadBudget, clientKey, type UploadBudgetSettings } from './upload-budget.js';

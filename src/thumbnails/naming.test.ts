@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../platform/errors.js';
-import { contentDisposition, fileStem, parseSizes, sanitizeFileName, thumbnailName } from './naming.js';
+import { cleanStem, contentDisposition, displayName, parseSizes, safeFileName, safeStem, thumbnailName } from './naming.js';
 
 const limits = { maxSizes: 5, maxDimension: 2048 };
 
@@ -69,84 +69,159 @@ describe('parseSizes', () => {
   });
 });
 
-describe('sanitizeFileName', () => {
+describe('safeFileName: <safe stem>.<detected ext>', () => {
   it.each([
-    ['photo.jpg', 'photo.jpg'],
-    ['../../etc/passwd', 'passwd'],
-    ['C:\\win\\x.jpg', 'x.jpg'],
-    ['/abs/path/to/a b.png', 'a b.png'],
-    ['a\u0000b.jpg', 'ab.jpg'],
-    ['line\nbreak\r.jpg', 'linebreak.jpg'],
-    ['<script>.png', '_script_.png'],
-    ['a:b|c?d*e"f.gif', 'a_b_c_d_e_f.gif'],
-    ['...', 'image'],
-    ['..', 'image'],
-    ['.', 'image'],
-    ['', 'image'],
-    ['.hidden.jpg', 'hidden.jpg'],
-    ['.png', 'image.png'],
-    ['a..b..jpg', 'a.b.jpg'],
-    ['trailing. . ', 'trailing'],
-    ['IMG.JPG', 'IMG.jpg'],
-    ['CON.jpg', '_CON.jpg'],
-    ['nul', '_nul'],
-    ['  spaced   out  .jpg', 'spaced out.jpg'],
-    ['évènement.jpg', 'évènement.jpg'],
-    ['照片.png', '照片.png'],
-    ['фото.webp', 'фото.webp'],
-  ])('%j → %j', (input, expected) => {
-    expect(sanitizeFileName(input)).toBe(expected);
+    ['photo.jpg', 'jpg', 'photo.jpg'],
+    ['IMG.JPG', 'jpg', 'IMG.jpg'],
+    ['photo.png', 'jpg', 'photo.jpg'], // the bytes were a JPEG: the client's extension never survives
+    ['README', 'png', 'README.png'],
+    ['holiday.photo.JPG', 'jpg', 'holiday.photo.jpg'],
+    ['IMG_1.JPG.jpeg', 'jpg', 'IMG_1.jpg'],
+    ['2024.01.05 beach.jpg', 'jpg', '2024.01.05 beach.jpg'],
+    ['../../etc/passwd', 'png', 'passwd.png'],
+    ['C:\\win\\x.jpg', 'jpg', 'x.jpg'],
+    ['/abs/path/to/a b.png', 'png', 'a b.png'],
+    ['a\u0000b.jpg', 'jpg', 'ab.jpg'],
+    ['line\nbreak\r.jpg', 'jpg', 'linebreak.jpg'],
+    ['<script>.png', 'png', '_script_.png'],
+    ['a:b|c?d*e"f.gif', 'gif', 'a_b_c_d_e_f.gif'],
+    ['...', 'jpg', 'image.jpg'],
+    ['..', 'jpg', 'image.jpg'],
+    ['.', 'jpg', 'image.jpg'],
+    ['', 'webp', 'image.webp'],
+    ['.hidden.jpg', 'jpg', 'hidden.jpg'],
+    ['.png', 'png', 'image.png'],
+    ['a..b..jpg', 'jpg', 'a.b.jpg'],
+    ['trailing. . ', 'jpg', 'trailing.jpg'],
+    ['CON.jpg', 'jpg', '_CON.jpg'],
+    ['nul', 'png', '_nul.png'],
+    ['com1.backup.jpg', 'jpg', '_com1.backup.jpg'],
+    ['  spaced   out  .jpg', 'jpg', 'spaced out.jpg'],
+    ['évènement.jpg', 'jpg', 'évènement.jpg'],
+    ['照片.png', 'png', '照片.png'],
+    ['фото.webp', 'webp', 'фото.webp'],
+  ])('%j as %s → %j', (input, ext, expected) => {
+    expect(safeFileName(input, ext)).toBe(expected);
+  });
+
+  it.each([
+    ['shell.php', 'jpg', 'shell.jpg'],
+    ['shell.PHP', 'png', 'shell.png'],
+    ['photo.jpg.html', 'jpg', 'photo.jpg'],
+    ['photo.jpg.html', 'png', 'photo.png'],
+    ['index.html', 'gif', 'index.gif'],
+    ['evil.svg', 'png', 'evil.png'],
+    ['run.exe', 'jpg', 'run.jpg'],
+    ['x.bat', 'jpg', 'x.jpg'],
+    ['a.sh', 'jpg', 'a.jpg'],
+    ['shell.php.jpg', 'jpg', 'shell.jpg'], // Apache's mod_mime would run "shell.php.jpg" as PHP
+    ['shell.php.x.jpg', 'jpg', 'shell_php.x.jpg'],
+    ['shell.php .jpg', 'jpg', 'shell.jpg'],
+    ['shell.p\u200bhp.jpg', 'jpg', 'shell.jpg'], // the zero-width space goes first, then the php
+    ['shell.asp;.jpg', 'jpg', 'shell.asp_.jpg'], // IIS's "file.asp;.jpg"
+    ['page.htm.exe.php', 'webp', 'page.webp'],
+  ])('executable or markup %j as %s → %j', (input, ext, expected) => {
+    expect(safeFileName(input, ext)).toBe(expected);
+  });
+
+  it('removes the RTL override that disguises "invoice‮gpj.exe" as "invoiceexe.jpg"', () => {
+    expect(safeFileName('invoice\u202egpj.exe', 'jpg')).toBe('invoicegpj.jpg');
+    for (const c of ['\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2066', '\u2067', '\u2068', '\u2069', '\u200e', '\u200f', '\u061c']) {
+      expect(safeFileName(`a${c}b.png`, 'png'), JSON.stringify(c)).toBe('ab.png');
+    }
+  });
+
+  it('removes zero-width, tag, filler and control characters', () => {
+    expect(safeFileName('a\u200bb\u200cc\u200dd\u2060e\ufeff.png', 'png')).toBe('abcde.png');
+    expect(safeFileName('a\u{e0041}\u{e0042}b.png', 'png')).toBe('ab.png');
+    expect(safeFileName('\u3164\u115f.png', 'png')).toBe('image.png');
+    expect(safeFileName('a\u0007\u001b[31mb\u007f\u0085.png', 'png')).toBe('a[31mb.png');
+    expect(safeFileName('a\u2028b\u2029c.png', 'png')).toBe('abc.png');
+  });
+
+  it('never starts with "-", ".", "~" or "+" (shell tools read "-rf.jpg" as an option)', () => {
+    expect(safeFileName('-rf.jpg', 'jpg')).toBe('rf.jpg');
+    expect(safeFileName('--help', 'jpg')).toBe('help.jpg');
+    expect(safeFileName(' - .-x.jpg', 'jpg')).toBe('x.jpg');
+    expect(safeFileName('~root.jpg', 'jpg')).toBe('root.jpg');
+    expect(safeFileName('-', 'jpg')).toBe('image.jpg');
+    for (const name of ['-a', '.a', '~a', '+a', ' a', '-.-a']) expect(safeFileName(name, 'png')).toMatch(/^[^-.~+ ]/);
+  });
+
+  it('replaces what undecodable bytes became (U+FFFD) and lone surrogates', () => {
+    const latin1AsUtf8 = Buffer.from([0x66, 0xff, 0xfe, 0x6f, 0x2e, 0x6a, 0x70, 0x67]).toString('utf8');
+    expect(latin1AsUtf8).toContain('\ufffd');
+    expect(safeFileName(latin1AsUtf8, 'jpg')).toBe('fo.jpg');
+    expect(safeFileName('\ufffd\ufffd.jpg', 'jpg')).toBe('image.jpg');
+    expect(safeFileName('a\ud800b.jpg', 'jpg')).toBe('ab.jpg');
+    expect(safeFileName('a\udfffb\ud83d.jpg', 'jpg')).toBe('ab.jpg');
+    const out = safeFileName('x\ud800\udc00\ud800.jpg', 'jpg'); // a valid pair stays, the lone one goes
+    expect(Buffer.from(out, 'utf8').toString('utf8')).toBe(out);
+  });
+
+  it('replaces slashes and their look-alikes', () => {
+    expect(safeFileName('a\u2215b\u2044c\uff0fd\u29f8e\uff3cf.png', 'png')).toBe('a_b_c_d_e_f.png');
   });
 
   it('normalises to NFC', () => {
-    const decomposed = 'e\u0301te\u0301.jpg';
-    expect(sanitizeFileName(decomposed)).toBe('\u00e9t\u00e9.jpg');
+    expect(safeFileName('e\u0301te\u0301.jpg', 'jpg')).toBe('\u00e9t\u00e9.jpg');
   });
 
-  it('removes bidi overrides that disguise the extension', () => {
-    // "invoice‮gpj.exe" displays as "invoiceexe.jpg".
-    const out = sanitizeFileName('invoice\u202egpj.exe');
-    expect(out).toBe('invoicegpj.exe');
-    expect(sanitizeFileName('a\u200bb\u2066c\ufeff.png')).toBe('abc.png');
-  });
-
-  it('drops lone surrogates (which would break percent-encoding)', () => {
-    expect(sanitizeFileName('a\ud800b.jpg')).toBe('ab.jpg');
-  });
-
-  it('caps 300-character names near 100 characters, keeping the extension', () => {
-    const out = sanitizeFileName(`${'a'.repeat(300)}.jpeg`);
-    expect(out.endsWith('.jpeg')).toBe(true);
-    expect(out.length).toBeLessThanOrEqual(100);
+  it('caps 300-character names near 100 characters', () => {
+    const out = safeFileName(`${'a'.repeat(300)}.jpeg`, 'jpg');
+    expect(out).toMatch(/^a+\.jpg$/);
+    expect(out.length).toBeLessThanOrEqual(104);
     expect(out.length).toBeGreaterThan(90);
   });
 
   it('caps multi-byte names by bytes too and never splits a character', () => {
-    const out = sanitizeFileName(`${'照'.repeat(300)}.png`);
-    expect(Buffer.byteLength(out)).toBeLessThanOrEqual(200);
+    const out = safeFileName(`${'照'.repeat(300)}.png`, 'png');
+    expect(Buffer.byteLength(out)).toBeLessThanOrEqual(204);
     expect(out).toMatch(/^照+\.png$/u);
-    const emoji = sanitizeFileName(`${'👍🏽'.repeat(80)}.png`);
-    expect(emoji).toMatch(/^(👍🏽)+\.png$/u);
+    expect(safeFileName(`${'👍🏽'.repeat(80)}.png`, 'png')).toMatch(/^(👍🏽)+\.png$/u);
+    expect(safeFileName(`${'e\u0301'.repeat(150)}.png`, 'png')).toMatch(/^é+\.png$/u);
   });
 
-  it('uses the fallback when nothing is left', () => {
-    expect(sanitizeFileName('\u0000\u0001', 'upload')).toBe('upload');
-    expect(sanitizeFileName('////', 'upload')).toBe('upload');
+  it('uses the fallback when nothing safe is left', () => {
+    expect(safeFileName('\u0000\u0001', 'jpg', 'upload')).toBe('upload.jpg');
+    expect(safeFileName('////', 'jpg', 'upload')).toBe('upload.jpg');
+    expect(safeFileName('.php', 'jpg')).toBe('image.jpg');
+    expect(safeFileName('\u202e\u200b', 'png')).toBe('image.png');
   });
 
-  it('is idempotent', () => {
-    for (const name of ['../x/<y>.JPG', `${'b'.repeat(300)}.png`, '.. ..', 'a\u202eb.gif']) {
-      const once = sanitizeFileName(name);
-      expect(sanitizeFileName(once)).toBe(once);
+  it('refuses to hand out an extension other than the detected formats and zip', () => {
+    for (const ext of ['php', 'html', 'exe', 'svg', '', 'jpg.php']) expect(() => safeFileName('a', ext)).toThrow();
+    for (const ext of ['jpg', 'png', 'gif', 'webp', 'tiff', 'avif', 'zip', 'JPG', '.png']) expect(safeFileName('a', ext)).toMatch(/^a\.[a-z]+$/);
+  });
+
+  it('is idempotent and every output is safe', () => {
+    const attacks = [
+      '../x/<y>.JPG', `${'b'.repeat(300)}.png`, '.. ..', 'a\u202eb.gif', 'shell.php', 'photo.jpg.html', '-rf', '\ufffd',
+      'a.php.b.c', 'con.txt', '🙂.png', ' ~+-.x', 'x'.repeat(1000), '\\\\server\\share\\a.jpg',
+    ];
+    for (const name of attacks) {
+      const once = safeFileName(name, 'jpg');
+      expect(safeFileName(once, 'jpg')).toBe(once);
+      expect(once).toMatch(/^[^-.~+\s]/u);
+      expect(once).not.toMatch(/[/\\\u0000-\u001f\u007f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufffd]/u);
+      expect(once.split('.').slice(1, -1).some((seg) => /^(php|html?|exe|sh|svg)$/i.test(seg))).toBe(false);
+      expect(Buffer.byteLength(once)).toBeLessThanOrEqual(210);
     }
   });
 });
 
-describe('fileStem and thumbnailName', () => {
-  it('strips the extension of the sanitized name', () => {
-    expect(fileStem('../holiday.photo.JPG')).toBe('holiday.photo');
-    expect(fileStem('README')).toBe('README');
-    expect(fileStem('.jpg')).toBe('image');
+describe('safeStem, cleanStem and thumbnailName', () => {
+  it('drops the extension and executable or image extensions before it', () => {
+    expect(safeStem('../holiday.photo.JPG')).toBe('holiday.photo');
+    expect(safeStem('README')).toBe('README');
+    expect(safeStem('.jpg')).toBe('image');
+    expect(safeStem('photo.jpg.html')).toBe('photo');
+  });
+
+  it('cleanStem keeps safe dots, neutralises dangerous ones and is idempotent', () => {
+    expect(cleanStem('holiday.photo')).toBe('holiday.photo');
+    expect(cleanStem('a.php')).toBe('a_php');
+    for (const s of ['holiday.photo', 'a.php.b', '-x', 'e\u0301', '']) expect(cleanStem(cleanStem(s))).toBe(cleanStem(s));
   });
 
   it('builds <stem>_<W>x<H>.<ext>', () => {
@@ -154,9 +229,18 @@ describe('fileStem and thumbnailName', () => {
     expect(thumbnailName('holiday.photo', { width: 256, height: 100 }, 'webp')).toBe('holiday.photo_256x100.webp');
   });
 
-  it('never lets a stem smuggle a path or a double extension', () => {
+  it('never lets a stem smuggle a path, a dangerous extension or a leading dash', () => {
     expect(thumbnailName('../../x', { width: 1, height: 2 }, 'png')).toBe('x_1x2.png');
     expect(thumbnailName('', { width: 1, height: 2 }, '.PNG')).toBe('image_1x2.png');
+    expect(thumbnailName('shell.php', { width: 1, height: 2 }, 'png')).toBe('shell_php_1x2.png');
+    expect(thumbnailName('-rf', { width: 1, height: 2 }, 'png')).toBe('rf_1x2.png');
+    expect(() => thumbnailName('a', { width: 1, height: 2 }, 'html')).toThrow();
+  });
+
+  it('displayName keeps the client’s own extension for messages, cleaned', () => {
+    expect(displayName('../bad.svg')).toBe('bad.svg');
+    expect(displayName('a\u202eb.exe')).toBe('ab.exe');
+    expect(displayName('')).toBe('image');
   });
 });
 
@@ -169,6 +253,14 @@ describe('contentDisposition', () => {
     expect(contentDisposition('été 照片.zip')).toBe(
       `attachment; filename="ete __.zip"; filename*=UTF-8''%C3%A9t%C3%A9%20%E7%85%A7%E7%89%87.zip`,
     );
+  });
+
+  it('keeps only an extension seler hands out and makes the stem safe', () => {
+    expect(contentDisposition('shell.php')).toBe(`attachment; filename="shell"; filename*=UTF-8''shell`);
+    expect(contentDisposition('-x.jpg.html')).toContain(`filename="x"`);
+    expect(contentDisposition('a\u202eb.zip')).toContain(`filename="ab.zip"`);
+    expect(contentDisposition('photo_128x128.jpg', 'inline')).toBe(`inline; filename="photo_128x128.jpg"; filename*=UTF-8''photo_128x128.jpg`);
+    expect(contentDisposition('.zip')).toContain(`filename="download.zip"`);
   });
 
   it('cannot be used to inject headers or break the quoting', () => {

@@ -39,15 +39,41 @@ export function parseSizes(text: string | undefined, limits: { maxSizes: number;
 const MAX_CHARS = 100;
 // Filesystems cap a name at 255 bytes; leave room for the "_<W>x<H>" suffix and "-N" de-duplication.
 const MAX_BYTES = 200;
-// Controls, format chars (bidi overrides, zero-width), lone surrogates, private use, unassigned, line/para separators.
-const INVISIBLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}]/gu;
-const RESERVED = /[<>:"|?*]/g;
-const WINDOWS_DEVICE = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])$/i;
+// Controls, format chars (bidi overrides and isolates, zero-width, tags), lone surrogates, private use,
+// unassigned, line/paragraph separators, U+FFFD (what undecodable bytes became) and the blank fillers
+// that render as nothing (Hangul fillers, braille blank).
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\uFFFD\u115F\u1160\u3164\uFFA0\u2800]/gu;
+// Windows-reserved characters, ';' (IIS reads "shell.asp;.jpg" as ASP), '`', and look-alikes of '/' and '\'.
+const RESERVED = /[<>:"|?*;`\u2044\u2215\u29F8\u29F9\uFF0F\uFF3C\u2216\uFE68]/g;
+const WINDOWS_DEVICE = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)$/i;
 const EXT = /^[\p{L}\p{N}]{1,10}$/u;
+
+/** The only extensions a name we hand out may end in: the formats we detect or write, and the zip. */
+export const SAFE_EXTENSIONS: ReadonlySet<string> = new Set(['jpg', 'png', 'gif', 'webp', 'tiff', 'avif', 'zip']);
+
+/**
+ * Extensions that a server, a desktop or a browser may execute or render as markup. A client's name
+ * never keeps them: trailing ones are dropped with the client's extension ("photo.jpg.html" → "photo"),
+ * inner ones lose their dot ("shell.php.x" → "shell_php.x"), since Apache's mod_mime and others act on
+ * any extension in the name, not only the last.
+ */
+const DANGEROUS = new Set(
+  (
+    'php php2 php3 php4 php5 php6 php7 php8 phps pht phtm phtml phar inc asp aspx asa asax ascx ashx asmx axd cer cdx ' +
+    'jsp jspx jsw jsv jspf cfm cfml cfc shtml shtm stm ssi html htm xhtml xht mht mhtml hta htaccess htpasswd svg svgz ' +
+    'xml xsl xslt xsd rss atom pl pm cgi fcgi py pyc pyo pyw pyz rb erb sh bash zsh ksh csh tcsh fish command tool ' +
+    'exe com bat cmd msi msp mst msc scr pif cpl dll ocx sys drv so dylib bin elf run app appimage deb rpm apk ipa ' +
+    'vb vbs vbe js jse mjs cjs ts wsf wsh wsc ws ps1 psm1 psd1 ps1xml psc1 pssc lnk url desktop reg inf scf ' +
+    'application appref-ms gadget jar jnlp class war ear swf xap iso img vhd vhdx chm hlp docm dotm xlsm xltm xlam ' +
+    'pptm potm ppam sldm lua tcl awk sed'
+  ).split(' '),
+);
+/** Image extensions a client's name often ends in, dropped with it ("IMG_1.JPG.jpeg" → "IMG_1"). */
+const IMAGE_EXTENSIONS = new Set(['jpg', 'jpeg', 'jpe', 'jfif', 'pjpeg', 'png', 'apng', 'gif', 'webp', 'tif', 'tiff', 'avif', 'heic', 'heif', 'bmp']);
 
 const segmenter = new Intl.Segmenter('und', { granularity: 'grapheme' });
 
-/** Character-level cleaning; leading and trailing dots are left for the caller (they decide the extension). */
+/** Character-level cleaning: NFC, no invisible or reserved characters, single spaces, no "..". */
 function cleanChars(text: string): string {
   return text
     .normalize('NFC')
@@ -58,8 +84,8 @@ function cleanChars(text: string): string {
     .trim();
 }
 
-const trimDots = (text: string) => text.replace(/^[\s.]+|[\s.]+$/gu, '');
-const cleanPart = (text: string) => trimDots(cleanChars(text));
+/** No leading '-' (read as an option by shell tools), '.', '~', '+' or space; no trailing dot or space (Windows drops them). */
+const trimEnds = (text: string) => text.replace(/^[\s.\-~+]+/u, '').replace(/[\s.]+$/u, '');
 
 /** Cuts on grapheme boundaries so a combining mark or an emoji sequence is never split. */
 function truncate(text: string, maxChars: number, maxBytes: number): string {
@@ -74,58 +100,83 @@ function truncate(text: string, maxChars: number, maxBytes: number): string {
     chars += c;
     bytes += b;
   }
-  return out.replace(/[\s.]+$/u, '');
+  return out;
 }
 
-function splitName(cleaned: string): { base: string; ext: string } {
-  const dot = cleaned.lastIndexOf('.');
-  if (dot < 0) return { base: cleaned, ext: '' };
-  const ext = cleaned.slice(dot + 1);
-  if (!EXT.test(ext)) return { base: trimDots(cleaned), ext: '' };
-  return { base: trimDots(cleaned.slice(0, dot)), ext };
-}
+/** The last path segment of a client's name (they send "C:\\x\\a.jpg" and "../../a.jpg"). */
+const lastSegment = (name: string) => name.split(/[/\\]/).pop() ?? '';
 
-function safeBase(base: string, fallback: string, maxChars = MAX_CHARS, maxBytes = MAX_BYTES): string {
-  let out = truncate(base, maxChars, maxBytes);
-  if (out === '') out = truncate(cleanPart(fallback), maxChars, maxBytes) || 'image';
-  return WINDOWS_DEVICE.test(out) ? `_${out}` : out;
+/** The cleaned last segment split on dots, each part trimmed ("shell.php .jpg" must not hide its "php"). */
+const splitDots = (text: string) => cleanChars(lastSegment(text)).split('.').map((s) => s.trim());
+
+/**
+ * A stem safe inside a zip, on disk and in Content-Disposition, from any text: valid NFC UTF-8
+ * without control, bidi, zero-width or reserved characters, path separators or "..", not starting
+ * with '-', '.', '~' or '+', no executable or markup extension inside it, not a Windows device name,
+ * at most ~100 characters / 200 bytes; `fallback` (then "image") when nothing is left.
+ * Idempotent, and it keeps dots it finds safe (`holiday.photo` stays).
+ */
+export function cleanStem(text: string, fallback = 'image'): string {
+  const segments = splitDots(text);
+  let out = segments[0] ?? '';
+  for (const seg of segments.slice(1)) out += (DANGEROUS.has(seg.toLowerCase()) ? '_' : '.') + seg;
+  out = trimEnds(truncate(trimEnds(out), MAX_CHARS, MAX_BYTES));
+  if (out === '') return fallback === 'image' ? 'image' : cleanStem(fallback);
+  const device = out.split('.')[0]!;
+  return WINDOWS_DEVICE.test(device) ? `_${out}` : out;
 }
 
 /**
- * A name safe inside a zip, on disk and in Content-Disposition: no directories, control or bidi
- * characters, reserved characters, '..' or leading dots; NFC; at most ~100 characters with the
- * extension kept (lower-cased); never empty (`fallback` stands in for an empty stem: ".png" → "image.png").
+ * The stem of a client's file name: its extension (whatever it claims) is dropped, and so are
+ * image, executable and markup extensions before it ("photo.jpg.html" → "photo", "shell.php" → "shell").
  */
-export function sanitizeFileName(name: string, fallback = 'image'): string {
-  const last = name.split(/[/\\]/).pop() ?? '';
-  const { base, ext } = splitName(cleanChars(last));
-  if (ext === '') return safeBase(base, fallback);
-  const e = ext.toLowerCase();
-  return `${safeBase(base, fallback, MAX_CHARS - e.length - 1, MAX_BYTES - Buffer.byteLength(e) - 1)}.${e}`;
+export function safeStem(fileName: string, fallback = 'image'): string {
+  const segments = splitDots(fileName);
+  if (segments.length > 1 && EXT.test(segments.at(-1)!)) segments.pop();
+  while (segments.length > 1) {
+    const last = segments.at(-1)!.toLowerCase();
+    if (!IMAGE_EXTENSIONS.has(last) && !DANGEROUS.has(last)) break;
+    segments.pop();
+  }
+  return cleanStem(segments.join('.'), fallback);
 }
 
-/** The sanitized name without its extension. */
-export function fileStem(name: string): string {
-  const clean = sanitizeFileName(name);
-  return splitName(clean).base || clean;
+function checkedExt(ext: string): string {
+  const e = ext.replace(/^\./, '').toLowerCase();
+  if (!SAFE_EXTENSIONS.has(e)) throw new Error(`"${ext}" is not an extension seler hands out`);
+  return e;
+}
+
+/** `<safe stem>.<ext>`: `ext` is the detected format's (jpg png gif webp tiff avif) or zip, never the client's. */
+export function safeFileName(fileName: string, ext: string, fallback = 'image'): string {
+  return `${safeStem(fileName, fallback)}.${checkedExt(ext)}`;
+}
+
+/** A client's name cleaned for an error message (its own extension kept, so the user recognises it). */
+export function displayName(fileName: string): string {
+  return truncate(trimEnds(cleanChars(lastSegment(fileName))), MAX_CHARS, MAX_BYTES) || 'image';
 }
 
 /** `<stem>_<W>x<H>.<ext>`, W and H being the requested box. */
 export function thumbnailName(stem: string, size: Size, ext: string): string {
-  const base = safeBase(cleanPart(stem.split(/[/\\]/).pop() ?? ''), 'image');
-  const e = cleanPart(ext).toLowerCase().replace(/[^a-z0-9]/g, '') || 'bin';
-  return `${base}_${size.width}x${size.height}.${e}`;
+  return `${cleanStem(stem)}_${size.width}x${size.height}.${checkedExt(ext)}`;
 }
 
-/** RFC 6266: an ASCII fallback for old clients and the exact UTF-8 name in `filename*`. */
-export function contentDisposition(name: string): string {
-  const clean = sanitizeFileName(name);
-  const ascii =
+/**
+ * RFC 6266: an ASCII fallback for old clients and the exact UTF-8 name in `filename*`. The name is
+ * made safe again here: its extension is kept only when it is one seler hands out, else dropped.
+ */
+export function contentDisposition(name: string, disposition: 'attachment' | 'inline' = 'attachment'): string {
+  const dot = name.lastIndexOf('.');
+  const ext = dot >= 0 ? name.slice(dot + 1).toLowerCase() : '';
+  const clean = SAFE_EXTENSIONS.has(ext) ? `${cleanStem(name.slice(0, dot), 'download')}.${ext}` : cleanStem(safeStem(name, 'download'), 'download');
+  const ascii = trimEnds(
     clean
       .normalize('NFKD')
       .replace(/\p{M}/gu, '')
       .replace(/[^\x20-\x7e]/g, '_')
-      .replace(/["\\%]/g, '_') || 'download';
+      .replace(/["\\%]/g, '_'),
+  ) || 'download';
   const encoded = encodeURIComponent(clean).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
+  return `${disposition}; filename="${ascii}"; filename*=UTF-8''${encoded}`;
 }

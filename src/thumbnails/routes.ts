@@ -1,30 +1,70 @@
 // The Thumbnailer's HTTP API: the REST contract, downloads, and the lab's own two endpoints.
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import path from 'node:path';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Limits } from '../config.js';
 import { notFound } from '../platform/errors.js';
 import { errorSchema } from '../platform/http.js';
-import { requireTask, type TaskClient } from '../tasks/index.js';
-import { contentDisposition, fileStem } from './naming.js';
-import { ARCHIVE_FILE, resultDir, type MediaPaths } from './storage.js';
+import type { ObjectStore } from '../platform/storage/index.js';
+import { CANCEL_TOKEN_HEADER, taskNotFound, type TaskAccess, type TaskClient } from '../tasks/index.js';
+import { sendArchive, sendObject } from './downloads.js';
+import { safeFileName } from './naming.js';
+import { resultKey } from './storage.js';
 import type { MakeThumbnailsResult } from './task.js';
-import { receiveThumbnailRequest, type ThumbnailRequest } from './uploads.js';
+import { discardUploads, receiveThumbnailRequest, type IntakeOptions, type ThumbnailRequest } from './uploads.js';
+
+/** The upload form as /docs shows it ("Try it out" offers a file picker for `images`). */
+const UPLOAD_FORM = {
+  type: 'object',
+  required: ['images'],
+  properties: {
+    images: { type: 'array', items: { type: 'string', format: 'binary' }, description: 'one or more images (JPEG, PNG, WebP, AVIF, GIF, TIFF…)' },
+    sizes: { type: 'string', description: 'comma-separated WxH, e.g. 128x128,256x256 (default 128x128)', example: '128x128,256x256' },
+    format: { type: 'string', enum: ['original', 'jpeg', 'png', 'webp', 'avif'], default: 'original' },
+    fit: { type: 'string', enum: ['inside', 'cover', 'contain'], default: 'inside' },
+  },
+} as const;
+
+const LAB_UPLOAD_FORM = {
+  type: 'object',
+  required: ['image_file'],
+  properties: { image_file: { type: 'string', format: 'binary', description: 'one image' } },
+} as const;
+
+const CONFIG_SCHEMA = {
+  type: 'object',
+  properties: {
+    limits: { type: 'object', additionalProperties: true, description: 'upload limits (bytes, files, pixels, sizes)' },
+    formats: { type: 'array', items: { type: 'string' } },
+    fits: { type: 'array', items: { type: 'string' } },
+    accepted: { type: 'array', items: { type: 'string' }, description: 'the image types the server reads' },
+  },
+} as const;
 
 export interface ThumbnailRouteDeps {
   client: TaskClient;
-  media: MediaPaths;
+  /** Who may read which task (the same rule as GET /api/v1/tasks/<id>). */
+  access: TaskAccess;
+  store: ObjectStore;
+  /** This host's scratch directory (uploads to S3 are checked from a copy there). */
+  scratchDir: string;
   limits: Limits;
+  /** Single files: streamed, or a 302 to a presigned URL of the store valid `urlTtlSeconds`. */
+  downloads?: { redirect: 'off' | 'presigned'; urlTtlSeconds: number };
+  /** The upload budget, the storage probe and the idle timeout of uploads. */
+  intake?: Pick<IntakeOptions, 'budget' | 'storageReady' | 'idleTimeoutMs'>;
 }
 
 const accepted = ['image/jpeg', 'image/png', 'image/gif', 'image/webp', 'image/tiff', 'image/avif'];
 
 export function registerThumbnailRoutes(app: FastifyInstance, deps: ThumbnailRouteDeps): void {
-  const { client, media, limits } = deps;
+  const { client, access, store, scratchDir, limits } = deps;
+  const intake = deps.intake ?? {};
+  const downloads = deps.downloads ?? { redirect: 'off', urlTtlSeconds: 300 };
 
-  const enqueue = (request: ThumbnailRequest) =>
-    client.enqueue('thumbnails.make', {
+  // An anonymous upload: the task is marked as the uploader's (served by id, cancelled with the token).
+  // A request whose task could not be queued (Redis down: 503) leaves no objects behind.
+  const enqueue = async (request: ThumbnailRequest): Promise<{ id: string; cancelToken: string }> => {
+    const queued = client.enqueue('thumbnails.make', {
+      anonymousOwner: true,
       args: [
         {
           files: request.files.map((f) => ({ upload: f.upload, name: f.name })),
@@ -34,8 +74,14 @@ export function registerThumbnailRoutes(app: FastifyInstance, deps: ThumbnailRou
         },
       ],
     });
+    const { id, cancelToken } = await queued.catch(async (err: unknown) => {
+      await discardUploads(store, request.files);
+      throw err;
+    });
+    return { id, cancelToken: cancelToken! };
+  };
 
-  app.get('/api/v1/config', { schema: { tags: ['thumbnails'], summary: 'Limits and choices the upload form needs' } }, async () => ({
+  app.get('/api/v1/config', { schema: { tags: ['thumbnails'], summary: 'Limits and choices the upload form needs', response: { 200: CONFIG_SCHEMA } } }, async () => ({
     limits,
     formats: ['original', 'jpeg', 'png', 'webp', 'avif'],
     fits: ['inside', 'cover', 'contain'],
@@ -45,6 +91,7 @@ export function registerThumbnailRoutes(app: FastifyInstance, deps: ThumbnailRou
   app.post(
     '/api/v1/thumbnails',
     {
+      config: { multipartBody: UPLOAD_FORM },
       schema: {
         tags: ['thumbnails'],
         summary: 'Upload images and queue their thumbnails',
@@ -54,35 +101,72 @@ export function registerThumbnailRoutes(app: FastifyInstance, deps: ThumbnailRou
         response: {
           202: {
             type: 'object',
-            properties: { id: { type: 'string' }, status: { type: 'string' }, statusUrl: { type: 'string' }, eventsUrl: { type: 'string' } },
+            properties: {
+              id: { type: 'string' },
+              status: { type: 'string' },
+              statusUrl: { type: 'string' },
+              eventsUrl: { type: 'string' },
+              cancelToken: { type: 'string', description: `Revokes the task: DELETE statusUrl with header ${CANCEL_TOKEN_HEADER}. Given only here; keep it.` },
+            },
           },
           400: errorSchema,
           413: errorSchema,
           415: errorSchema,
           422: errorSchema,
+          429: errorSchema,
+          503: errorSchema,
         },
       },
     },
     async (request, reply) => {
-      const received = await receiveThumbnailRequest(request, { fileField: 'images', media, limits });
-      const { id } = await enqueue(received);
+      const received = await receiveThumbnailRequest(request, { fileField: 'images', store, scratchDir, limits, ...intake });
+      const { id, cancelToken } = await enqueue(received);
       const statusUrl = `/api/v1/tasks/${id}`;
-      return reply.status(202).header('location', statusUrl).send({ id, status: 'PENDING', statusUrl, eventsUrl: `${statusUrl}/events` });
+      return reply
+        .status(202)
+        .header('location', statusUrl)
+        .header('cache-control', 'no-store')
+        .send({ id, status: 'PENDING', statusUrl, eventsUrl: `${statusUrl}/events`, cancelToken });
     },
   );
 
   // The lab's form: field `image_file`, one 128x128 thumbnail, answered with {task_id}.
-  app.post('/', { schema: { tags: ['lab'], summary: 'The lab’s upload (multipart field `image_file`)', consumes: ['multipart/form-data'] } }, async (request, reply) => {
-    const received = await receiveThumbnailRequest(request, { fileField: 'image_file', media, limits, defaultSizes: '128x128' });
-    const { id } = await enqueue(received);
-    return reply.status(202).send({ task_id: id });
-  });
+  app.post(
+    '/',
+    {
+      config: { multipartBody: LAB_UPLOAD_FORM },
+      schema: {
+        tags: ['lab'],
+        summary: 'The lab’s upload (multipart field `image_file`): one 128x128 thumbnail',
+        consumes: ['multipart/form-data'],
+        response: { 202: { type: 'object', properties: { task_id: { type: 'string' } } }, 400: errorSchema, 413: errorSchema, 415: errorSchema, 422: errorSchema, 429: errorSchema, 503: errorSchema },
+      },
+    },
+    async (request, reply) => {
+      const received = await receiveThumbnailRequest(request, { fileField: 'image_file', store, scratchDir, limits, defaultSizes: '128x128', ...intake });
+      // The lab's answer stays {task_id}: its page has no cancel (staff can revoke it).
+      const { id } = await enqueue(received);
+      return reply.status(202).send({ task_id: id });
+    },
+  );
 
   app.get<{ Params: { id: string } }>(
     '/task/:id/',
-    { schema: { tags: ['lab'], summary: 'The lab’s status: {task_id, task_status, results: {archive_path}}' } },
+    {
+      schema: {
+        tags: ['lab'],
+        summary: 'The lab’s status: {task_id, task_status, results: {archive_path}}',
+        response: {
+          200: {
+            type: 'object',
+            properties: { task_id: { type: 'string' }, task_status: { type: 'string' }, results: { type: 'object', properties: { archive_path: { type: 'string' } } }, error: { type: 'string' } },
+          },
+          404: errorSchema,
+        },
+      },
+    },
     async (request) => {
-      const task = await requireTask(client, request.params.id);
+      const { view: task } = await access.read(request, request.params.id);
       const body: Record<string, unknown> = { task_id: task.id, task_status: task.status };
       if (task.status === 'SUCCESS') body.results = { archive_path: (task.result as MakeThumbnailsResult).archiveUrl };
       if (task.error) body.error = task.error.message;
@@ -92,44 +176,39 @@ export function registerThumbnailRoutes(app: FastifyInstance, deps: ThumbnailRou
 
   app.get<{ Params: { id: string } }>(
     '/api/v1/tasks/:id/archive',
-    { schema: { tags: ['thumbnails'], summary: 'The zip of the originals and their thumbnails' } },
+    {
+      config: { produces: { type: 'application/zip', binary: true, description: 'The zip: each original and its thumbnails', errors: [404, 409, 410] } },
+      schema: { tags: ['thumbnails'], summary: 'The zip of the originals and their thumbnails' },
+    },
     async (request, reply) => {
-      const { task, result } = await finishedThumbnailTask(client, request.params.id);
-      const downloadName = `${fileStem(result.files[0]?.source ?? 'thumbnails')}.zip`;
-      return sendFile(reply, path.join(resultDir(media, task.id), ARCHIVE_FILE), 'application/zip', downloadName);
+      const { task, result } = await finishedThumbnailTask(access, request, request.params.id);
+      // `<safe stem of the first original>.zip`, whatever the client called its files.
+      const downloadName = safeFileName(result.files[0]?.source ?? 'thumbnails', 'zip', 'thumbnails');
+      return sendArchive(reply, store, task.id, downloadName);
     },
   );
 
   app.get<{ Params: { id: string; name: string } }>(
     '/api/v1/tasks/:id/files/:name',
-    { schema: { tags: ['thumbnails'], summary: 'One thumbnail' } },
+    {
+      config: { produces: { type: 'image/*', binary: true, description: 'The thumbnail, in the format it was made in', errors: [404, 409, 410] } },
+      schema: { tags: ['thumbnails'], summary: 'One thumbnail' },
+    },
     async (request, reply) => {
-      const { task, result } = await finishedThumbnailTask(client, request.params.id);
+      const { task, result } = await finishedThumbnailTask(access, request, request.params.id);
       // Only names the task itself produced are served; the request's name is never used as a path.
       const file = result.files.find((f) => f.name === request.params.name);
       if (!file) throw notFound(`Task "${task.id}" has no file "${request.params.name}".`, 'file_not_found');
-      return sendFile(reply, path.join(resultDir(media, task.id), file.name), mimeOf(file.format), file.name, 'inline');
+      return sendObject(reply, store, resultKey(task.id, file.name), { type: mimeOf(file.format), downloadName: file.name, disposition: 'inline', ...downloads });
     },
   );
 }
 
-async function finishedThumbnailTask(client: TaskClient, id: string) {
-  const task = await requireTask(client, id);
-  if (task.name !== 'thumbnails.make') throw notFound(`Task "${id}" is not a thumbnail task.`, 'not_a_thumbnail_task');
+async function finishedThumbnailTask(access: TaskAccess, request: FastifyRequest, id: string) {
+  const { view: task } = await access.read(request, id);
+  if (task.name !== 'thumbnails.make') throw taskNotFound();
   if (task.status !== 'SUCCESS') throw notFound(`Task "${id}" has no files yet (status ${task.status}).`, 'not_ready');
   return { task, result: task.result as MakeThumbnailsResult };
-}
-
-async function sendFile(reply: FastifyReply, file: string, type: string, downloadName: string, disposition: 'attachment' | 'inline' = 'attachment') {
-  const info = await stat(file).catch(() => undefined);
-  if (!info) throw notFound('The file has been cleaned up (past the retention period).', 'file_gone');
-  return reply
-    .header('content-type', type)
-    .header('content-length', info.size)
-    .header('content-disposition', contentDisposition(downloadName).replace(/^attachment/, disposition))
-    .header('x-content-type-options', 'nosniff')
-    .header('cache-control', 'private, max-age=3600')
-    .send(createReadStream(file));
 }
 
 function mimeOf(format: string): string {

@@ -1,15 +1,24 @@
 // Receives a multipart upload: files are streamed to generated names, checked from their bytes,
-// and removed again if anything in the request is refused.
+// and removed again at once if anything in the request is refused or the client goes away.
+import type { IncomingMessage } from 'node:http';
 import type { FastifyRequest } from 'fastify';
 import type { Limits } from '../config.js';
-import { AppError, badRequest, tooLarge } from '../platform/errors.js';
+import { AppError, badRequest, tooLarge, unprocessable } from '../platform/errors.js';
+import { isImageComplete } from './complete.js';
 import { probeImage, type Fit, type ImageInfo, type OutputFormat } from './image.js';
-import { parseSizes, type Size } from './naming.js';
-import { removeQuietly, saveUpload, type MediaPaths } from './storage.js';
+import { displayName, parseSizes, safeFileName, type Size } from './naming.js';
+import type { ObjectStore } from '../platform/storage/index.js';
+import { saveUpload, storageUnavailable, type Meter, type SavedUpload } from './storage.js';
+import { clientKey, type UploadBudget } from './upload-budget.js';
 
 export interface ReceivedFile {
   upload: string;
+  /** Its object in the store. */
+  key: string;
+  /** Where its bytes were checked (the object on the local store; a scratch copy, removed by release()). */
   file: string;
+  release: SavedUpload['release'];
+  /** `<safe stem>.<ext of the detected format>`: the name the zip will give the original. */
   name: string;
   bytes: number;
   info: ImageInfo;
@@ -22,65 +31,140 @@ export interface ThumbnailRequest {
   fit: Fit;
 }
 
+export interface IntakeOptions {
+  fileField: string;
+  store: ObjectStore;
+  /** This host's scratch directory (uploads to S3 are checked from a copy there). */
+  scratchDir: string;
+  limits: Limits;
+  defaultSizes?: string;
+  /** The per-client budget of requests and bytes (none: unlimited). */
+  budget?: UploadBudget;
+  /** Resolves when the store takes writes (a cached probe); an upload is refused with 503 before its body is read otherwise. */
+  storageReady?: () => Promise<void>;
+  /** An upload that sends nothing for this long is dropped (and its partial file removed). */
+  idleTimeoutMs?: number;
+}
+
 const FORMATS: readonly OutputFormat[] = ['original', 'jpeg', 'png', 'webp', 'avif'];
 const FITS: readonly Fit[] = ['inside', 'cover', 'contain'];
 const MAX_FIELD_BYTES = 4096;
+const DEFAULT_IDLE_MS = 60_000;
 
-export async function receiveThumbnailRequest(
-  request: FastifyRequest,
-  options: { fileField: string; media: MediaPaths; limits: Limits; defaultSizes?: string },
-): Promise<ThumbnailRequest> {
-  if (!request.isMultipart()) throw badRequest('not_multipart', 'Send the images as multipart/form-data.');
+const END_MARKERS: Record<ImageInfo['format'], string> = {
+  jpeg: 'it ends before its end-of-image marker',
+  png: 'it ends before its IEND chunk',
+  gif: 'it ends before its trailer',
+  webp: 'it is shorter than its RIFF header says',
+  avif: 'a box runs past the end of the file',
+  tiff: 'its image data runs past the end of the file',
+};
+
+/**
+ * After a refusal the rest of the body is read and thrown away, so the client (which is still
+ * sending) gets to read the answer, but only up to `cap` bytes: beyond that the connection is cut.
+ */
+function discardRest(raw: IncomingMessage, cap: number): void {
+  if (raw.complete || raw.destroyed) return;
+  raw.unpipe();
+  let left = cap;
+  raw.on('data', (chunk: Buffer) => {
+    left -= chunk.length;
+    if (left < 0) raw.destroy();
+  });
+  raw.resume();
+}
+
+/** Drops the client after `ms` of silence (0: no more). Requests made with Fastify's inject have no socket to time. */
+function idleTimeout(raw: FastifyRequest['raw'], ms: number): void {
+  if (typeof raw.setTimeout !== 'function') return;
+  if (ms === 0) raw.setTimeout(0);
+  else raw.setTimeout(ms, () => raw.destroy());
+}
+
+export async function receiveThumbnailRequest(request: FastifyRequest, options: IntakeOptions): Promise<ThumbnailRequest> {
+  const raw = request.raw;
   const { limits } = options;
+  const discardCap = limits.maxUploadBytes + 1024 * 1024;
+  // A client that stalls mid-body is dropped: the multipart parser then ends with an error and the partial file goes.
+  idleTimeout(raw, options.idleTimeoutMs ?? DEFAULT_IDLE_MS);
+  const budget = options.budget;
+  const client = clientKey(request.ip);
+  let metering: ReturnType<UploadBudget['meter']> | undefined;
   const files: ReceivedFile[] = [];
-  const fields: Record<string, string> = {};
   try {
-    const parts = request.parts({
-      limits: { fileSize: limits.maxUploadBytes, files: limits.maxFiles, fields: 20, fieldSize: MAX_FIELD_BYTES, parts: limits.maxFiles + 20 },
-    });
-    for await (const part of parts) {
-      if (part.type === 'field') {
-        if (part.valueTruncated) throw badRequest('field_too_long', `The field "${part.fieldname}" is longer than ${MAX_FIELD_BYTES} bytes.`);
-        if (typeof part.value === 'string') fields[part.fieldname] = part.value;
-        continue;
-      }
-      if (part.fieldname !== options.fileField) {
-        part.file.resume();
-        throw badRequest('unexpected_file_field', `Files go in the field "${options.fileField}", not "${part.fieldname}".`);
-      }
-      const saved = await saveUpload(options.media, part.file);
-      const name = part.filename || 'image';
-      if (part.file.truncated) {
-        await removeQuietly(saved.file);
-        throw tooLarge('file_too_large', `"${name}" is larger than the limit of ${formatMb(limits.maxUploadBytes)}.`);
-      }
-      const received: ReceivedFile = { upload: saved.id, file: saved.file, name, bytes: saved.bytes, info: undefined as unknown as ImageInfo };
-      files.push(received);
-      if (saved.bytes === 0) throw new AppError('empty_file', `"${name}" is empty.`, 422);
-      try {
-        received.info = await probeImage(saved.file, { maxPixels: limits.maxPixels });
-      } catch (err) {
-        if (err instanceof AppError) throw new AppError(err.code, `"${name}": ${err.message}`, err.status);
-        throw err;
-      }
-    }
-  } catch (err) {
-    await removeQuietly(...files.map((f) => f.file));
-    throw translateMultipartError(err, limits);
-  }
-
-  try {
+    if (!request.isMultipart()) throw badRequest('not_multipart', 'Send the images as multipart/form-data.');
+    if (options.storageReady) await options.storageReady().catch(() => Promise.reject(storageUnavailable()));
+    const announced = Number(request.headers['content-length']);
+    if (budget) metering = budget.meter(client, await budget.admit(client, Number.isFinite(announced) ? announced : 0));
+    const fields = await readParts(request, options, files, metering?.meter);
     if (files.length === 0) throw badRequest('no_files', `Attach at least one image in the field "${options.fileField}".`);
     const format = (fields.format ?? 'original').toLowerCase() as OutputFormat;
     if (!FORMATS.includes(format)) throw badRequest('invalid_format', `format must be one of ${FORMATS.join(', ')}.`);
     const fit = (fields.fit ?? 'inside').toLowerCase() as Fit;
     if (!FITS.includes(fit)) throw badRequest('invalid_fit', `fit must be one of ${FITS.join(', ')}.`);
     const sizes = parseSizes(fields.sizes ?? options.defaultSizes, { maxSizes: limits.maxSizes, maxDimension: limits.maxDimension });
+    idleTimeout(raw, 0);
+    await Promise.all(files.map((f) => f.release()));
     return { files, sizes, format, fit };
   } catch (err) {
-    await removeQuietly(...files.map((f) => f.file));
-    throw err;
+    await discardUploads(options.store, files);
+    discardRest(raw, discardCap);
+    throw translateMultipartError(err, limits);
+  } finally {
+    await metering?.settle();
   }
+}
+
+async function readParts(
+  request: FastifyRequest,
+  options: IntakeOptions,
+  files: ReceivedFile[],
+  meter: Meter | undefined,
+): Promise<Record<string, string>> {
+  const { limits } = options;
+  const fields: Record<string, string> = {};
+  const parts = request.parts({
+    limits: { fileSize: limits.maxUploadBytes, files: limits.maxFiles, fields: 20, fieldSize: MAX_FIELD_BYTES, parts: limits.maxFiles + 20 },
+  });
+  for await (const part of parts) {
+    if (part.type === 'field') {
+      if (part.valueTruncated) throw badRequest('field_too_long', `The field "${part.fieldname.slice(0, 40)}" is longer than ${MAX_FIELD_BYTES} bytes.`);
+      if (typeof part.value === 'string') fields[part.fieldname] = part.value;
+      continue;
+    }
+    const shown = displayName(part.filename ?? '');
+    if (part.fieldname !== options.fileField) {
+      part.file.destroy();
+      throw badRequest('unexpected_file_field', `Files go in the field "${options.fileField}", not "${part.fieldname.slice(0, 40)}".`);
+    }
+    const saved = await saveUpload(options.store, options.scratchDir, part.file, meter);
+    if (part.file.truncated) {
+      await discardUploads(options.store, [{ ...saved, upload: saved.id, name: '', info: undefined as unknown as ImageInfo }]);
+      throw tooLarge('file_too_large', `"${shown}" is larger than the limit of ${formatMb(limits.maxUploadBytes)}.`);
+    }
+    const received: ReceivedFile = { upload: saved.id, key: saved.key, file: saved.file, release: saved.release, name: '', bytes: saved.bytes, info: undefined as unknown as ImageInfo };
+    files.push(received);
+    if (saved.bytes === 0) throw new AppError('empty_file', `"${shown}" is empty.`, 422);
+    try {
+      received.info = await probeImage(saved.file, { maxPixels: limits.maxPixels });
+    } catch (err) {
+      if (err instanceof AppError) throw new AppError(err.code, `"${shown}": ${err.message}`, err.status);
+      throw err;
+    }
+    const { format } = received.info;
+    if (!(await isImageComplete(saved.file, format))) {
+      throw unprocessable('undecodable_image', `"${shown}": the ${format.toUpperCase()} image is incomplete (${END_MARKERS[format]}); upload the whole file.`);
+    }
+    received.name = safeFileName(part.filename ?? '', received.info.ext);
+  }
+  return fields;
+}
+
+/** Removes the objects (and scratch copies) of uploads that will not be queued. */
+export async function discardUploads(store: ObjectStore, files: ReceivedFile[]): Promise<void> {
+  await Promise.all(files.map((f) => f.release()));
+  if (files.length) await store.deleteMany(files.map((f) => f.key)).catch(() => {});
 }
 
 function translateMultipartError(err: unknown, limits: Limits): unknown {

@@ -231,3 +231,82 @@ it('shows a viewer without change_task no action buttons', async () => {
   await page.close();
 });
 
+
+it('shows long tracebacks wrapped, links in a result, the prioritized count, and runs a finished task again', async () => {
+  const page = await newPage();
+  const errors = collectPageErrors(page);
+  // A failure whose message is one long word: nothing of it may be cut off at the panel's edge.
+  brokenBecause = `the${'-very'.repeat(80)}-long-reason`;
+  const failed = await enqueue('test.monitor.fragile', ['order-wide']);
+  await waitFor(async () => (await app.runtime.client.getTask(failed.id))?.status === 'FAILURE', LONG);
+  await logInToAdmin(page, app.baseUrl, 'root', PASSWORD, `/admin/tasks/${failed.id}/`);
+  const traceback = page.locator('[data-testid=task-traceback]');
+  await traceback.waitFor({ timeout: LONG });
+  const overflow = await traceback.evaluate((el) => el.scrollWidth - el.clientWidth);
+  expect(overflow).toBeLessThanOrEqual(1);
+  const message = page.locator('[data-testid=task-error-message]');
+  const [messageRight, panelRight] = await Promise.all([
+    message.evaluate((el) => el.getBoundingClientRect().right),
+    page.locator('[data-testid=task-error]').evaluate((el) => el.getBoundingClientRect().right),
+  ]);
+  expect(messageRight).toBeLessThanOrEqual(panelRight);
+
+  // A result naming one of the site's URLs shows it as a link; Run again sends a copy and opens it.
+  brokenBecause = null;
+  const rerun = await enqueue('test.monitor.fragile', ['/api/v1/config']);
+  await waitFor(async () => (await app.runtime.client.getTask(rerun.id))?.status === 'SUCCESS', LONG);
+  await page.goto(`${app.baseUrl}/admin/tasks/${rerun.id}/`);
+  const link = page.locator('[data-testid=task-result] a');
+  await link.waitFor({ timeout: LONG });
+  expect(await link.getAttribute('href')).toBe('/api/v1/config');
+  await page.getByTestId('action-run-again').click();
+  await page.waitForURL((url) => url.pathname.startsWith('/admin/tasks/') && !url.pathname.includes(rerun.id));
+  const copyId = decodeURIComponent(new URL(page.url()).pathname.split('/')[3]!);
+  await expect.poll(() => page.locator('[data-testid=task-state]').textContent(), { timeout: LONG }).toBe('SUCCESS');
+  expect(await app.runtime.client.getTask(copyId)).toMatchObject({ name: 'test.monitor.fragile', args: ['/api/v1/config'], status: 'SUCCESS' });
+  expect(await page.locator('.messages .message-success').textContent()).toContain(`sent again as ${copyId}`);
+
+  // Prioritized tasks have their own column on the Queues page.
+  await Promise.all([1, 2, 3].map((n) => app.runtime.client.enqueue('demo.add', { args: [n, n], queue: 'mon-prioritized', priority: 5 })));
+  await page.goto(`${app.baseUrl}/admin/queues/`);
+  const row = page.locator('table[data-testid=queues] tr[data-queue="mon-prioritized"]');
+  await row.waitFor({ timeout: LONG });
+  expect(await page.locator('table[data-testid=queues] thead').textContent()).toContain('Prioritized');
+  expect(await row.getByTestId('prioritized').textContent()).toBe('3');
+  expect(await row.getByTestId('waiting').textContent()).toBe('0');
+  expect(errors).toEqual([]);
+  await page.close();
+});
+
+it('controls a worker, a queue and a rate limit from the console', async () => {
+  const page = await newPage();
+  const errors = collectPageErrors(page);
+  await logInToAdmin(page, app.baseUrl, 'root', PASSWORD, '/admin/workers/');
+  const row = page.locator(`table[data-testid=workers] tr[data-name="${app.worker!.name}"]`);
+  await row.waitFor({ timeout: LONG });
+  await row.getByTestId('control-concurrency').click();
+  await page.getByTestId('control-value').fill('3');
+  await page.getByTestId('confirm-ok').click();
+  await expect.poll(() => page.locator('.messages .message-success').last().textContent(), { timeout: LONG }).toContain('runs up to 3 tasks at once');
+  await expect.poll(async () => (await app.runtime.client.redis.hget(`${app.runtime.client.keys.key('workers')}`, app.worker!.name))?.includes('"concurrency":3'), { timeout: LONG }).toBe(true);
+
+  const rate = page.locator('table[data-testid=rate-limits] tr[data-task="demo.add"]');
+  await rate.getByTestId('rate-set').click();
+  await page.getByTestId('control-value').fill('5/m');
+  await page.getByTestId('confirm-ok').click();
+  await expect.poll(() => rate.getByTestId('rate-in-force').textContent(), { timeout: LONG }).toBe('5/m');
+  await rate.getByTestId('rate-reset').click();
+  await expect.poll(() => rate.getByTestId('rate-in-force').textContent(), { timeout: LONG }).toBe('no limit');
+
+  await page.getByTestId('nav-queues').click();
+  const queue = page.locator('table[data-testid=queues] tr[data-queue="default"]');
+  await queue.getByTestId('queue-pause').click();
+  await page.getByTestId('confirm-ok').click();
+  await queue.getByTestId('queue-resume').waitFor({ timeout: LONG });
+  expect(await app.runtime.client.queue('default').isPaused()).toBe(true);
+  await queue.getByTestId('queue-resume').click();
+  await queue.getByTestId('queue-pause').waitFor({ timeout: LONG });
+  expect(await app.runtime.client.queue('default').isPaused()).toBe(false);
+  expect(errors).toEqual([]);
+  await page.close();
+});

@@ -28,7 +28,9 @@ export async function startTestApp(
   const runtime = await openRuntime(config, silentLogger, { database: options.web !== false });
   const web = options.web === false ? undefined : await startWeb(runtime, { port: 0, host: '127.0.0.1' });
   const workerOptions = typeof options.worker === 'object' ? options.worker : {};
-  const worker = options.worker === false ? undefined : await startWorkerRole(runtime, { concurrency: 2, ...workerOptions });
+  // A `shutdown` control command closes this worker, not the test process.
+  let worker: RunningWorker | undefined;
+  if (options.worker !== false) worker = await startWorkerRole(runtime, { concurrency: 2, onShutdownRequested: () => void worker?.close(), ...workerOptions });
   return {
     config,
     runtime,

@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 export const repoRoot = path.resolve(import.meta.dirname, '../..');
 const entry = path.join(repoRoot, 'src', 'main.ts');
@@ -12,8 +13,12 @@ export interface CliResult {
   stderr: string;
 }
 
+const moduleTrace = pathToFileURL(path.join(repoRoot, 'test', 'helpers', 'module-trace.mjs')).href;
+// By URL, not by name: a command run in another folder (cwd) must still find the repository's tsx.
+const tsx = import.meta.resolve('tsx');
+
 export function cliArgs(args: string[]): string[] {
-  return ['--import', 'tsx', entry, ...args];
+  return ['--import', tsx, '--import', moduleTrace, entry, ...args];
 }
 
 /** Runs `seler …` to completion. `env` replaces seler's own variables; PATH and HOME are kept unless given. */

@@ -97,8 +97,8 @@ export async function fetchTask(statusUrl: string): Promise<Task> {
   return (await res.json()) as Task;
 }
 
-/** DELETE /api/v1/tasks/<id>: ask the server to revoke the task. */
-export async function revokeTask(statusUrl: string): Promise<void> {
-  const res = await fetch(statusUrl, { method: 'DELETE', headers: { accept: 'application/json' } });
+/** DELETE /api/v1/tasks/<id> with the upload's cancel token: ask the server to revoke the task. */
+export async function revokeTask(job: Pick<Accepted, 'statusUrl' | 'cancelToken'>): Promise<void> {
+  const res = await fetch(job.statusUrl, { method: 'DELETE', headers: { accept: 'application/json', 'x-cancel-token': job.cancelToken } });
   if (!res.ok && res.status !== 404) throw errorFromResponse(res.status, await res.text());
 }

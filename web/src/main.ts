@@ -241,7 +241,7 @@ cancel.addEventListener('click', () => {
   }
   if (job && phase === 'processing') {
     cancel.disabled = true;
-    revokeTask(job.statusUrl)
+    revokeTask(job)
       .catch((err: unknown) => {
         const message = err instanceof Error ? err.message : String(err);
         view.showError('Could not cancel', message, null);

@@ -1,6 +1,6 @@
 // The SQL database: SQLite in the data directory by default, PostgreSQL with DATABASE_URL.
 // One query code (Kysely) for both; migrations are forward-only and run on start.
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Migration } from 'kysely';
@@ -29,11 +29,24 @@ export function openDatabase(databaseUrl: string | undefined, dataDir: string): 
   }
   const file = databaseUrl?.startsWith('sqlite:') ? path.resolve(databaseUrl.slice('sqlite:'.length)) : path.join(dataDir, 'seler.db');
   mkdirSync(path.dirname(file), { recursive: true });
+  // Password hashes and sessions live here: owner-only (0600), whatever the umask. SQLite creates
+  // the -wal and -shm files with the database file's mode; older loose files are tightened.
+  closeSync(openSync(file, 'a', 0o600));
+  tighten(file);
   const sqlite = new SQLite(file);
   sqlite.pragma('journal_mode = WAL');
+  for (const companion of [`${file}-wal`, `${file}-shm`]) tighten(companion);
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
   return wrap(new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }), 'sqlite', file);
+}
+
+function tighten(file: string): void {
+  try {
+    if ((statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
 }
 
 function wrap(db: Kysely<Database>, dialect: Dialect, description: string): Db {

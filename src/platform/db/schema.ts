@@ -17,8 +17,9 @@ export interface Database {
   auth_user_permission: AuthUserPermissionTable;
   auth_token: AuthTokenTable;
   auth_session: AuthSessionTable;
-  auth_login_attempt: AuthLoginAttemptTable;
+  auth_login_counter: AuthLoginCounterTable;
   admin_log: AdminLogTable;
+  seler_secret: SelerSecretTable;
 }
 
 // Beat (migration 0002). Instants are epoch ms in bigint columns: pg returns int8 as a string, so reads are `number | string`.
@@ -135,11 +136,12 @@ export interface AuthSessionTable {
   user_agent: string;
 }
 
-export interface AuthLoginAttemptTable {
-  id: Generated<Id>;
-  kind: string;
+// Migration 0005: log-in throttle counters (src/admin/throttle.ts).
+export interface AuthLoginCounterTable {
   key: string;
-  at: Millis;
+  count: number;
+  /** End of the counting window, or of the lock. */
+  expires: Millis;
 }
 
 export interface AdminLogTable {
@@ -153,4 +155,12 @@ export interface AdminLogTable {
   object_repr: string;
   /** JSON, Django-style: [{"added":{}}], [{"changed":{"fields":[...]}}], [{"deleted":{}}]. */
   change_message: string;
+}
+
+// Migration 0006: the admin's signing secrets, one row per generation (src/admin/secret.ts).
+export interface SelerSecretTable {
+  generation: number;
+  secret: string;
+  activates: Millis;
+  retires: NullableMillis;
 }

@@ -1,6 +1,6 @@
 // Small helpers the blocking and listening exercises share.
 import { setTimeout as delay } from 'node:timers/promises';
-import type { Redis } from '../../platform/redis.js';
+import { parseRedisUrl, type Redis } from '../../platform/redis.js';
 import type { LabContext } from '../types.js';
 
 export class LabTimeout extends Error {
@@ -103,6 +103,11 @@ function chunk<T>(items: T[], size: number): T[][] {
 /** How to reach the same Redis from redis-cli, for the --listen hints. */
 export function redisCliCommand(url: string, db: number): string {
   try {
+    const target = parseRedisUrl(url);
+    // redis-cli follows a Cluster's redirects with -c; for Sentinel, ask it where the master is first.
+    if (target.kind === 'cluster') return `redis-cli -c -h ${target.nodes[0]!.host} -p ${target.nodes[0]!.port}`;
+    if (target.kind === 'sentinel')
+      return `redis-cli -h <master> -p <port>${db ? ` -n ${db}` : ''} (the master: redis-cli -h ${target.sentinels[0]!.host} -p ${target.sentinels[0]!.port} SENTINEL GET-MASTER-ADDR-BY-NAME ${target.name})`;
     const u = new URL(url);
     if (u.protocol.includes('unix')) return `redis-cli -s ${decodeURIComponent(u.pathname)}${db ? ` -n ${db}` : ''}`;
     if (u.password) u.password = '<password>';

@@ -51,3 +51,10 @@ export function stateBadge(state: string): HTMLElement {
 export function yesNo(value: boolean, labels: [string, string] = ['Yes', 'No']): HTMLElement {
   return h('span', { class: `flag ${value ? 'flag-yes' : 'flag-no'}`, title: value ? labels[0] : labels[1] }, value ? labels[0] : labels[1]);
 }
+
+/** A task id short enough for a column: a periodic run keeps its `beat-<task>-` part (`beat-2-3a6020…`). */
+export function shortTaskId(id: string): string {
+  const beat = /^(beat-\d+-)([0-9a-f]{7,})$/.exec(id);
+  if (beat) return `${beat[1]}${beat[2]!.slice(0, 6)}…`;
+  return id.length > 12 ? `${id.slice(0, 8)}…` : id;
+}

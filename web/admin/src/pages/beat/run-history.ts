@@ -2,7 +2,7 @@
 // and a link to its result, newest first, paginated; the first page refreshes itself while shown.
 import { api, type Page } from '../../api.js';
 import { h } from '../../ui/dom.js';
-import { formatDuration, formatNumber, relativeTime, stateBadge, timeCell } from '../../ui/format.js';
+import { formatDuration, formatNumber, relativeTime, stateBadge, timeCell, shortTaskId } from '../../ui/format.js';
 import { BASE, type Run } from './types.js';
 
 const PAGE_SIZE = 10;
@@ -52,7 +52,7 @@ export function runHistory(id: number, signal: AbortSignal): RunHistory {
           'td',
           {},
           run.taskId
-            ? h('span', { class: 'result-links' }, h('a', { href: taskPagePath(run.taskId), class: 'mono', title: run.taskId }, run.taskId.length > 24 ? `${run.taskId.slice(0, 22)}…` : run.taskId), run.url ? h('a', { href: run.url, target: '_blank', rel: 'noopener', class: 'small' }, 'JSON') : '')
+            ? h('span', { class: 'result-links' }, h('a', { href: taskPagePath(run.taskId), class: 'mono', title: run.taskId }, shortTaskId(run.taskId)), run.url ? h('a', { href: run.url, target: '_blank', rel: 'noopener', class: 'small' }, 'JSON') : '')
             : h('span', { class: 'muted' }, 'not enqueued'),
         ),
       ),

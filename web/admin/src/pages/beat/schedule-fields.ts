@@ -198,20 +198,21 @@ export function scheduleFields(options: { initial?: Schedule; startTime: () => s
     if (start) body.startTime = start;
     preview.classList.add('loading');
     try {
-      const result = await api.post<Preview>('/api/v1/admin/schedules/preview', body);
+      // errors=inline: a schedule still being typed is an answer, not a failed request in the console.
+      const result = await api.post<Preview>('/api/v1/admin/schedules/preview?errors=inline', body);
       if (mine !== sequence || !element.isConnected) return;
+      if (result.invalid) {
+        const e = new ApiError(400, result.invalid.code, result.invalid.message, result.invalid.fields ?? {});
+        showErrors(element, e, { quiet: true });
+        const unplaced = Object.entries(e.fields).filter(([path]) => !path.startsWith('schedule')).map(([, m]) => m);
+        preview.replaceChildren(h('p', { class: 'preview-invalid' }, unplaced.length ? unplaced.join(' ') : 'Correct the schedule to see when it runs.'));
+        return;
+      }
       clearErrors(element);
       renderPreview(result);
     } catch (err) {
       if (mine !== sequence || !element.isConnected) return;
-      const e = err as ApiError;
-      if (e instanceof ApiError && e.status === 400) {
-        showErrors(element, e, { quiet: true });
-        const unplaced = Object.entries(e.fields).filter(([path]) => !path.startsWith('schedule')).map(([, m]) => m);
-        preview.replaceChildren(h('p', { class: 'preview-invalid' }, unplaced.length ? unplaced.join(' ') : 'Correct the schedule to see when it runs.'));
-      } else {
-        preview.replaceChildren(h('p', { class: 'error' }, `The preview is not available: ${e.message}`));
-      }
+      preview.replaceChildren(h('p', { class: 'error' }, `The preview is not available: ${(err as Error).message}`));
     } finally {
       if (mine === sequence) preview.classList.remove('loading');
     }
@@ -219,13 +220,15 @@ export function scheduleFields(options: { initial?: Schedule; startTime: () => s
 
   function renderPreview(p: Preview): void {
     if (p.kind === 'crontab' && !zone.value.trim()) zone.placeholder = `the installation’s: ${p.timezone}`;
+    // A schedule kept in UTC needs no second UTC column.
+    const inUtc = p.timezone === 'UTC' || p.timezone === 'Etc/UTC';
     const rows = p.next.map((n, i) =>
       h(
         'tr',
         {},
         h('td', { class: 'num' }, String(i + 1)),
         h('td', {}, h('time', { datetime: n.at }, formatIn(n.at, n.timezone))),
-        h('td', { class: 'muted' }, formatIn(n.at, 'UTC')),
+        ...(inUtc ? [] : [h('td', { class: 'muted' }, formatIn(n.at, 'UTC'))]),
         h('td', { class: 'muted' }, relativeTime(n.at)),
       ),
     );
@@ -236,7 +239,7 @@ export function scheduleFields(options: { initial?: Schedule; startTime: () => s
             'table',
             { class: 'list next-runs', 'data-testid': 'next-runs' },
             h('caption', {}, `Next ${rows.length === 1 ? 'run' : `${rows.length} runs`}`),
-            h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, '#'), h('th', { scope: 'col' }, p.timezone), h('th', { scope: 'col' }, 'UTC'), h('th', { scope: 'col' }, ''))),
+            h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, '#'), h('th', { scope: 'col' }, p.timezone), ...(inUtc ? [] : [h('th', { scope: 'col' }, 'UTC')]), h('th', { scope: 'col' }, ''))),
             h('tbody', {}, ...rows),
           )
         : h('p', { class: 'muted' }, 'It will not run again (the moment has passed, or the sun does not cross this event there soon).'),

@@ -36,6 +36,8 @@ export interface Preview {
   description: string;
   timezone: string;
   next: { at: string; local: string; timezone: string }[];
+  /** Asked with ?errors=inline: the schedule is not valid (the other fields are absent then). */
+  invalid?: { code: string; message: string; fields?: Record<string, string> };
 }
 
 export interface ScheduleUsage {

@@ -37,6 +37,21 @@ export interface TaskListQuery {
   cursor?: string;
 }
 
+export interface ControlReply {
+  worker: string;
+  ok: boolean;
+  queues: string[];
+  concurrency: number;
+  changed: boolean;
+}
+
+export interface RateLimitView {
+  task: string;
+  declared: string | null;
+  override: string | null;
+  effective: string | null;
+}
+
 export const monitorApi = {
   /** SSE: `task` events for every task change, optionally for one task, name or queue. */
   eventsUrl: (filter: { taskId?: string; name?: string; queue?: string } = {}) => withQuery(`${BASE}/events`, filter),
@@ -50,7 +65,15 @@ export const monitorApi = {
   revoke: (id: string, terminate: boolean) => api.post<TaskDetail>(`${BASE}/tasks/${seg(id)}/revoke`, { terminate }),
   retry: (id: string) => api.post<TaskDetail>(`${BASE}/tasks/${seg(id)}/retry`),
   promote: (id: string) => api.post<TaskDetail>(`${BASE}/tasks/${seg(id)}/promote`),
+  /** A new task with the same call; answers with the new id. */
+  runAgain: (id: string) => api.post<{ id: string; from: string }>(`${BASE}/tasks/${seg(id)}/run-again`),
   remove: (id: string) => api.delete<TaskDeleted>(`${BASE}/tasks/${seg(id)}`),
+  control: (worker: string, body: { command: 'concurrency'; value: number } | { command: 'add-consumer' | 'cancel-consumer'; queue: string } | { command: 'shutdown' }) =>
+    api.post<ControlReply>(`${BASE}/workers/${seg(worker)}/control`, body),
+  pauseQueue: (queue: string, pause: boolean) => api.post<{ queue: string; paused: boolean; changed: boolean }>(`${BASE}/queues/${seg(queue)}/${pause ? 'pause' : 'resume'}`),
+  rateLimits: () => api.get<{ items: RateLimitView[] }>(`${BASE}/rate-limits`),
+  setRateLimit: (task: string, rate: string) => api.put<RateLimitView>(`${BASE}/rate-limits/${seg(task)}`, { rate }),
+  resetRateLimit: (task: string) => api.delete<RateLimitView>(`${BASE}/rate-limits/${seg(task)}`),
   retryFailed: (queue: string) => api.post<FailedRetried>(`${BASE}/queues/${seg(queue)}/retry-failed`, {}),
   cleanFailed: (queue: string) => api.post<FailedCleaned>(`${BASE}/queues/${seg(queue)}/clean-failed`, {}),
 };

@@ -60,7 +60,22 @@ export function jsonBlock(value: unknown, testId?: string): HTMLElement {
   } catch {
     text = String(value);
   }
-  return h('pre', { class: 'json', 'data-testid': testId }, text);
+  return h('pre', { class: 'json', 'data-testid': testId }, ...linkified(text));
+}
+
+/** Strings that are this site's paths or http(s) URLs (an archive's URL in a result) become links; nothing else does. */
+const LINKABLE = /"((?:\/(?![/\\])|https?:\/\/)[^"\\\s]*)"/g;
+
+function linkified(text: string): (string | HTMLElement)[] {
+  const out: (string | HTMLElement)[] = [];
+  let last = 0;
+  for (const match of text.matchAll(LINKABLE)) {
+    const start = match.index + 1;
+    out.push(text.slice(last, start), h('a', { href: match[1]!, target: '_blank', rel: 'noopener noreferrer' }, match[1]!));
+    last = start + match[1]!.length;
+  }
+  out.push(text.slice(last));
+  return out;
 }
 
 const clock = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });

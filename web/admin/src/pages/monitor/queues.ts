@@ -38,11 +38,13 @@ export const queuesRoute: Route = {
 function queuesTable(items: QueueView[], reload: () => Promise<void>): HTMLElement {
   const mayRetry = can('change_task');
   const mayClean = can('delete_task');
+  const mayPause = can('change_worker');
   const count = (q: QueueView, n: number, state?: string, cls?: string) =>
     h('td', { class: 'num' }, n ? h('a', { href: tasksOf(q.name, state), class: cls }, formatNumber(n)) : '0');
-  const head = ['Queue', 'Waiting', 'Active', 'Delayed', 'Completed', 'Failed', 'Per min', 'Last hour', 'Oldest waiting', 'Workers'];
+  const head = ['Queue', 'Waiting', 'Prioritized', 'Active', 'Delayed', 'Completed', 'Failed', 'Per min', 'Last hour', 'Oldest waiting', 'Workers'];
   if (mayRetry || mayClean) head.push('Failed tasks');
-  const numeric = new Set(['Waiting', 'Active', 'Delayed', 'Completed', 'Failed', 'Per min', 'Workers']);
+  if (mayPause) head.push('Consumption');
+  const numeric = new Set(['Waiting', 'Prioritized', 'Active', 'Delayed', 'Completed', 'Failed', 'Per min', 'Workers']);
   return h(
     'table',
     { class: 'list compact', 'data-testid': 'queues' },
@@ -55,7 +57,8 @@ function queuesTable(items: QueueView[], reload: () => Promise<void>): HTMLEleme
           'tr',
           { 'data-queue': q.name },
           h('th', { scope: 'row' }, h('a', { href: tasksOf(q.name) }, q.name), q.paused ? h('span', { class: 'badge status-paused' }, ' paused') : ''),
-          waiting(q),
+          h('td', { class: 'num', 'data-testid': 'waiting' }, q.counts.waiting ? h('a', { href: tasksOf(q.name, 'PENDING') }, formatNumber(q.counts.waiting)) : '0'),
+          h('td', { class: 'num', 'data-testid': 'prioritized', title: 'Waiting with a priority: BullMQ serves them before the others, highest priority (1) first' }, formatNumber(q.counts.prioritized)),
           count(q, q.counts.active, 'STARTED'),
           count(q, q.counts.delayed),
           count(q, q.counts.completed, 'SUCCESS'),
@@ -66,18 +69,35 @@ function queuesTable(items: QueueView[], reload: () => Promise<void>): HTMLEleme
           h('td', { class: 'num' }, q.workers ? formatNumber(q.workers) : h('span', { class: 'error', title: 'No online worker consumes this queue' }, '0')),
         );
         if (mayRetry || mayClean) row.append(h('td', {}, actions(q, reload, mayRetry, mayClean)));
+        if (mayPause) row.append(h('td', {}, pauseButton(q, reload)));
         return row;
       }),
     ),
   );
 }
 
-/** Waiting in FIFO order, with the prioritized ones (BullMQ keeps them apart) below. */
-function waiting(q: QueueView): HTMLElement {
-  const { waiting: fifo, prioritized } = q.counts;
-  const cell = h('td', { class: 'num', 'data-testid': 'waiting' }, fifo + prioritized ? h('a', { href: tasksOf(q.name, 'PENDING') }, formatNumber(fifo + prioritized)) : '0');
-  if (prioritized) cell.append(h('span', { class: 'subline' }, `${formatNumber(prioritized)} prioritized`));
-  return cell;
+/** Bull Board's pause: no worker starts a task of the queue until it is resumed. */
+function pauseButton(q: QueueView, reload: () => Promise<void>): HTMLElement {
+  const button = h('button', { type: 'button', class: `button secondary`, 'data-testid': q.paused ? 'queue-resume' : 'queue-pause' }, q.paused ? 'Resume' : 'Pause');
+  button.addEventListener('click', async () => {
+    if (!q.paused) {
+      const ok = await confirmDialog({
+        title: `Pause “${q.name}”?`,
+        message: 'No worker starts a task of this queue until it is resumed; running tasks finish, and new tasks still queue up.',
+        confirmLabel: 'Pause',
+      });
+      if (!ok) return;
+    }
+    button.disabled = true;
+    try {
+      await monitorApi.pauseQueue(q.name, !q.paused);
+      notify('success', `“${q.name}” is ${q.paused ? 'consumed again' : 'paused'}.`);
+    } catch (err) {
+      notify('error', (err as Error).message);
+    }
+    await reload().catch(() => {});
+  });
+  return button;
 }
 
 function actions(q: QueueView, reload: () => Promise<void>, mayRetry: boolean, mayClean: boolean): HTMLElement {

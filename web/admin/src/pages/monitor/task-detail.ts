@@ -5,12 +5,11 @@ import { navigate, type Route, type RouteContext } from '../../router.js';
 import { can } from '../../session.js';
 import { confirmDialog } from '../../ui/confirm.js';
 import { h } from '../../ui/dom.js';
-import { formatDuration, formatNumber, stateBadge, timeCell } from '../../ui/format.js';
+import { formatDuration, formatNumber, stateBadge, timeCell, shortTaskId } from '../../ui/format.js';
 import { flash, notify } from '../../ui/messages.js';
 import { FINAL_STATES, monitorApi, type TaskDetail, type TimelineEntry } from './api.js';
 import { jsonBlock, keepLive, pageBar, panel } from './common.js';
 
-const shortId = (id: string) => (id.length > 14 ? `${id.slice(0, 8)}…` : id);
 
 export const taskDetailRoute: Route = {
   path: '/admin/tasks/:id/',
@@ -21,7 +20,7 @@ export const taskDetailRoute: Route = {
       { label: 'Monitor', href: '/admin/monitor/' },
       { label: 'Tasks', href: '/admin/tasks/' },
     ];
-    ctx.setTitle(`Task ${shortId(id)}`, trail);
+    ctx.setTitle(`Task ${shortTaskId(id)}`, trail);
     const actions = h('div', { class: 'row-actions', 'data-testid': 'task-actions' });
     const badge = h('span', { class: 'state-slot' });
     const bar = pageBar(badge, actions);
@@ -43,7 +42,7 @@ export const taskDetailRoute: Route = {
 
     const show = (t: TaskDetail) => {
       task = t;
-      ctx.setTitle(`${t.name} · ${shortId(t.id)}`, trail);
+      ctx.setTitle(`${t.name} · ${shortTaskId(t.id)}`, trail);
       const b = stateBadge(t.state);
       b.classList.add('state-large');
       b.dataset.testid = 'task-state';
@@ -195,6 +194,12 @@ function actionButtons(ctx: RouteContext, t: TaskDetail, show: (t: TaskDetail) =
     if (t.actions.promote)
       button('Run now', 'action-promote', '', async () => {
         done(`The task ${t.name} was moved to the front: it runs as soon as a worker is free.`)(await monitorApi.promote(t.id));
+      });
+    if (t.actions.runAgain)
+      button('Run again', 'action-run-again', '', async () => {
+        const copy = await monitorApi.runAgain(t.id);
+        flash('success', `The task ${t.name} was sent again as ${copy.id}.`);
+        navigate(`/admin/tasks/${encodeURIComponent(copy.id)}/`);
       });
     if (t.actions.revoke)
       button('Revoke', 'action-revoke', 'secondary danger', async () => {

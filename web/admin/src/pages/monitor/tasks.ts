@@ -3,7 +3,7 @@
 import type { Query } from '../../api.js';
 import { navigate, type Route } from '../../router.js';
 import { h } from '../../ui/dom.js';
-import { formatDuration, stateBadge } from '../../ui/format.js';
+import { formatDuration, stateBadge, shortTaskId } from '../../ui/format.js';
 import { listView, type BulkAction, type ListPage } from '../../ui/list-view.js';
 import { monitorApi, TASK_STATES, type TaskListQuery, type TaskRow } from './api.js';
 import { keepLive, pageBar, shortTime } from './common.js';
@@ -37,7 +37,6 @@ export function toApiQuery(query: Query, now = Date.now()): TaskListQuery {
   return out;
 }
 
-const shortId = (id: string) => (id.length > 12 ? `${id.slice(0, 8)}…` : id);
 
 export const tasksRoute: Route = {
   path: '/admin/tasks/',
@@ -123,7 +122,7 @@ export const tasksRoute: Route = {
         { key: 'since', label: 'Sent', options: RANGES.map((r) => ({ value: r.value, label: r.label })) },
       ],
       columns: [
-        { label: 'Task id', className: 'nowrap', render: (t) => h('a', { href: `/admin/tasks/${encodeURIComponent(t.id)}/`, class: 'task-id', title: t.id }, shortId(t.id)) },
+        { label: 'Task id', className: 'nowrap', render: (t) => h('a', { href: `/admin/tasks/${encodeURIComponent(t.id)}/`, class: 'task-id', title: t.id }, shortTaskId(t.id)) },
         { label: 'Name', render: (t) => t.name },
         {
           label: 'State',

@@ -1,0 +1,147 @@
+// Operator controls through the HTTP API against a real worker on the run's Redis: concurrency,
+// consumers, warm shutdown, queue pause, rate limits at run time; who may, and bad input.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, waitFor, type TestApp } from '../../test/helpers/app.js';
+import { createToken, createUser, listLog } from '../admin/index.js';
+import { liveWorkers } from '../tasks/index.js';
+
+describe('operator controls', () => {
+  let app: TestApp;
+  const tokens: Record<string, string> = {};
+
+  const call = async (who: string | null, method: string, path: string, body?: unknown) => {
+    const headers: Record<string, string> = {};
+    if (who) headers.authorization = `Bearer ${tokens[who]}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const res = await fetch(`${app.baseUrl}/api/v1/monitor${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await res.text();
+    return { status: res.status, body: text ? (JSON.parse(text) as any) : undefined };
+  };
+  const control = (body: unknown, who = 'operator', worker = app.worker!.name) => call(who, 'POST', `/workers/${encodeURIComponent(worker)}/control`, body);
+  const heartbeat = async () => (await liveWorkers(app.runtime.redis, app.runtime.client.keys)).find((w) => w.name === app.worker!.name);
+  const statusOf = async (id: string) => (await app.runtime.client.getTask(id))?.status;
+  const lastLog = async () => (await listLog(app.runtime.db!, { pageSize: 1 })).items[0];
+
+  beforeAll(async () => {
+    app = await startTestApp({ worker: { concurrency: 2, queues: ['default', 'ctl-a'] } });
+    const users: Record<string, string[]> = { viewer: ['view_task', 'change_task'], operator: ['view_task', 'change_worker'] };
+    for (const [username, permissions] of Object.entries(users)) {
+      const user = await createUser(app.runtime.db!, { username, password: null, isStaff: true, permissions });
+      tokens[username] = (await createToken(app.runtime.db!, user.id, 'test')).token;
+    }
+  });
+  afterAll(async () => app?.close());
+
+  it('changes a worker’s concurrency; the heartbeat and the history say so', async () => {
+    const res = await control({ command: 'concurrency', value: 5 });
+    expect(res).toEqual({ status: 200, body: { worker: app.worker!.name, ok: true, concurrency: 5, queues: ['default', 'ctl-a'], changed: true } });
+    await waitFor(async () => (await heartbeat())?.concurrency === 5);
+    expect(await lastLog()).toMatchObject({ username: 'operator', objectType: 'worker', objectId: app.worker!.name, changeMessage: 'Concurrency set to 5' });
+    expect((await control({ command: 'concurrency', value: 5 })).body.changed).toBe(false);
+    // Work still runs at the new size.
+    const ids = await Promise.all([1, 2, 3, 4, 5, 6].map(async (n) => (await app.runtime.client.enqueue('demo.add', { args: [n, n] })).id));
+    await waitFor(async () => (await Promise.all(ids.map(statusOf))).every((s) => s === 'SUCCESS'));
+  });
+
+  it('refuses bad commands, strangers and unknown workers before sending anything', async () => {
+    const bad: [unknown, string][] = [
+      [{ command: 'concurrency', value: 0 }, 'invalid_concurrency'],
+      [{ command: 'concurrency', value: 1001 }, 'invalid_concurrency'],
+      [{ command: 'concurrency', value: 2.5 }, 'invalid_concurrency'],
+      [{ command: 'concurrency', value: '8' }, 'invalid_concurrency'],
+      [{ command: 'add-consumer', queue: 'a b' }, 'invalid_queue'],
+      [{ command: 'add-consumer', queue: 'q'.repeat(101) }, 'invalid_queue'],
+      [{ command: 'cancel-consumer' }, 'invalid_queue'],
+      [{ command: 'explode' }, 'invalid_command'],
+      [{}, 'invalid_command'],
+      [null, 'invalid_command'],
+      [[1, 2], 'invalid_command'],
+    ];
+    for (const [body, code] of bad) {
+      const res = await control(body);
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      expect(res.body.error.code, JSON.stringify(body)).toBe(code);
+    }
+    expect((await control({ command: 'concurrency', value: 3 }, 'viewer')).status).toBe(403);
+    expect((await call(null, 'POST', `/workers/${encodeURIComponent(app.worker!.name)}/control`, { command: 'shutdown' })).status).toBe(401);
+    const unknown = await control({ command: 'concurrency', value: 3 }, 'operator', 'nobody:1:abcd');
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error.code).toBe('worker_not_found');
+    expect((await heartbeat())?.concurrency).toBe(5);
+  });
+
+  it('starts and stops consuming a queue', async () => {
+    const before = await app.runtime.client.enqueue('demo.add', { args: [1, 1], queue: 'ctl-b' });
+    await sleep(500);
+    expect(await statusOf(before.id)).toBe('PENDING');
+    const added = await control({ command: 'add-consumer', queue: 'ctl-b' });
+    expect(added.body).toMatchObject({ ok: true, changed: true, queues: ['default', 'ctl-a', 'ctl-b'] });
+    await waitFor(async () => (await statusOf(before.id)) === 'SUCCESS');
+    expect((await control({ command: 'add-consumer', queue: 'ctl-b' })).body.changed).toBe(false);
+
+    const cancelled = await control({ command: 'cancel-consumer', queue: 'ctl-a' });
+    expect(cancelled.body).toMatchObject({ ok: true, changed: true, queues: ['default', 'ctl-b'] });
+    await waitFor(async () => JSON.stringify((await heartbeat())?.queues) === JSON.stringify(['default', 'ctl-b']));
+    const after = await app.runtime.client.enqueue('demo.add', { args: [2, 2], queue: 'ctl-a' });
+    await sleep(800);
+    expect(await statusOf(after.id)).toBe('PENDING');
+    expect(await lastLog()).toMatchObject({ objectType: 'worker', changeMessage: 'Stopped consuming queue ctl-a' });
+  });
+
+  it('pauses and resumes a queue: nothing starts while it is paused, and nothing is lost', async () => {
+    expect((await call('viewer', 'POST', '/queues/default/pause')).status).toBe(403);
+    expect((await call('operator', 'POST', '/queues/no-such-queue/pause')).status).toBe(404);
+    const paused = await call('operator', 'POST', '/queues/default/pause');
+    expect(paused).toEqual({ status: 200, body: { queue: 'default', paused: true, changed: true } });
+    expect((await call('operator', 'POST', '/queues/default/pause')).body.changed).toBe(false);
+    const held = await app.runtime.client.enqueue('demo.add', { args: [20, 22] });
+    await sleep(800);
+    expect(await statusOf(held.id)).toBe('PENDING');
+    const queues = await call('viewer', 'GET', '/queues');
+    expect(queues.body.items.find((q: { name: string }) => q.name === 'default').paused).toBe(true);
+    expect((await call('operator', 'POST', '/queues/default/resume')).body).toEqual({ queue: 'default', paused: false, changed: true });
+    await waitFor(async () => (await statusOf(held.id)) === 'SUCCESS');
+    expect(await lastLog()).toMatchObject({ objectType: 'queue', objectId: 'default', changeMessage: 'Resumed' });
+  });
+
+  it('sets a task’s rate limit at run time on the workers, and drops it again', async () => {
+    const set = await call('operator', 'PUT', '/rate-limits/demo.add', { rate: '1/m' });
+    expect(set).toEqual({ status: 200, body: { task: 'demo.add', declared: null, override: '1/m', effective: '1/m' } });
+    const listed = await call('viewer', 'GET', '/rate-limits');
+    expect(listed.body.items).toContainEqual({ task: 'demo.add', declared: null, override: '1/m', effective: '1/m' });
+    await sleep(200); // the workers hear the change on the control channel
+    const first = await app.runtime.client.enqueue('demo.add', { args: [1, 0] });
+    const second = await app.runtime.client.enqueue('demo.add', { args: [2, 0] });
+    await waitFor(async () => (await statusOf(first.id)) === 'SUCCESS' || (await statusOf(second.id)) === 'SUCCESS');
+    await sleep(1000);
+    const states = [await statusOf(first.id), await statusOf(second.id)].sort();
+    expect(states).toEqual(['PENDING', 'SUCCESS']);
+
+    for (const [rate, code] of [['fast', 'invalid_rate_limit'], ['0/s', 'invalid_rate_limit'], [5, 'invalid_rate_limit'], ['1'.repeat(30), 'invalid_rate_limit']] as const) {
+      const res = await call('operator', 'PUT', '/rate-limits/demo.add', { rate });
+      expect(res.status, String(rate)).toBe(400);
+      expect(res.body.error.code).toBe(code);
+    }
+    expect((await call('operator', 'PUT', '/rate-limits/no.such.task', { rate: '1/s' })).status).toBe(404);
+    expect((await call('viewer', 'PUT', '/rate-limits/demo.add', { rate: '1/s' })).status).toBe(403);
+
+    const dropped = await call('operator', 'DELETE', '/rate-limits/demo.add');
+    expect(dropped.body).toEqual({ task: 'demo.add', declared: null, override: null, effective: null });
+    expect(await lastLog()).toMatchObject({ objectType: 'task type', objectId: 'demo.add', changeMessage: 'Rate limit back to the declared one' });
+    await sleep(200);
+    const free = await app.runtime.client.enqueue('demo.add', { args: [3, 0] });
+    await waitFor(async () => (await statusOf(free.id)) === 'SUCCESS');
+  });
+
+  it('shuts a worker down warmly: it finishes what it runs, then leaves', async () => {
+    const running = await app.runtime.client.enqueue('demo.sleep', { args: [1] });
+    await waitFor(async () => ['STARTED', 'PROGRESS'].includes((await statusOf(running.id)) ?? ''));
+    const res = await control({ command: 'shutdown' });
+    expect(res.status).toBe(200);
+    await waitFor(async () => !(await heartbeat()), 10_000);
+    expect(await statusOf(running.id)).toBe('SUCCESS');
+    expect(await lastLog()).toMatchObject({ objectType: 'worker', changeMessage: 'Warm shutdown' });
+    expect((await control({ command: 'concurrency', value: 2 })).status).toBe(404);
+  });
+});

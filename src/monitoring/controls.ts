@@ -1,0 +1,224 @@
+// Operator controls, as Flower and Bull Board give them: a worker's concurrency, its queues and a
+// warm shutdown; pausing a queue; a task's rate limit at run time. Each needs change_worker and is
+// written to the admin history.
+import type { FastifyInstance } from 'fastify';
+import { AppError, badRequest, notFound } from '../platform/errors.js';
+import { closeRedis, createRedis, type RedisTarget } from '../platform/redis.js';
+import {
+  MAX_CONCURRENCY,
+  WORKER_CONTROL_COMMANDS,
+  controlWorkers,
+  getTaskDefinition,
+  knownQueueNames,
+  liveWorkers,
+  parseRate,
+  rateLimitOverrides,
+  registeredTasks,
+  setRateLimit,
+  type TaskClient,
+  type WorkerControl,
+} from '../tasks/index.js';
+import type { MonitorAudit, MonitorGuard } from './routes.js';
+import * as schema from './schemas.js';
+
+const BASE = '/api/v1/monitor';
+const QUEUE_NAME = /^[\w.-]{1,100}$/;
+/** How long the web waits for a worker to answer a control command. */
+const REPLY_TIMEOUT_MS = 3000;
+
+export interface ControlRouteDeps {
+  client: TaskClient;
+  redisTarget: RedisTarget | string;
+  guard: MonitorGuard;
+  audit: MonitorAudit;
+}
+
+/** The body of a control request, checked before anything is sent to a worker. */
+function parseControl(body: unknown): WorkerControl {
+  const b = (body ?? {}) as Record<string, unknown>;
+  const command = b.command;
+  if (typeof command !== 'string' || !(WORKER_CONTROL_COMMANDS as readonly string[]).includes(command))
+    throw badRequest('invalid_command', `command must be one of ${WORKER_CONTROL_COMMANDS.join(', ')}`);
+  switch (command) {
+    case 'concurrency': {
+      const value = b.value;
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_CONCURRENCY)
+        throw badRequest('invalid_concurrency', `value must be a whole number from 1 to ${MAX_CONCURRENCY}`);
+      return { command, value };
+    }
+    case 'add-consumer':
+    case 'cancel-consumer': {
+      const queue = b.queue;
+      if (typeof queue !== 'string' || !QUEUE_NAME.test(queue)) throw badRequest('invalid_queue', 'queue must be a queue name: letters, digits, "_", "." and "-" (at most 100)');
+      return { command, queue };
+    }
+    default:
+      return { command: 'shutdown' };
+  }
+}
+
+function describeControl(control: WorkerControl): string {
+  switch (control.command) {
+    case 'concurrency':
+      return `Concurrency set to ${control.value}`;
+    case 'add-consumer':
+      return `Started consuming queue ${control.queue}`;
+    case 'cancel-consumer':
+      return `Stopped consuming queue ${control.queue}`;
+    case 'shutdown':
+      return 'Warm shutdown';
+  }
+}
+
+export function registerControlRoutes(app: FastifyInstance, deps: ControlRouteDeps): void {
+  const { client, guard, audit } = deps;
+  const redis = client.redis;
+
+  app.post<{ Params: { name: string }; Body: unknown }>(
+    `${BASE}/workers/:name/control`,
+    {
+      schema: {
+        tags: schema.TAGS,
+        summary: 'Control one worker (Celery’s control): set its concurrency, start or stop consuming a queue, or shut it down warmly. Needs change_worker',
+        description:
+          'Bodies: `{"command":"concurrency","value":8}`, `{"command":"add-consumer","queue":"reports"}`, `{"command":"cancel-consumer","queue":"reports"}`, `{"command":"shutdown"}` ' +
+          '(the worker’s process ends as on SIGTERM: running tasks finish first). 404 when the worker is not online, 504 when it does not answer within 3 s.',
+        params: { type: 'object', required: ['name'], properties: { name: { type: 'string', maxLength: 300 } } },
+        body: schema.controlBody,
+        response: { 200: schema.controlReplySchema, ...schema.errors, 504: schema.errors[404] },
+      },
+      validatorCompiler: () => (data) => ({ value: data }),
+    },
+    async (request) => {
+      const actor = await guard(request, 'change_worker');
+      const control = parseControl(request.body);
+      const name = request.params.name;
+      if (!(await liveWorkers(redis, client.keys)).some((w) => w.name === name)) throw notFound(`No worker named "${name.slice(0, 300)}" is online.`, 'worker_not_found');
+      const blocking = createRedis(deps.redisTarget, { name: 'seler-web-control', maxRetriesPerRequest: 1 });
+      let replies;
+      try {
+        replies = await controlWorkers(redis, blocking, client.keys, control, [name], REPLY_TIMEOUT_MS);
+      } finally {
+        await closeRedis(blocking, 200);
+      }
+      const reply = replies.find((r) => r.worker === name)?.reply;
+      if (!reply) throw new AppError('worker_no_reply', `The worker "${name}" did not answer within ${REPLY_TIMEOUT_MS / 1000} s.`, 504);
+      if (!reply.ok) throw badRequest('control_refused', reply.error);
+      if (reply.changed) await audit(actor, { action: 'change', objectType: 'worker', objectId: name, objectRepr: name, message: describeControl(control) });
+      return { worker: name, ...reply };
+    },
+  );
+
+  for (const [path, pause] of [['pause', true], ['resume', false]] as const)
+    app.post<{ Params: { name: string } }>(
+      `${BASE}/queues/:name/${path}`,
+      {
+        schema: {
+          tags: schema.TAGS,
+          summary: pause
+            ? 'Pause a queue: no worker starts a task from it until it is resumed (running tasks finish; new tasks still queue up). Needs change_worker'
+            : 'Resume a paused queue. Needs change_worker',
+          params: schema.queueParams,
+          response: { 200: schema.pausedSchema, ...schema.errors },
+        },
+      },
+      async (request) => {
+        const actor = await guard(request, 'change_worker');
+        const queueName = request.params.name;
+        if (!(await knownQueueNames(client)).includes(queueName)) throw notFound(`No queue named "${queueName.slice(0, 100)}".`, 'queue_not_found');
+        const queue = client.queue(queueName);
+        const changed = (await queue.isPaused()) !== pause;
+        if (changed) {
+          await (pause ? queue.pause() : queue.resume());
+          await audit(actor, { action: 'change', objectType: 'queue', objectId: queueName, objectRepr: queueName, message: pause ? 'Paused' : 'Resumed' });
+        }
+        return { queue: queueName, paused: pause, changed };
+      },
+    );
+
+  app.get(
+    `${BASE}/rate-limits`,
+    {
+      schema: {
+        tags: schema.TAGS,
+        summary: 'Every registered task with the rate limit it declares, the one set at run time, and the one in force',
+        response: { 200: schema.rateLimitsSchema, 401: schema.errors[401], 403: schema.errors[403] },
+      },
+    },
+    async (request) => {
+      await guard(request, 'view_task');
+      const overrides = await rateLimitOverrides(redis, client.keys);
+      const names = [...new Set([...registeredTasks().map((t) => t.name), ...Object.keys(overrides)])].sort();
+      return {
+        items: names.map((task) => {
+          const declared = getTaskDefinition(task)?.options.rateLimit ?? null;
+          const override = overrides[task] ?? null;
+          const effective = override ?? declared;
+          return { task, declared, override, effective: effective === 'none' ? null : effective };
+        }),
+      };
+    },
+  );
+
+  app.put<{ Params: { task: string }; Body: unknown }>(
+    `${BASE}/rate-limits/:task`,
+    {
+      schema: {
+        tags: schema.TAGS,
+        summary: 'Set a task’s rate limit at run time, on every worker at once ("10/s", "100/m", "1000/h", "5000/d", or "none" for no limit). Needs change_worker',
+        params: schema.taskNameParams,
+        body: schema.rateLimitBody,
+        response: { 200: schema.rateLimitSchema, ...schema.errors },
+      },
+      validatorCompiler: () => (data) => ({ value: data }),
+    },
+    async (request) => {
+      const actor = await guard(request, 'change_worker');
+      const task = checkTaskName(request.params.task);
+      const rate = (request.body as { rate?: unknown } | null)?.rate;
+      if (typeof rate !== 'string' || rate.length > 20) throw badRequest('invalid_rate_limit', 'rate must be a text such as "10/s", "100/m", "1000/h", "5000/d" or "none"');
+      const normalized = rate.trim() === 'none' ? 'none' : rate.trim();
+      if (normalized !== 'none') {
+        try {
+          parseRate(normalized);
+        } catch (err) {
+          throw badRequest('invalid_rate_limit', (err as Error).message);
+        }
+      }
+      await setRateLimit(redis, client.keys, task, normalized);
+      await audit(actor, { action: 'change', objectType: 'task type', objectId: task, objectRepr: task, message: `Rate limit set to ${normalized}` });
+      return rateLimitView(task, normalized);
+    },
+  );
+
+  app.delete<{ Params: { task: string } }>(
+    `${BASE}/rate-limits/:task`,
+    {
+      schema: {
+        tags: schema.TAGS,
+        summary: 'Drop a run-time rate limit: the task is limited as it declares again. Needs change_worker',
+        params: schema.taskNameParams,
+        response: { 200: schema.rateLimitSchema, ...schema.errors },
+      },
+    },
+    async (request) => {
+      const actor = await guard(request, 'change_worker');
+      const task = checkTaskName(request.params.task);
+      await setRateLimit(redis, client.keys, task, null);
+      await audit(actor, { action: 'change', objectType: 'task type', objectId: task, objectRepr: task, message: 'Rate limit back to the declared one' });
+      return rateLimitView(task, null);
+    },
+  );
+}
+
+/** Only a registered task can be limited: a typo must not create a limit nobody sees take effect. */
+function checkTaskName(task: string): string {
+  if (!getTaskDefinition(task)) throw notFound(`No registered task named "${task.slice(0, 200)}".`, 'task_type_not_found');
+  return task;
+}
+
+function rateLimitView(task: string, override: string | null) {
+  const declared = getTaskDefinition(task)?.options.rateLimit ?? null;
+  const effective = override ?? declared;
+  return { task, declared, override, effective: effective === 'none' ? null : effective };
+}

@@ -1,0 +1,94 @@
+// A task as of one moment: its job hash and where BullMQ keeps it, read by one script (one command:
+// a status read, once per SSE event, costs Redis one call instead of a MULTI of eleven).
+// BullMQ's Job.fromId and queue.getJobState are two commands. A worker in another process can finish
+// the job between them, and the reader then sees a finished state with the hash of the running job:
+// SUCCESS without its result, FAILURE without its error. (After a Redis restart the state script is
+// not cached yet, so its EVALSHA fails with NOSCRIPT and the EVAL comes one round trip later: a wide
+// window, exactly when a worker runs the tasks that waited for the restart.)
+import type { Redis } from '../platform/redis.js';
+
+/** BullMQ's state names, as queue.getJobState() gives them. */
+export type BullState = 'completed' | 'failed' | 'delayed' | 'prioritized' | 'active' | 'waiting' | 'waiting-children' | 'unknown';
+
+export interface JobSnapshot {
+  state: BullState;
+  name: string;
+  data: unknown;
+  timestamp: number;
+  attemptsMade: number;
+  progress: unknown;
+  processedOn?: number;
+  finishedOn?: number;
+  returnvalue: unknown;
+  failedReason?: string;
+  stacktrace: string[];
+  /** The job hash as stored, for fields seler writes itself. */
+  fields: Record<string, string>;
+  /** In the sorted set `revokedKey` (when given). */
+  revoked: boolean;
+}
+
+// KEYS: the job hash, then the sets and lists of BullMQ's getStateV2 script in its order (completed,
+// failed, delayed, prioritized, active, wait, paused, waiting-children), then the revoked set (or the
+// job hash again when not asked). ARGV: the id, '1' to look in the revoked set.
+// Returns {} for no job, else {state index (0: none of them), revoked 0/1, the hash's field/value list}.
+const SNAPSHOT_LUA = `
+local fields = redis.call('HGETALL', KEYS[1])
+if #fields == 0 then return {} end
+local id = ARGV[1]
+local state = 0
+for i = 2, 9 do
+  local found
+  if i >= 6 and i <= 8 then found = redis.call('LPOS', KEYS[i], id) else found = redis.call('ZSCORE', KEYS[i], id) end
+  if found then state = i - 1 break end
+end
+local revoked = 0
+if ARGV[2] == '1' and redis.call('ZSCORE', KEYS[10], id) then revoked = 1 end
+return {state, revoked, fields}`;
+
+const STATES: BullState[] = ['unknown', 'completed', 'failed', 'delayed', 'prioritized', 'active', 'waiting', 'waiting', 'waiting-children'];
+
+type SnapshotRedis = Redis & { selerJobSnapshot(...args: string[]): Promise<[number, number, string[]] | []> };
+
+/** Reads job `id` of `queue` and its state (and whether it is in `revokedKey`) atomically; undefined when there is no such job. */
+export async function readJobSnapshot(redis: Redis, queue: { toKey(type: string): string }, id: string, revokedKey?: string): Promise<JobSnapshot | undefined> {
+  if (!('selerJobSnapshot' in redis)) redis.defineCommand('selerJobSnapshot', { numberOfKeys: 10, lua: SNAPSHOT_LUA });
+  const k = (type: string) => queue.toKey(type);
+  const jobKey = queue.toKey(id);
+  const keys = [jobKey, k('completed'), k('failed'), k('delayed'), k('prioritized'), k('active'), k('wait'), k('paused'), k('waiting-children'), revokedKey ?? jobKey];
+  const reply = await (redis as SnapshotRedis).selerJobSnapshot(...keys, id, revokedKey ? '1' : '0');
+  if (reply.length === 0) return undefined;
+  const [stateIndex, revoked, list] = reply;
+  const fields: Record<string, string> = {};
+  for (let i = 0; i + 1 < list.length; i += 2) fields[list[i]!] = list[i + 1]!;
+  return {
+    state: STATES[stateIndex] ?? 'unknown',
+    name: fields.name ?? '',
+    data: parseJson(fields.data, {}),
+    timestamp: Number(fields.timestamp),
+    attemptsMade: Number(fields.attemptsMade || fields.atm || 0),
+    progress: parseJson(fields.progress, 0),
+    processedOn: fields.processedOn ? Number(fields.processedOn) : undefined,
+    finishedOn: fields.finishedOn ? Number(fields.finishedOn) : undefined,
+    returnvalue: fields.returnvalue === undefined ? null : parseJson(fields.returnvalue, undefined),
+    failedReason: fields.failedReason,
+    stacktrace: traces(fields.stacktrace),
+    fields,
+    revoked: revoked === 1,
+  };
+}
+
+/** Parsed as BullMQ parses it; `fallback` for a missing or malformed value. */
+function parseJson(raw: string | undefined, fallback: unknown): unknown {
+  if (raw === undefined || raw === '') return fallback;
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    return fallback;
+  }
+}
+
+function traces(raw: string | undefined): string[] {
+  const parsed = parseJson(raw, []);
+  return Array.isArray(parsed) ? (parsed as string[]) : [];
+}
