@@ -12,6 +12,7 @@ declare module '../tasks/define-task.js' {
     'demo.fail': { args: [string?]; kwargs: { permanent?: boolean }; result: never };
     'demo.spin': { args: [number]; kwargs: Record<string, never>; result: { pid: number; threadId: number } };
     'demo.flaky': { args: [number]; kwargs: { countdown?: number }; result: { attempt: number } };
+    'demo.log': { args: [number, string?]; kwargs: { lineChars?: number }; result: { lines: number } };
   }
 }
 
@@ -67,5 +68,18 @@ export const flaky = defineTask(
     const attempt = ctx.attempt + ctx.retries;
     if (attempt < succeedOnAttempt) ctx.retry({ countdownSeconds: kwargs.countdown ?? 0.2, reason: `attempt ${attempt} is too early` });
     return { attempt };
+  },
+);
+
+export const logLines = defineTask(
+  'demo.log',
+  {
+    description: 'Writes the given number of lines to its own log (ctx.log), shown on its page in the monitor.',
+    argsSchema: z.tuple([z.number().int().min(0).max(100_000), z.string().max(200).optional()]),
+  },
+  ([count, text], kwargs, ctx) => {
+    const filler = kwargs.lineChars ? 'x'.repeat(Math.min(kwargs.lineChars, 100_000)) : '';
+    for (let n = 1; n <= count; n++) ctx.log('%s line %d%s', text ?? 'log', n, filler ? ` ${filler}` : '');
+    return { lines: count };
   },
 );

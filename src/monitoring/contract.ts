@@ -1,7 +1,9 @@
 // The monitor's JSON shapes (/api/v1/monitor and its event stream), as the server sends them and the
 // admin console reads them (web/admin/src/pages/monitor/api.ts). Pure types (and one `as const` list):
 // the browser code imports this file too, so it imports nothing but other contract modules.
-import type { QueueCounts, TaskError, TaskState, WorkerInfo } from '../tasks/contract.js';
+import type { JobActionOutcome, JobState, QueueCounts, QueueJob, TaskError, TaskState, WorkerInfo } from '../tasks/contract.js';
+
+export type { JobActionOutcome, JobState, QueueJob } from '../tasks/contract.js';
 
 export type MonitorState = TaskState;
 
@@ -153,6 +155,8 @@ export interface TaskDetail {
   dateStarted: string | null;
   dateDone: string | null;
   timeline: TimelineEntry[];
+  /** The task's own log lines (ctx.log), oldest first: at most TASK_LOG_MAX_LINES per run, each cut at TASK_LOG_MAX_LINE_CHARS. Staff only. */
+  logs: string[];
   /** What an operator may do now (given the right permission). */
   /** runAgain: a finished task can be sent again as a new task with the same name, arguments and queue. */
   actions: { revoke: boolean; terminate: boolean; retry: boolean; promote: boolean; runAgain: boolean; delete: boolean };
@@ -193,4 +197,27 @@ export interface LiveTaskEvent {
 export interface LiveWorkersEvent {
   online: string[];
   gone: string[];
+}
+
+/** GET /queues/:name/jobs: one page of a queue's jobs in one BullMQ state. */
+export interface QueueJobPage {
+  queue: string;
+  state: JobState;
+  page: number;
+  limit: number;
+  /** Jobs in this state. */
+  total: number;
+  /** Jobs in every state (the tabs). */
+  counts: Record<JobState, number>;
+  items: QueueJob[];
+}
+
+/** POST /queues/:name/jobs/retry|remove|promote. */
+export interface JobBulkResult {
+  queue: string;
+  action: 'retry' | 'remove' | 'promote';
+  done: number;
+  notFound: number;
+  wrongState: number;
+  results: JobActionOutcome[];
 }

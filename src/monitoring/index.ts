@@ -12,6 +12,7 @@ import { TaskIndexer, type IndexerOptions } from './indexer.js';
 import { monKeys } from './keys.js';
 import { registerMetrics, type MetricsAuth } from './metrics.js';
 import { registerControlRoutes } from './controls.js';
+import { registerJobRoutes } from './jobs-routes.js';
 import { registerMonitorRoutes, type MonitorAudit, type MonitorGuard } from './routes.js';
 
 export { TaskIndexer, type IndexerOptions } from './indexer.js';
@@ -56,6 +57,7 @@ export async function registerMonitoring(app: FastifyInstance, options: Monitori
     const audit = options.audit ?? (async () => {});
     registerMonitorRoutes(app, { client, hub: options.hub, keys, guard: options.guard, audit, onWorkersChanged });
     registerControlRoutes(app, { client, redisTarget: options.redisTarget, guard: options.guard, audit });
+    registerJobRoutes(app, { client, keys, guard: options.guard, audit });
   }
 
   const indexer = new TaskIndexer({ redis: client.redis, redisTarget: options.redisTarget, client, logger, ...options.indexer });

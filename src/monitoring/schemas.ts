@@ -191,6 +191,7 @@ export const detailSchema = {
         },
       },
     },
+    logs: { type: 'array', items: str, description: 'The task’s own log lines (ctx.log), oldest first, each "<ISO time> [LEVEL] text"; at most 200 per run, 1000 characters each' },
     actions: { type: 'object', properties: { revoke: bool, terminate: bool, retry: bool, promote: bool, runAgain: bool, delete: bool } },
   },
 } as const;

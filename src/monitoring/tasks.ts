@@ -8,6 +8,7 @@ import {
   jobState,
   knownQueueNames,
   promoteDelayedTask,
+  readTaskLog,
   retryFailedOfQueue,
   retryFailedTask,
   type TaskClient,
@@ -47,7 +48,7 @@ export async function taskDetail(client: TaskClient, mk: MonKeys, id: string): P
     await forgetTasks(client.redis, mk, [id]).catch(() => {});
     throw notFound(`No task with id "${id}" (it never existed or its result has expired).`, 'task_not_found');
   }
-  const [summary, bullState] = await Promise.all([getSummary(client.redis, mk, id), jobState(client, view.queue, id)]);
+  const [summary, bullState, log] = await Promise.all([getSummary(client.redis, mk, id), jobState(client, view.queue, id), readTaskLog(client, view.queue, id)]);
   const ready = isReady(view.status);
   const runtimeMs = summary?.rt ?? (view.dateStarted && view.dateDone ? Date.parse(view.dateDone) - Date.parse(view.dateStarted) : null);
   return {
@@ -70,6 +71,7 @@ export async function taskDetail(client: TaskClient, mk: MonKeys, id: string): P
     dateStarted: view.dateStarted ?? null,
     dateDone: view.dateDone ?? null,
     timeline: timelineOf(summary, view),
+    logs: log.lines,
     actions: {
       revoke: !ready,
       terminate: bullState === 'active',

@@ -61,3 +61,36 @@ export interface QueueCounts {
   failed: number;
   waitingChildren: number;
 }
+
+/** Where BullMQ keeps a queue's jobs: the states a queue's jobs can be browsed by (Bull Board's tabs). */
+export const JOB_STATES = ['waiting', 'prioritized', 'delayed', 'active', 'waiting-children', 'completed', 'failed'] as const;
+export type JobState = (typeof JOB_STATES)[number];
+
+/** One job of a queue as the job browser lists it. */
+export interface QueueJob {
+  id: string;
+  name: string;
+  /** BullMQ's state, and the Celery state it means (a failed job discarded after a revoke is REVOKED). */
+  state: JobState;
+  status: TaskState;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  /** A delayed job: when it is due. */
+  dueAt: string | null;
+  /** Runs BullMQ started (automatic retries included). */
+  attempts: number;
+  priority: number | null;
+  /** The arguments as JSON, cut to a preview. */
+  argsPreview: string;
+  kwargsPreview: string;
+  failedReason: string | null;
+}
+
+/** What one id of a bulk action came to. */
+export interface JobActionOutcome {
+  id: string;
+  outcome: 'done' | 'not_found' | 'wrong_state';
+  /** With wrong_state: the state the job is in. */
+  state?: string;
+}

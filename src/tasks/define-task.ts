@@ -1,7 +1,7 @@
 // Named tasks with typed arguments, registered when their module is imported (Celery's autodiscovery).
 import type { z } from 'zod';
-import type { Logger } from '../platform/logger.js';
 import type { TaskProgress } from './contract.js';
+import type { TaskLog } from './task-log.js';
 
 /**
  * The typed map from task name to arguments and result. Feature modules extend it:
@@ -28,7 +28,12 @@ export interface TaskContext {
   retries: number;
   /** Aborted when the task is revoked or the worker shuts down hard. */
   signal: AbortSignal;
-  log: Logger;
+  /**
+   * `ctx.log('copied %d files', n)` keeps a line with the task (shown on its page in the monitor, at most
+   * TASK_LOG_MAX_LINES per run, each cut at TASK_LOG_MAX_LINE_CHARS) and writes it to the worker's log. It is
+   * also the worker's logger: ctx.log.info / warn / error keep their line too; debug and trace do not.
+   */
+  log: TaskLog;
   progress(progress: TaskProgress): Promise<void>;
   /** Ends this run and schedules another after the countdown (Celery's self.retry); counts against maxAttempts unless forced. */
   retry(options?: { countdownSeconds?: number; reason?: string; force?: boolean }): never;

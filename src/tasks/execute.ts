@@ -3,6 +3,7 @@
 // the task may catch to clean up; the hard limit gives up on the task with TimeLimitExceeded.
 import type { Logger } from '../platform/logger.js';
 import { getTaskDefinition, type TaskContext, type TaskProgress } from './define-task.js';
+import { makeTaskLog, type TaskLog } from './task-log.js';
 
 export class SoftTimeLimitExceeded extends Error {
   override name = 'SoftTimeLimitExceeded';
@@ -61,6 +62,8 @@ export interface ExecutionHooks {
   /** Aborted when the task is revoked or the worker stops hard. */
   signal: AbortSignal;
   log: Logger;
+  /** Keeps one of the task's own log lines (ctx.log) with its job; absent: the lines only go to `log`. */
+  keepLogLine?(line: string): void;
 }
 
 /** How tasks run: in this process, in worker threads, or in child processes. */
@@ -131,6 +134,7 @@ class Context implements TaskContext {
   readonly retry = retry;
   /** An own function (not a method), so a task may destructure it. */
   readonly progress: (progress: TaskProgress) => Promise<void>;
+  private taskLog?: TaskLog;
 
   constructor(
     request: ExecutionRequest,
@@ -150,8 +154,9 @@ class Context implements TaskContext {
     return this.controller ? this.controller.signal : this.hooks.signal;
   }
 
-  get log(): Logger {
-    return this.hooks.log;
+  get log(): TaskLog {
+    const hooks = this.hooks;
+    return (this.taskLog ??= makeTaskLog(() => hooks.log, hooks.keepLogLine?.bind(hooks)));
   }
 }
 

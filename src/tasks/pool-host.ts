@@ -12,6 +12,7 @@ export type ParentMessage =
 export type ChildMessage =
   | { type: 'ready' }
   | { type: 'progress'; id: string; progress: Record<string, unknown> }
+  | { type: 'log'; id: string; line: string }
   | { type: 'done'; id: string; result: unknown; memory: number }
   | { type: 'failed'; id: string; error: ReturnType<typeof serializeForTransport>; memory: number }
   | { type: 'boot-failed'; message: string };
@@ -52,6 +53,8 @@ async function handle(message: ParentMessage): Promise<void> {
       signal: controller.signal,
       log: log.child({ taskId: request.id, task: request.name }),
       progress: (progress) => send({ type: 'progress', id: request.id, progress }),
+      // The parent keeps the line with the job (and applies the caps); messages arrive in order, before 'done'.
+      keepLogLine: (line) => send({ type: 'log', id: request.id, line }),
     });
     send({ type: 'done', id: request.id, result, memory: memory() });
   } catch (err) {

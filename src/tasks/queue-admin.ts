@@ -95,7 +95,7 @@ async function findJob(client: TaskClient, id: string): Promise<{ job: Job; snap
 }
 
 /** The `retried` event of an operator's retry: appended before the job can run again, so it precedes the run's own events. */
-function retriedEvent(client: TaskClient, job: { id: string; name: string; queue: string }, by: string): Promise<unknown> {
+export function retriedEvent(client: TaskClient, job: { id: string; name: string; queue: string }, by: string): Promise<unknown> {
   return client.events.append({ type: 'retried', taskId: job.id, name: job.name, queue: job.queue, ts: Date.now(), data: { by, manual: true } });
 }
 

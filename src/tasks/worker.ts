@@ -29,6 +29,7 @@ import { asyncExecutor, isPermanent, type ExecutionHooks, type Executor } from '
 import { childPool } from './pool.js';
 import { parseRate, takeRateToken } from './rate-limit.js';
 import { REVOKED_PREFIX } from './states.js';
+import { TASK_LOG_KEEP, TASK_LOG_MAX_LINES, droppedLine } from './task-log.js';
 
 export type PoolKind = 'async' | 'threads' | 'process';
 
@@ -219,7 +220,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const processor = async (job: Job, token?: string): Promise<unknown> => {
     const payload = (job.data ?? {}) as JobPayload;
     const queue = job.queueName;
-    const task = new RunningTask(job, logger);
+    const task = new RunningTask(job, logger, (line) => client.queue(queue).addJobLog(job.id!, line, TASK_LOG_KEEP));
     const revokedReason = revoked.get(job.id!);
     if (revokedReason !== undefined) {
       task.log.info({ reason: revokedReason }, 'task discarded: revoked');
@@ -291,6 +292,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       if (isPermanent(err) || (err as Error).name === 'TimeLimitExceeded' || (err as Error).name === 'Terminated') throw new UnrecoverableError(error.message);
       throw err;
     } finally {
+      // The task's log lines are in Redis before its job finishes: whoever sees it finished sees them.
+      await bounded(task.flushLog(), 5000);
       active.delete(job.id!);
     }
   };
@@ -396,9 +399,15 @@ class RunningTask implements ExecutionHooks {
   private controller?: AbortController;
   private taskLog?: Logger;
 
+  /** Lines of ctx.log kept in this run, lines dropped over the cap, and the writes in flight (in order). */
+  private logLines = 0;
+  private logDropped = 0;
+  private logWrites?: Promise<void>;
+
   constructor(
     readonly job: Job,
     private readonly logger: Logger,
+    private readonly appendLog: (line: string) => Promise<unknown>,
   ) {}
 
   /** Made on first use: a no-op task never pays for an AbortController. */
@@ -413,6 +422,31 @@ class RunningTask implements ExecutionHooks {
 
   progress(progress: TaskProgress): Promise<void> {
     return this.job.updateProgress(progress);
+  }
+
+  keepLogLine(line: string): void {
+    if (this.logLines >= TASK_LOG_MAX_LINES) {
+      this.logDropped++;
+      return;
+    }
+    this.logLines++;
+    this.writeLog(line);
+  }
+
+  /** Chained, not only pipelined: the first write may be retried (a script not loaded yet) after the second went out. */
+  private writeLog(line: string): void {
+    const write = () => this.appendLog(line).then(
+      () => {},
+      (err: unknown) => this.log.debug({ err: errorMessage(err) }, 'keeping a task log line failed'),
+    );
+    this.logWrites = this.logWrites ? this.logWrites.then(write) : write();
+  }
+
+  /** Says how many lines the cap dropped, and waits for the lines still being written. */
+  async flushLog(): Promise<void> {
+    if (this.logDropped) this.writeLog(droppedLine(this.logDropped));
+    this.logDropped = 0;
+    await this.logWrites;
   }
 
   abort(reason: string): void {

@@ -1,0 +1,139 @@
+// Bull Board's job browser under /api/v1/monitor/queues/:name/jobs: a queue's jobs by state, a page at
+// a time, and retry / remove / promote of a selection of ids, answered id by id and written to the
+// admin history. Permissions are checked before the input, so a stranger learns nothing from a 400.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { badRequest, notFound } from '../platform/errors.js';
+import {
+  JOB_ACTIONS,
+  MAX_BULK_IDS,
+  MAX_JOBS_PAGE,
+  JOB_STATES,
+  actOnJobs,
+  isJobState,
+  knownQueueNames,
+  listQueueJobs,
+  type JobAction,
+  type TaskClient,
+} from '../tasks/index.js';
+import type { JobBulkResult, QueueJobPage } from './contract.js';
+import * as jobSchema from './job-schemas.js';
+import type { MonKeys } from './keys.js';
+import type { MonitorAudit, MonitorGuard, MonitorPermission } from './routes.js';
+import * as schema from './schemas.js';
+import { forgetTasks } from './store.js';
+
+const BASE = '/api/v1/monitor/queues/:name/jobs';
+const QUEUE_NAME = /^[\w.-]{1,100}$/;
+/** How many ids an audit entry names; the rest are counted. */
+const AUDIT_IDS = 20;
+
+export interface JobRouteDeps {
+  client: TaskClient;
+  keys: MonKeys;
+  guard: MonitorGuard;
+  audit: MonitorAudit;
+}
+
+const ACTION: Record<JobAction, { perm: MonitorPermission; verb: string; summary: string }> = {
+  retry: { perm: 'change_task', verb: 'Retried', summary: 'Retry the given FAILURE tasks of a queue (revoked ones are wrong_state). Needs change_task' },
+  promote: { perm: 'change_task', verb: 'Run now (were delayed)', summary: 'Run the given delayed tasks of a queue now. Needs change_task' },
+  remove: { perm: 'delete_task', verb: 'Removed', summary: 'Delete the given tasks of a queue and their results, in any state but running. Needs delete_task' },
+};
+
+function wholeNumber(raw: unknown, field: string, min: number, max: number, fallback: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  const n = typeof raw === 'string' && /^\d{1,9}$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isInteger(n) || n < min || n > max) throw badRequest(`invalid_${field}`, `${field} must be a whole number from ${min} to ${max}`);
+  return n;
+}
+
+async function requireQueue(client: TaskClient, name: string): Promise<void> {
+  if (!QUEUE_NAME.test(name) || !(await knownQueueNames(client)).includes(name)) throw notFound(`No queue named "${name.slice(0, 100)}".`, 'queue_not_found');
+}
+
+function parseIds(body: unknown): string[] {
+  const ids = (body as { ids?: unknown } | null)?.ids;
+  if (!Array.isArray(ids) || ids.length === 0 || ids.length > MAX_BULK_IDS || !ids.every((id) => typeof id === 'string'))
+    throw badRequest('invalid_ids', `ids must be a list of 1 to ${MAX_BULK_IDS} task ids (text)`);
+  return ids as string[];
+}
+
+export function registerJobRoutes(app: FastifyInstance, deps: JobRouteDeps): void {
+  const { client, guard, audit } = deps;
+  const checkedLater = { validatorCompiler: () => (data: unknown) => ({ value: data }) };
+
+  app.get<{ Params: { name: string }; Querystring: Record<string, string | undefined> }>(
+    BASE,
+    {
+      schema: {
+        tags: schema.TAGS,
+        summary: 'A queue’s jobs in one BullMQ state (waiting, prioritized, delayed, active, waiting-children, completed, failed), a page at a time, with the counts of every state',
+        params: schema.queueParams,
+        querystring: jobSchema.jobsQuerySchema,
+        response: { 200: jobSchema.jobPageSchema, 400: schema.errors[400], 401: schema.errors[401], 403: schema.errors[403], 404: schema.errors[404] },
+      },
+      ...checkedLater,
+    },
+    async (request: FastifyRequest<{ Params: { name: string }; Querystring: Record<string, string | undefined> }>): Promise<QueueJobPage> => {
+      await guard(request, 'view_task');
+      const query = request.query ?? {};
+      const unknown = Object.keys(query).find((k) => !['state', 'page', 'limit', 'order'].includes(k));
+      if (unknown) throw badRequest('invalid_request', `unknown query parameter "${unknown.slice(0, 40)}"`);
+      const state = query.state ?? 'waiting';
+      if (!isJobState(state)) throw badRequest('invalid_state', `state must be one of ${JOB_STATES.join(', ')}`);
+      const page = wholeNumber(query.page, 'page', 1, 1_000_000, 1);
+      const limit = wholeNumber(query.limit, 'limit', 1, MAX_JOBS_PAGE, 25);
+      const order = query.order ?? 'desc';
+      if (order !== 'asc' && order !== 'desc') throw badRequest('invalid_order', 'order must be asc or desc');
+      const name = request.params.name;
+      await requireQueue(client, name);
+      const result = await listQueueJobs(client, name, state, { page, limit, order });
+      return { queue: name, state, page, limit, ...result };
+    },
+  );
+
+  for (const action of JOB_ACTIONS) {
+    const { perm, verb, summary } = ACTION[action];
+    app.post<{ Params: { name: string }; Body: unknown }>(
+      `${BASE}/${action}`,
+      {
+        schema: {
+          tags: schema.TAGS,
+          summary,
+          description: `Body \`{"ids": [...]}\`, at most ${MAX_BULK_IDS} ids. Each id is answered on its own (done, not_found, wrong_state); nothing but the named tasks of this queue is touched.`,
+          params: schema.queueParams,
+          body: jobSchema.bulkIdsBody,
+          response: { 200: jobSchema.bulkResultSchema, ...schema.errors },
+        },
+        ...checkedLater,
+      },
+      async (request): Promise<JobBulkResult> => {
+        const actor = await guard(request, perm);
+        const ids = parseIds(request.body);
+        const name = request.params.name;
+        await requireQueue(client, name);
+        const results = await actOnJobs(client, name, action, ids, actor.username);
+        const done = results.filter((r) => r.outcome === 'done').map((r) => r.id);
+        if (action === 'remove' && done.length) await forgetTasks(client.redis, deps.keys, done);
+        if (done.length) {
+          const named = done.slice(0, AUDIT_IDS).join(', ') + (done.length > AUDIT_IDS ? ` and ${done.length - AUDIT_IDS} more` : '');
+          await audit(actor, {
+            action: action === 'remove' ? 'delete' : 'change',
+            objectType: 'task',
+            objectId: done.length === 1 ? done[0]! : null,
+            objectRepr: `${done.length} task(s) of queue ${name}`,
+            message: `${verb}: ${named}`,
+          });
+        }
+        return {
+          queue: name,
+          action,
+          done: done.length,
+          notFound: results.filter((r) => r.outcome === 'not_found').length,
+          wrongState: results.filter((r) => r.outcome === 'wrong_state').length,
+          results,
+        };
+      },
+    );
+  }
+}
