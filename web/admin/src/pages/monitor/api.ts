@@ -5,6 +5,8 @@ import type {
   FailedCleaned,
   FailedRetried,
   FilterChoices,
+  JobBulkResult,
+  QueueJobPage,
   ListResult,
   Overview,
   QueueList,
@@ -14,13 +16,13 @@ import type {
 } from '../../../../../src/monitoring/contract.js';
 
 // The shapes are the server's own declarations (type-only imports: no server code reaches the bundle).
-export type { LiveTaskEvent, Overview, QueueView, RuntimeStats, TaskDetail, TaskRow, TimelineEntry, WorkerView } from '../../../../../src/monitoring/contract.js';
+export type { JobBulkResult, JobState, QueueJob, QueueJobPage, LiveTaskEvent, Overview, QueueView, RuntimeStats, TaskDetail, TaskRow, TimelineEntry, WorkerView } from '../../../../../src/monitoring/contract.js';
 
 const BASE = '/api/v1/monitor';
 const seg = encodeURIComponent;
 
 // The one `as const` list of the tasks contract (a pure module: nothing else of the server comes with it).
-export { TASK_STATES } from '../../../../../src/tasks/contract.js';
+export { JOB_STATES, TASK_STATES } from '../../../../../src/tasks/contract.js';
 export const FINAL_STATES: ReadonlySet<string> = new Set(['SUCCESS', 'FAILURE', 'REVOKED']);
 
 export interface TaskListQuery {
@@ -74,6 +76,10 @@ export const monitorApi = {
   rateLimits: () => api.get<{ items: RateLimitView[] }>(`${BASE}/rate-limits`),
   setRateLimit: (task: string, rate: string) => api.put<RateLimitView>(`${BASE}/rate-limits/${seg(task)}`, { rate }),
   resetRateLimit: (task: string) => api.delete<RateLimitView>(`${BASE}/rate-limits/${seg(task)}`),
+  /** A queue's jobs in one BullMQ state (the job browser). */
+  jobs: (queue: string, query: { state: string; page?: number; limit?: number; order?: 'asc' | 'desc' }) => api.get<QueueJobPage>(`${BASE}/queues/${seg(queue)}/jobs`, query as Query),
+  /** Retry, promote or remove the given jobs of a queue; answered id by id. */
+  jobsAction: (queue: string, action: 'retry' | 'promote' | 'remove', ids: string[]) => api.post<JobBulkResult>(`${BASE}/queues/${seg(queue)}/jobs/${action}`, { ids }),
   retryFailed: (queue: string) => api.post<FailedRetried>(`${BASE}/queues/${seg(queue)}/retry-failed`, {}),
   cleanFailed: (queue: string) => api.post<FailedCleaned>(`${BASE}/queues/${seg(queue)}/clean-failed`, {}),
 };

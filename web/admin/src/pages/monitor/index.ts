@@ -2,13 +2,14 @@
 import type { Section } from '../../nav.js';
 import './monitor.css';
 import { dashboardRoute } from './dashboard.js';
+import { queueJobsRoute } from './queue-jobs.js';
 import { queuesRoute } from './queues.js';
 import { taskDetailRoute } from './task-detail.js';
 import { tasksRoute } from './tasks.js';
 import { workersRoute } from './workers.js';
 
 export const monitorSection: Section = {
-  routes: [dashboardRoute, workersRoute, queuesRoute, tasksRoute, taskDetailRoute],
+  routes: [dashboardRoute, workersRoute, queuesRoute, queueJobsRoute, tasksRoute, taskDetailRoute],
   nav: [
     {
       title: 'Monitor',

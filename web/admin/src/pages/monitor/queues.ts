@@ -1,5 +1,6 @@
 // Queues (Bull Board's overview): counts by state, throughput, age of the oldest waiting task, and
 // the bulk actions on a queue's failed tasks (retry all, clean), each confirmed and permission-checked.
+// A queue's name and its figures open its jobs (queue-jobs.ts) on the matching state's tab.
 import type { Route } from '../../router.js';
 import { can } from '../../session.js';
 import { confirmDialog } from '../../ui/confirm.js';
@@ -9,7 +10,8 @@ import { notify } from '../../ui/messages.js';
 import { monitorApi, type QueueView } from './api.js';
 import { keepLive, pageBar, sparkline } from './common.js';
 
-const tasksOf = (queue: string, state?: string) => `/admin/tasks/?queue=${encodeURIComponent(queue)}${state ? `&state=${state}` : ''}`;
+/** The queue's job browser, on the tab of a BullMQ state. */
+const jobsOf = (queue: string, state?: string) => `/admin/queues/${encodeURIComponent(queue)}/${state ? `?state=${state}` : ''}`;
 
 export const queuesRoute: Route = {
   path: '/admin/queues/',
@@ -39,8 +41,8 @@ function queuesTable(items: QueueView[], reload: () => Promise<void>): HTMLEleme
   const mayRetry = can('change_task');
   const mayClean = can('delete_task');
   const mayPause = can('change_worker');
-  const count = (q: QueueView, n: number, state?: string, cls?: string) =>
-    h('td', { class: 'num' }, n ? h('a', { href: tasksOf(q.name, state), class: cls }, formatNumber(n)) : '0');
+  const count = (q: QueueView, n: number, state: string, cls?: string) =>
+    h('td', { class: 'num' }, n ? h('a', { href: jobsOf(q.name, state), class: cls }, formatNumber(n)) : '0');
   const head = ['Queue', 'Waiting', 'Prioritized', 'Active', 'Delayed', 'Completed', 'Failed', 'Per min', 'Last hour', 'Oldest waiting', 'Workers'];
   if (mayRetry || mayClean) head.push('Failed tasks');
   if (mayPause) head.push('Consumption');
@@ -56,13 +58,13 @@ function queuesTable(items: QueueView[], reload: () => Promise<void>): HTMLEleme
         const row = h(
           'tr',
           { 'data-queue': q.name },
-          h('th', { scope: 'row' }, h('a', { href: tasksOf(q.name) }, q.name), q.paused ? h('span', { class: 'badge status-paused' }, ' paused') : ''),
-          h('td', { class: 'num', 'data-testid': 'waiting' }, q.counts.waiting ? h('a', { href: tasksOf(q.name, 'PENDING') }, formatNumber(q.counts.waiting)) : '0'),
-          h('td', { class: 'num', 'data-testid': 'prioritized', title: 'Waiting with a priority: BullMQ serves them before the others, highest priority (1) first' }, formatNumber(q.counts.prioritized)),
-          count(q, q.counts.active, 'STARTED'),
-          count(q, q.counts.delayed),
-          count(q, q.counts.completed, 'SUCCESS'),
-          count(q, q.counts.failed, 'FAILURE', 'has-failed'),
+          h('th', { scope: 'row' }, h('a', { href: jobsOf(q.name), 'data-testid': 'queue-jobs' }, q.name), q.paused ? h('span', { class: 'badge status-paused' }, ' paused') : ''),
+          h('td', { class: 'num', 'data-testid': 'waiting' }, q.counts.waiting ? h('a', { href: jobsOf(q.name, 'waiting') }, formatNumber(q.counts.waiting)) : '0'),
+          h('td', { class: 'num', 'data-testid': 'prioritized', title: 'Waiting with a priority: BullMQ serves them before the others, highest priority (1) first' }, q.counts.prioritized ? h('a', { href: jobsOf(q.name, 'prioritized') }, formatNumber(q.counts.prioritized)) : '0'),
+          count(q, q.counts.active, 'active'),
+          count(q, q.counts.delayed, 'delayed'),
+          count(q, q.counts.completed, 'completed'),
+          count(q, q.counts.failed, 'failed', 'has-failed'),
           h('td', { class: 'num', 'data-testid': 'throughput' }, formatNumber(q.throughput.perMinute)),
           h('td', { class: 'nowrap', title: `${formatNumber(q.throughput.lastHour)} finished in the last hour` }, sparkline(q.throughput.series, `Finished per minute over the last hour: ${formatNumber(q.throughput.lastHour)} in all`)),
           h('td', { class: 'nowrap' }, q.oldestWaitingAgeMs === null ? h('span', { class: 'muted' }, '—') : h('span', { title: q.oldestWaitingSince ?? '' }, formatDuration(q.oldestWaitingAgeMs))),

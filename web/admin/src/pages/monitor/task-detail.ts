@@ -80,15 +80,21 @@ function layout(t: TaskDetail): HTMLElement {
   }
   if (t.progress && !FINAL_STATES.has(t.state)) left.append(panel('Progress', jsonBlock(t.progress, 'task-progress')));
   left.append(panel('Arguments', h('h3', { class: 'sub-head' }, 'args'), jsonBlock(t.args, 'task-args'), h('h3', { class: 'sub-head' }, 'kwargs'), jsonBlock(t.kwargs, 'task-kwargs')));
-  const right = h('div', {}, panel('Timeline', timeline(t.timeline)));
+  const right = h('div', {}, panel('Timeline', timeline(t.timeline)), panel('Log', logLines(t.logs)));
   return h('div', { class: 'task-layout' }, left, right);
+}
+
+/** The task's own lines (ctx.log), as it wrote them. */
+function logLines(lines: string[]): HTMLElement {
+  if (!lines.length) return h('p', { class: 'muted', 'data-testid': 'task-log-empty' }, 'The task wrote no log lines (ctx.log).');
+  return h('pre', { class: 'task-log', 'data-testid': 'task-log' }, lines.join('\n'));
 }
 
 function details(t: TaskDetail): HTMLElement {
   const rows: [string, Node | string][] = [
     ['Task id', h('code', { 'data-testid': 'task-id' }, t.id)],
     ['Name', h('a', { href: `/admin/tasks/?name=${encodeURIComponent(t.name)}` }, t.name)],
-    ['Queue', h('a', { href: `/admin/tasks/?queue=${encodeURIComponent(t.queue)}` }, t.queue)],
+    ['Queue', h('a', { href: `/admin/queues/${encodeURIComponent(t.queue)}/` }, t.queue)],
     ['State', stateBadge(t.state)],
     ['Worker', t.worker ? h('span', { class: 'mono' }, t.worker) : h('span', { class: 'muted' }, '—')],
     ['Attempts', formatNumber(t.attempts)],
