@@ -293,7 +293,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       throw err;
     } finally {
       // The task's log lines are in Redis before its job finishes: whoever sees it finished sees them.
-      await bounded(task.flushLog(), 5000);
+      const logWrites = task.flushLog();
+      if (logWrites) await bounded(logWrites, 5000);
       active.delete(job.id!);
     }
   };
@@ -442,11 +443,11 @@ class RunningTask implements ExecutionHooks {
     this.logWrites = this.logWrites ? this.logWrites.then(write) : write();
   }
 
-  /** Says how many lines the cap dropped, and waits for the lines still being written. */
-  async flushLog(): Promise<void> {
+  /** Says how many lines the cap dropped; the lines still being written (undefined when the task kept none: no timer, no await). */
+  flushLog(): Promise<void> | undefined {
     if (this.logDropped) this.writeLog(droppedLine(this.logDropped));
     this.logDropped = 0;
-    await this.logWrites;
+    return this.logWrites;
   }
 
   abort(reason: string): void {
