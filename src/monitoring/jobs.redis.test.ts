@@ -93,6 +93,11 @@ describe('the job browser', () => {
     expect(due.map((j) => j.id)).toEqual(delayed); // soonest due first
     expect(Date.parse(due[0]!.dueAt as string) - Date.now()).toBeGreaterThan(500_000);
     expect((await jobs(queue, 'state=prioritized')).items.find((j) => j.id === prioritized[1])).toMatchObject({ priority: 3, status: 'PENDING' });
+    // Revoked while it waits (no worker has discarded it yet): REVOKED, as the task's own API says.
+    await app.runtime.client.revoke(waiting[0]!, { reason: 'not wanted' });
+    const rows = (await jobs(queue, 'state=waiting')).items;
+    expect(rows.find((j) => j.id === waiting[0])?.status).toBe('REVOKED');
+    expect(rows.find((j) => j.id === waiting[1])?.status).toBe('PENDING');
     // Nothing of the job's owner or other payload fields reaches the row.
     expect(Object.keys(page.items[0]!).sort()).toEqual(
       ['argsPreview', 'attempts', 'createdAt', 'dueAt', 'failedReason', 'finishedAt', 'id', 'kwargsPreview', 'name', 'priority', 'startedAt', 'state', 'status'].sort(),
