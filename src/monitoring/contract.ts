@@ -209,6 +209,8 @@ export interface QueueJobPage {
   total: number;
   /** Jobs in every state (the tabs). */
   counts: Record<JobState, number>;
+  /** No worker starts the queue's waiting jobs until it is resumed. */
+  paused: boolean;
   items: QueueJob[];
 }
 

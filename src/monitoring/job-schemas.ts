@@ -43,6 +43,7 @@ export const jobPageSchema = {
     page: int,
     limit: int,
     total: { type: 'integer', description: 'Jobs in this state' },
+    paused: { type: 'boolean', description: 'No worker starts the queue’s waiting jobs until it is resumed' },
     counts: { type: 'object', description: 'Jobs in every state', properties: Object.fromEntries(JOB_STATES.map((s) => [s, int])) },
     items: { type: 'array', items: queueJobSchema },
   },

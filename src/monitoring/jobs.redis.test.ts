@@ -36,7 +36,7 @@ describe('the job browser', () => {
   const jobs = async (queue: string, query: string, who = 'viewer') => {
     const res = await call(who, 'GET', `/queues/${queue}/jobs?${query}`);
     expect(res.status, JSON.stringify(res.body)).toBe(200);
-    return res.body as { total: number; counts: Record<string, number>; items: { id: string; state: string; status: string; [k: string]: unknown }[] };
+    return res.body as { total: number; paused: boolean; counts: Record<string, number>; items: { id: string; state: string; status: string; [k: string]: unknown }[] };
   };
   const idsIn = async (queue: string, state: string) => (await jobs(queue, `state=${state}&limit=100`)).items.map((j) => j.id).sort();
   const enqueue = async (name: string, args: unknown[], options: { queue?: string; countdown?: number; priority?: number } = {}) =>
@@ -87,6 +87,7 @@ describe('the job browser', () => {
     const page = await jobs(queue, 'state=failed');
     expect(page.counts).toEqual({ waiting: 3, prioritized: 2, delayed: 2, active: 0, 'waiting-children': 0, completed: 2, failed: 1 });
     expect(page.total).toBe(1);
+    expect(page.paused).toBe(false);
     expect(page.items[0]).toMatchObject({ id: failed[0], name: 'demo.fail', state: 'failed', status: 'FAILURE', argsPreview: '["browse failure"]', kwargsPreview: '{}', failedReason: 'browse failure', attempts: 1 });
     expect(page.items[0]!.finishedAt).toEqual(expect.any(String));
     const due = (await jobs(queue, 'state=delayed&order=asc')).items;
@@ -126,6 +127,11 @@ describe('the job browser', () => {
     expect([...a!.items, ...b!.items, ...c!.items].map((j) => j.id)).toEqual([...ids].reverse());
     expect((await jobs(queue, 'state=waiting&limit=3&page=1&order=asc')).items.map((j) => j.id)).toEqual(ids.slice(0, 3));
     expect((await jobs(queue, 'state=waiting&limit=3&page=4')).items).toEqual([]);
+    // A paused queue's waiting jobs are still listed as waiting, and the page says it is paused.
+    await app.runtime.client.queue(queue).pause();
+    const paused = await jobs(queue, 'state=waiting&limit=100');
+    expect(paused.paused).toBe(true);
+    expect(paused.items).toHaveLength(7);
   });
 
   it('refuses a bad state, page or limit with 400, an unknown queue with 404, strangers with 401/403', async () => {

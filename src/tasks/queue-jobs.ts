@@ -31,6 +31,8 @@ export interface JobPage {
   total: number;
   /** Jobs in every state (the browser's tabs). */
   counts: Record<JobState, number>;
+  /** Paused: no worker starts its waiting jobs (BullMQ keeps them in the wait list meanwhile). */
+  paused: boolean;
 }
 
 function preview(value: unknown): string {
@@ -54,7 +56,11 @@ export async function listQueueJobs(
 ): Promise<JobPage> {
   const queue = client.queue(queueName);
   const start = (options.page - 1) * options.limit;
-  const [jobs, rawCounts] = await Promise.all([queue.getJobs([state], start, start + options.limit - 1, options.order === 'asc'), queue.getJobCounts(...JOB_STATES)]);
+  const [jobs, rawCounts, paused] = await Promise.all([
+    queue.getJobs([state], start, start + options.limit - 1, options.order === 'asc'),
+    queue.getJobCounts(...JOB_STATES),
+    queue.isPaused(),
+  ]);
   const counts = Object.fromEntries(JOB_STATES.map((s) => [s, rawCounts[s] ?? 0])) as Record<JobState, number>;
   const ids = jobs.map((job) => job.id!);
   // Revoked but not yet discarded by a worker: REVOKED, as GET /api/v1/tasks/<id> says.
@@ -65,7 +71,7 @@ export async function listQueueJobs(
       ])
     : [[], []];
   const items = jobs.map((job, i) => rowOf(job, state, revoked[i] != null, dueScores[i] ?? null));
-  return { items, total: counts[state], counts };
+  return { items, total: counts[state], counts, paused };
 }
 
 function rowOf(job: Job, state: JobState, revoked: boolean, dueScore: string | null): QueueJob {

@@ -44,7 +44,8 @@ export const queueJobsRoute: Route = {
     const page = Math.max(1, Number(ctx.query.get('page')) || 1);
     const order = ctx.query.get('order') === 'asc' ? 'asc' : 'desc';
 
-    const bar = pageBar();
+    const pausedBadge = h('span', { class: 'badge status-paused', 'data-testid': 'queue-paused', hidden: true, title: 'No worker starts its waiting tasks until it is resumed (on the Queues page)' }, 'paused');
+    const bar = pageBar(pausedBadge);
     const tabs = h('nav', { class: 'state-tabs', 'aria-label': 'Job states', 'data-testid': 'job-tabs' });
     const selected = new Set<string>();
     const count = h('span', { class: 'muted', 'data-testid': 'jobs-selected' });
@@ -103,6 +104,7 @@ export const queueJobsRoute: Route = {
         return;
       }
       if (ctx.signal.aborted) return;
+      pausedBadge.hidden = !res.paused;
       tabs.replaceChildren(...JOB_STATES.map((s) => tab(s, res.counts[s], s === state)));
       for (const id of [...selected]) if (!res.items.some((j) => j.id === id)) selected.delete(id);
       table.replaceChildren(res.items.length ? jobTable(res.items, state, selected, updateButtons, buttons.length > 0) : h('p', { class: 'empty', 'data-testid': 'jobs-empty' }, `No ${TAB_LABEL[state].toLowerCase()} jobs in this queue.`));
