@@ -64,6 +64,8 @@ export interface ExecutionHooks {
   log: Logger;
   /** Keeps one of the task's own log lines (ctx.log) with its job; absent: the lines only go to `log`. */
   keepLogLine?(line: string): void;
+  /** A pool child's count of the lines its cap dropped (the parent says so in the log). */
+  keepLogDropped?(count: number): void;
 }
 
 /** How tasks run: in this process, in worker threads, or in child processes. */

@@ -3,6 +3,7 @@
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { createLogger } from '../platform/logger.js';
 import { runInProcess, serializeForTransport, type ExecutionRequest } from './execute.js';
+import { TASK_LOG_MAX_LINES } from './task-log.js';
 
 export type ParentMessage =
   | { type: 'run'; request: ExecutionRequest }
@@ -13,6 +14,7 @@ export type ChildMessage =
   | { type: 'ready' }
   | { type: 'progress'; id: string; progress: Record<string, unknown> }
   | { type: 'log'; id: string; line: string }
+  | { type: 'log-dropped'; id: string; count: number }
   | { type: 'done'; id: string; result: unknown; memory: number }
   | { type: 'failed'; id: string; error: ReturnType<typeof serializeForTransport>; memory: number }
   | { type: 'boot-failed'; message: string };
@@ -48,16 +50,26 @@ async function handle(message: ParentMessage): Promise<void> {
   const { request } = message;
   const controller = new AbortController();
   controllers.set(request.id, controller);
+  // The cap applies here too, so a chatty task does not cost a message per line past it.
+  let logLines = 0;
+  let logDropped = 0;
+  const keepLogLine = (line: string) => {
+    if (logLines++ < TASK_LOG_MAX_LINES) send({ type: 'log', id: request.id, line });
+    else logDropped++;
+  };
+  const flushLog = () => logDropped && send({ type: 'log-dropped', id: request.id, count: logDropped });
   try {
     const result = await runInProcess(request, {
       signal: controller.signal,
       log: log.child({ taskId: request.id, task: request.name }),
       progress: (progress) => send({ type: 'progress', id: request.id, progress }),
-      // The parent keeps the line with the job (and applies the caps); messages arrive in order, before 'done'.
-      keepLogLine: (line) => send({ type: 'log', id: request.id, line }),
+      // The parent keeps the lines with the job; messages arrive in order, before 'done'.
+      keepLogLine,
     });
+    flushLog();
     send({ type: 'done', id: request.id, result, memory: memory() });
   } catch (err) {
+    flushLog();
     send({ type: 'failed', id: request.id, error: serializeForTransport(err), memory: memory() });
   } finally {
     controllers.delete(request.id);

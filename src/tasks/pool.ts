@@ -79,6 +79,7 @@ export function childPool(options: PoolOptions): Executor {
       if (!running || running.request.id !== message.id) return;
       if (message.type === 'progress') return void Promise.resolve(running.hooks.progress(message.progress as never)).catch(() => {});
       if (message.type === 'log') return running.hooks.keepLogLine?.(message.line);
+      if (message.type === 'log-dropped') return running.hooks.keepLogDropped?.(message.count);
       finish(child, running, message.type === 'done' ? { ok: true, value: message.result } : { ok: false, error: reviveError(message.error) }, message.memory);
     };
     const onExit = (code: number | null) => {

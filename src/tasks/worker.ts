@@ -434,6 +434,10 @@ class RunningTask implements ExecutionHooks {
     this.writeLog(line);
   }
 
+  keepLogDropped(count: number): void {
+    this.logDropped += count;
+  }
+
   /** Chained, not only pipelined: the first write may be retried (a script not loaded yet) after the second went out. */
   private writeLog(line: string): void {
     const write = () => this.appendLog(line).then(
