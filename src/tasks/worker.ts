@@ -3,6 +3,7 @@
 // heartbeats, remote control and warm shutdown live here.
 import { hostname } from 'node:os';
 import { bullmq, type Job, type Worker } from './bullmq.js';
+import { withDurableFinish } from './durable-finish.js';
 
 const { DelayedError, UnrecoverableError, Worker: BullWorker } = bullmq();
 import { errorMessage } from '../platform/errors.js';
@@ -296,15 +297,21 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   };
 
   const limiter = options.queueRateLimit ? parseRate(options.queueRateLimit) : undefined;
+  const lockDurationMs = options.lockDurationMs ?? 30_000;
+  const DurableWorker = withDurableFinish(BullWorker, {
+    // BullMQ stops renewing the lock before it records the finish: past half the lock another worker may hold the task.
+    giveUpAfterMs: Math.round(lockDurationMs / 2),
+    onFirstRetry: (job, what, err) => logger.warn({ taskId: job.id, task: job.name, err: err.message }, `Redis did not take the task's ${what} state yet; trying again`),
+  });
   function consume(queue: string): void {
     client.queue(queue); // registers the queue name so results can be found
-    const worker = new BullWorker(queue, processor, {
+    const worker = new DurableWorker(queue, processor, {
       connection: createRedis(options.redisTarget, { name: `seler-worker-${queue}`, maxRetriesPerRequest: null }),
       prefix: client.bullPrefix,
       concurrency,
       name: workerName,
-      lockDuration: options.lockDurationMs ?? 30_000,
-      stalledInterval: Math.max(1000, Math.round((options.lockDurationMs ?? 30_000) / 2)),
+      lockDuration: lockDurationMs,
+      stalledInterval: Math.max(1000, Math.round(lockDurationMs / 2)),
       maxStalledCount: 2,
       removeOnComplete: { age: client.retention.successSeconds },
       removeOnFail: { age: client.retention.failureSeconds },
