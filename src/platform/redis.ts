@@ -220,6 +220,8 @@ export function isRedisUnavailableError(err: unknown): boolean {
     // A Cluster failing over, or a write that reached a master Sentinel just demoted.
     message.startsWith('CLUSTERDOWN ') ||
     message.startsWith('READONLY ') ||
+    // ioredis gave up following MOVED/ASK while a Cluster's slot map was changing.
+    message.startsWith('Too many Cluster redirections') ||
     // min-replicas-to-write holds writes while too few replicas follow: refused, not acknowledged.
     message.startsWith('NOREPLICAS ') ||
     /^connect (ECONNREFUSED|ENOENT|ETIMEDOUT)/.test(message)

@@ -57,6 +57,20 @@ export class ReplicaAcknowledgement {
     return result;
   }
 
+  /**
+   * Whether this connection's writes so far are held by the replicas (WAIT after the fact): a worker asks
+   * it of the write that handed it a task, and does not run a task that a demoted master handed out.
+   */
+  async confirmed(): Promise<boolean> {
+    try {
+      await this.write(async () => undefined);
+      return true;
+    } catch (err) {
+      if (err instanceof RedisUnavailableError) return false;
+      throw err;
+    }
+  }
+
   /** The connection the writes went through: the client itself, or on a Cluster the slot owner's. */
   private async server(): Promise<Redis | undefined> {
     if (!isCluster(this.redis)) return this.redis;

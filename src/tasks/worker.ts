@@ -3,11 +3,13 @@
 // heartbeats, remote control and warm shutdown live here.
 import { hostname } from 'node:os';
 import { bullmq, type Job, type Worker } from './bullmq.js';
+import { withDurableFinish } from './durable-finish.js';
 
 const { DelayedError, UnrecoverableError, Worker: BullWorker } = bullmq();
 import { errorMessage } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
-import { createRedis, isRedisUnavailableError, type RedisTarget } from '../platform/redis.js';
+import { createRedis, isRedisUnavailableError, type Redis, type RedisTarget } from '../platform/redis.js';
+import { ReplicaAcknowledgement } from '../platform/replica-ack.js';
 import { ERROR_FIELD, serializeError, type JobPayload, type TaskClient } from './client.js';
 import { bullKey } from './bull-keys.js';
 import {
@@ -220,6 +222,12 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const processor = async (job: Job, token?: string): Promise<unknown> => {
     const payload = (job.data ?? {}) as JobPayload;
     const queue = job.queueName;
+    if (!(await handOverConfirmed(queue))) {
+      // The master that handed this task over is losing a failover: the hand-over will be undone and the
+      // new master hands the task out again. Running it here would run it twice; leave it untouched.
+      logger.warn({ taskId: job.id, task: job.name }, 'not running a task its replicas have not confirmed handing over (Redis failover?)');
+      throw new DelayedError();
+    }
     const task = new RunningTask(job, logger, (line) => client.queue(queue).addJobLog(job.id!, line, TASK_LOG_KEEP));
     const revokedReason = revoked.get(job.id!);
     if (revokedReason !== undefined) {
@@ -299,16 +307,36 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     }
   };
 
+  // With REDIS_URL's waitReplicas, a task runs only once the replicas hold its hand-over (see processor).
+  const handOverAcks = new WeakMap<Worker, ReplicaAcknowledgement>();
+  async function handOverConfirmed(queue: string): Promise<boolean> {
+    const replicas = client.replicaAck.replicas;
+    const consumer = consumers.get(queue);
+    if (replicas === 0 || !consumer) return true;
+    let ack = handOverAcks.get(consumer);
+    if (!ack) {
+      ack = new ReplicaAcknowledgement((await consumer.backend.client) as unknown as Redis, replicas, keys.root);
+      handOverAcks.set(consumer, ack);
+    }
+    return ack.confirmed();
+  }
+
   const limiter = options.queueRateLimit ? parseRate(options.queueRateLimit) : undefined;
+  const lockDurationMs = options.lockDurationMs ?? 30_000;
+  const DurableWorker = withDurableFinish(BullWorker, {
+    // BullMQ stops renewing the lock before it records the finish: past half the lock another worker may hold the task.
+    giveUpAfterMs: Math.round(lockDurationMs / 2),
+    onFirstRetry: (job, what, err) => logger.warn({ taskId: job.id, task: job.name, err: err.message }, `Redis did not take the task's ${what} state yet; trying again`),
+  });
   function consume(queue: string): void {
     client.queue(queue); // registers the queue name so results can be found
-    const worker = new BullWorker(queue, processor, {
+    const worker = new DurableWorker(queue, processor, {
       connection: createRedis(options.redisTarget, { name: `seler-worker-${queue}`, maxRetriesPerRequest: null }),
       prefix: client.bullPrefix,
       concurrency,
       name: workerName,
-      lockDuration: options.lockDurationMs ?? 30_000,
-      stalledInterval: Math.max(1000, Math.round((options.lockDurationMs ?? 30_000) / 2)),
+      lockDuration: lockDurationMs,
+      stalledInterval: Math.max(1000, Math.round(lockDurationMs / 2)),
       maxStalledCount: 2,
       removeOnComplete: { age: client.retention.successSeconds },
       removeOnFail: { age: client.retention.failureSeconds },

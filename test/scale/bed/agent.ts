@@ -39,6 +39,8 @@ export interface SettleResult {
   missing: string[];
   /** Ids still not finished at the deadline. */
   unfinished: string[];
+  /** Why the tasks that ended FAILURE failed (message → count). */
+  failures: Record<string, number>;
 }
 
 export interface HttpResult {
@@ -92,6 +94,7 @@ async function settle(req: { ids: string[]; timeoutMs: number }): Promise<Settle
   const client = need().client;
   const final = new Map<string, string>();
   const missing = new Set<string>();
+  const failures: Record<string, number> = {};
   const deadline = Date.now() + req.timeoutMs;
   for (;;) {
     const pending = req.ids.filter((id) => !final.has(id));
@@ -101,7 +104,13 @@ async function settle(req: { ids: string[]; timeoutMs: number }): Promise<Settle
       const views = await Promise.all(batch.map((id) => client.getTask(id).catch(() => undefined)));
       views.forEach((view, j) => {
         if (view === null) missing.add(batch[j]!);
-        else if (view && FINAL.has(view.status)) final.set(batch[j]!, view.status);
+        else if (view && FINAL.has(view.status)) {
+          final.set(batch[j]!, view.status);
+          if (view.status === 'FAILURE') {
+            const reason = (view.error?.message ?? 'no error recorded').slice(0, 160);
+            failures[reason] = (failures[reason] ?? 0) + 1;
+          }
+        }
       });
     }
     const left = req.ids.filter((id) => !final.has(id));
@@ -109,7 +118,7 @@ async function settle(req: { ids: string[]; timeoutMs: number }): Promise<Settle
     if (left.every((id) => missing.has(id)) || Date.now() > deadline) {
       const states: Record<string, number> = {};
       for (const s of final.values()) states[s] = (states[s] ?? 0) + 1;
-      return { states, missing: [...missing], unfinished: left.filter((id) => !missing.has(id)) };
+      return { states, missing: [...missing], unfinished: left.filter((id) => !missing.has(id)), failures };
     }
     await sleep(500);
   }

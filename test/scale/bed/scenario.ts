@@ -46,6 +46,7 @@ export async function faultUnderLoad(options: {
     lost: t.lost,
     missingInRedis: settled.missing.length,
     redisStates: settled.states,
+    ...(Object.keys(settled.failures).length ? { failures: settled.failures } : {}),
     duplicatedTasks: t.duplicatedTasks,
     extraExecutions: t.extraExecutions,
     ...(firstOfTwice.length ? { twiceFirstRanMsFromFault: [Math.min(...firstOfTwice), Math.max(...firstOfTwice)] } : {}),

@@ -1,0 +1,53 @@
+// A BullMQ worker whose "task finished" write outlasts a Redis failover.
+//
+// BullMQ retries the write that records a finished task (moveToCompleted / moveToFailed) only when the
+// connection reports "closed" or ECONNREFUSED. A Sentinel or Cluster switch answers other things for a
+// few seconds: READONLY from a demoted master, MOVED redirections until the slot map settles,
+// CLUSTERDOWN, a command timeout. BullMQ then treats the task as having failed: a task that ran fine
+// spends an attempt per answer and, in a 3 s failover, ends FAILURE with "Too many Cluster redirections".
+// Here such a write is retried until Redis takes it or the task's lock would have run out; after that the
+// task is left active, so the stalled check queues it again (at least once), and it is never failed for it.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isRedisUnavailableError } from '../platform/redis.js';
+import type { Job, Worker } from './bullmq.js';
+
+/** Thrown in place of the last Redis error when recording a finished task was given up. */
+class FinishNotRecorded extends Error {
+  override name = 'FinishNotRecorded';
+}
+
+export interface DurableFinishOptions {
+  /** Stop retrying after this long (keep it under the lock duration: past it another worker may own the task). */
+  giveUpAfterMs: number;
+  /** Told when Redis first refuses a task's finish write that will be tried again. */
+  onFirstRetry?: (job: Job, what: 'completed' | 'failed', err: Error) => void;
+}
+
+export function withDurableFinish(Base: typeof Worker, options: DurableFinishOptions): typeof Worker {
+  const retrying = async <T>(worker: Worker, job: Job, what: 'completed' | 'failed', write: () => Promise<T>): Promise<T> => {
+    const deadline = Date.now() + options.giveUpAfterMs;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await write();
+      } catch (err) {
+        if (!isRedisUnavailableError(err) || worker.closing) throw err;
+        if (Date.now() >= deadline) throw new FinishNotRecorded(`could not record task ${job.id} as ${what}: ${(err as Error).message}`);
+        if (attempt === 0) options.onFirstRetry?.(job, what, err as Error);
+        await sleep(Math.min(50 * 2 ** attempt, 1000));
+      }
+    }
+  };
+
+  class DurableFinishWorker extends Base {
+    protected override handleCompleted(result: unknown, job: Job, token: string, fetchNext?: () => boolean, span?: unknown): Promise<Job> {
+      return retrying(this, job, 'completed', () => super.handleCompleted(result, job, token, fetchNext, span as never));
+    }
+
+    protected override async handleFailed(err: Error, job: Job, token: string, fetchNext?: () => boolean, span?: unknown): Promise<Job> {
+      // The task did not fail: Redis would not take its result. It stays active for the stalled check.
+      if (err instanceof FinishNotRecorded) return undefined as unknown as Job;
+      return retrying(this, job, 'failed', () => super.handleFailed(err, job, token, fetchNext, span as never));
+    }
+  }
+  return DurableFinishWorker as unknown as typeof Worker;
+}
