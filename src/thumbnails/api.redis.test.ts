@@ -80,7 +80,7 @@ describe('POST /api/v1/thumbnails', () => {
 
     const zip = await fetch(app.baseUrl + result.archiveUrl);
     expect(zip.status).toBe(200);
-    expect(zip.headers.get('content-disposition')).toContain('photo.zip');
+    expect(zip.headers.get('content-disposition')).toContain('filename="photo and 1 more.zip"');
     const zipPath = path.join(app.dataDir, 'download.zip');
     writeFileSync(zipPath, Buffer.from(await zip.arrayBuffer()));
     const listing = execFileSync('unzip', ['-Z1', zipPath], { encoding: 'utf8' }).trim().split('\n').sort();

@@ -180,3 +180,18 @@ export function contentDisposition(name: string, disposition: 'attachment' | 'in
   const encoded = encodeURIComponent(clean).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
   return `${disposition}; filename="${ascii}"; filename*=UTF-8''${encoded}`;
 }
+
+/**
+ * The zip's download name: the client's `given` name when it leaves anything after cleaning (path
+ * separators become "_", an extension it claims is dropped), else "<first original's stem>.zip" for
+ * one file and "<first original's stem> and N more.zip" for several.
+ */
+export function archiveNameFor(originals: string[], given?: string): string {
+  const asked = given?.replace(/[/\\]/g, '_') ?? '';
+  if (cleanChars(asked) !== '' && safeStem(asked, '') !== '') return safeFileName(asked, 'zip', 'thumbnails');
+  const stem = safeStem(originals[0] ?? '', 'thumbnails');
+  if (originals.length <= 1) return `${stem}.zip`;
+  // Shortened first so the count is never cut off by the length limit.
+  const short = truncate(stem, MAX_CHARS - 20, MAX_BYTES - 20);
+  return `${cleanStem(`${short} and ${originals.length - 1} more`, 'thumbnails')}.zip`;
+}
