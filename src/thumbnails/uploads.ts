@@ -166,7 +166,7 @@ export function parseChoices(fields: Record<string, string | undefined>): Pick<T
     choices.quality = Number(quality);
   }
   if ((fields.archiveName?.length ?? 0) > MAX_ARCHIVE_NAME * 4) {
-    throw badRequest('invalid_archiveName', `archiveName is longer than ${MAX_ARCHIVE_NAME} characters.`);
+    throw badRequest('invalid_archive_name', `archiveName is longer than ${MAX_ARCHIVE_NAME} characters.`);
   }
   return choices;
 }
