@@ -1,5 +1,6 @@
 // Thumbnail sizes from user text, and file names that are safe inside a zip, on disk and in headers.
 import { badRequest } from '../platform/errors.js';
+import { FORMAT_KINDS, INPUT_FORMATS } from './options.js';
 
 export interface Size {
   width: number;
@@ -49,7 +50,7 @@ const WINDOWS_DEVICE = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|
 const EXT = /^[\p{L}\p{N}]{1,10}$/u;
 
 /** The only extensions a name we hand out may end in: the formats we detect or write, and the zip. */
-export const SAFE_EXTENSIONS: ReadonlySet<string> = new Set(['jpg', 'png', 'gif', 'webp', 'tiff', 'avif', 'zip']);
+export const SAFE_EXTENSIONS: ReadonlySet<string> = new Set([...INPUT_FORMATS.map((f) => FORMAT_KINDS[f].ext), 'zip']);
 
 /**
  * Extensions that a server, a desktop or a browser may execute or render as markup. A client's name

@@ -8,6 +8,7 @@ import { byId, formatBytes, plural, prefersReducedMotion } from './dom';
 import { watchTask } from './events';
 import { describeTypes, FilePicker } from './files';
 import { SizePicker } from './sizes';
+import { DEFAULT_FIT } from '../../src/thumbnails/options.js';
 import { upload, type UploadHandle } from './upload';
 import { autoDownload, formatLabel, JobView, statusText, type Phase } from './view';
 
@@ -79,7 +80,7 @@ function setPhase(next: Phase): void {
 }
 
 function fitValue(): string {
-  return form.querySelector<HTMLInputElement>('input[name="fit"]:checked')?.value ?? 'inside';
+  return form.querySelector<HTMLInputElement>('input[name="fit"]:checked')?.value ?? DEFAULT_FIT;
 }
 
 /** Why the quality can't be sent ('' when empty: each format's default). */
