@@ -215,19 +215,19 @@ async function readParts(
     const stored = { upload: saved.id, key: saved.key, file: saved.file, release: saved.release, bytes: saved.bytes };
     if (part.file.truncated) {
       await discardUploads(options.store, [stored]);
-      refuse(shown, tooLarge('file_too_large', `it is larger than the limit of ${formatMb(limits.maxUploadBytes)}.`));
+      refuse(shown, tooLarge('file_too_large', `The file is larger than the limit of ${formatMb(limits.maxUploadBytes)}.`));
       continue;
     }
     if (saved.bytes === 0) {
       await discardUploads(options.store, [stored]);
-      refuse(shown, unprocessable('empty_file', 'it is empty.'));
+      refuse(shown, unprocessable('empty_file', 'The file is empty.'));
       continue;
     }
     let info: ImageInfo;
     try {
       info = await probeImage(saved.file, { maxPixels: limits.maxPixels });
       if (!(await isImageComplete(saved.file, info.format))) {
-        throw unprocessable('undecodable_image', `the ${info.format.toUpperCase()} image is incomplete (${END_MARKERS[info.format]}); upload the whole file.`);
+        throw unprocessable('undecodable_image', `The ${info.format.toUpperCase()} image is incomplete (${END_MARKERS[info.format]}); upload the whole file.`);
       }
     } catch (err) {
       await discardUploads(options.store, [stored]);
