@@ -5,8 +5,7 @@ import { z } from 'zod';
 import { ConfigError } from './platform/errors.js';
 import { parseRedisUrl, type RedisTarget } from './platform/redis-target.js';
 import { parseStorageTarget, type StorageTarget } from './platform/storage/target.js';
-import type { UploadLimits } from './thumbnails/contract.js';
-import { DEFAULT_LIMITS } from './thumbnails/options.js';
+import { DEFAULT_LIMITS, type UploadLimits } from './thumbnails/contract.js';
 
 const positiveInt = (name: string) =>
   z.coerce.number({ error: `${name} must be a number` }).int(`${name} must be a whole number`).positive(`${name} must be greater than 0`);

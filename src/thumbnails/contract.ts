@@ -1,7 +1,9 @@
-// The Thumbnailer's JSON shapes that the browser reads too. Pure types: the page (web/src) imports
-// this file, so it imports nothing but other contract modules and the pure options module.
+// The Thumbnailer's JSON shapes that the browser reads too, and (re-exported) the default limits
+// the configuration reads. The page (web/src) imports it: nothing here touches a Node API.
 import type { TaskState } from '../tasks/contract.js';
 import type { Fit, LossyFormat, OutputFormat, Position } from './options.js';
+
+export { DEFAULT_LIMITS } from './options.js';
 
 /** The limits an upload is checked against (SELER_MAX_* settings), as GET /api/v1/config reports them. */
 export interface UploadLimits {
