@@ -56,6 +56,8 @@ it('adds two images, submits, shows progress and previews, and downloads a valid
 
   // The zip downloads by itself, as in the lab, and holds both originals and both thumbnails.
   const file = path.join(downloads, 'thumbnails.zip');
+  // Named after the upload, not only its first file.
+  expect((await download).suggestedFilename()).toBe('sunset and 1 more.zip');
   await (await download).saveAs(file);
   const entries = execFileSync('unzip', ['-Z1', file], { encoding: 'utf8' }).trim().split('\n').sort();
   expect(entries).toEqual(['logo.png', 'logo_128x128.png', 'sunset.jpg', 'sunset_128x128.jpg']);
@@ -123,10 +125,11 @@ it('sends quality and the crop position for cover', async () => {
   await page.locator('.fit-option', { hasText: 'Cover' }).click();
   await page.locator('#position-field').waitFor({ state: 'visible' });
   await page.getByTestId('position').selectOption('attention');
+  await page.getByTestId('archive-name').fill('  Trip / "day 1"  ');
   const accepted = page.waitForResponse((r) => r.url().endsWith('/api/v1/thumbnails') && r.request().method() === 'POST');
   await page.getByTestId('submit').click();
   const { id } = (await (await accepted).json()) as { id: string };
   await page.locator('[data-testid="status"][data-status="SUCCESS"]').waitFor({ timeout: 20_000 });
   const task = await app.runtime.client.getTask(id);
-  expect(task?.args[0]).toMatchObject({ fit: 'cover', quality: 40, position: 'attention', archiveName: 'wide.zip' });
+  expect(task?.args[0]).toMatchObject({ fit: 'cover', quality: 40, position: 'attention', archiveName: 'Trip _ _day 1_.zip' });
 }, 30_000);

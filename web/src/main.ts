@@ -21,6 +21,7 @@ const quality = byId<HTMLInputElement>('quality');
 const qualityMessage = byId('quality-message');
 const position = byId<HTMLSelectElement>('position');
 const positionField = byId('position-field');
+const archiveName = byId<HTMLInputElement>('archive-name');
 const cancel = byId<HTMLButtonElement>('cancel');
 const clearFiles = byId<HTMLButtonElement>('clear-files');
 const filesSummary = byId('files-summary');
@@ -125,6 +126,7 @@ async function start(): Promise<void> {
     fit: fitValue(),
     quality: quality.value.trim(),
     position: position.value,
+    archiveName: archiveName.value.trim(),
     onProgress: (fractions) => {
       files.setProgress(fractions);
       const sent = fractions.reduce((sum, f, i) => sum + f * (weights[i] ?? 0), 0) / totalBytes;
