@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { ConfigError } from './platform/errors.js';
 import { parseRedisUrl, type RedisTarget } from './platform/redis-target.js';
 import { parseStorageTarget, type StorageTarget } from './platform/storage/target.js';
-import type { UploadLimits } from './thumbnails/contract.js';
+import { DEFAULT_LIMITS, type UploadLimits } from './thumbnails/contract.js';
 
 const positiveInt = (name: string) =>
   z.coerce.number({ error: `${name} must be a number` }).int(`${name} must be a whole number`).positive(`${name} must be greater than 0`);
@@ -26,11 +26,11 @@ const envSchema = z.object({
   SELER_SECRET: z.string().min(32, 'SELER_SECRET must be at least 32 characters').optional(),
   SELER_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SELER_LOG_FORMAT: z.enum(['pretty', 'json'], { error: 'SELER_LOG_FORMAT must be "pretty" or "json"' }).optional(),
-  SELER_MAX_UPLOAD_MB: positiveNumber('SELER_MAX_UPLOAD_MB').default(50),
-  SELER_MAX_FILES: positiveInt('SELER_MAX_FILES').default(20),
-  SELER_MAX_MEGAPIXELS: positiveNumber('SELER_MAX_MEGAPIXELS').default(100),
-  SELER_MAX_SIZES: positiveInt('SELER_MAX_SIZES').default(8),
-  SELER_MAX_DIMENSION: positiveInt('SELER_MAX_DIMENSION').default(4096),
+  SELER_MAX_UPLOAD_MB: positiveNumber('SELER_MAX_UPLOAD_MB').default(DEFAULT_LIMITS.maxUploadBytes / 1024 / 1024),
+  SELER_MAX_FILES: positiveInt('SELER_MAX_FILES').default(DEFAULT_LIMITS.maxFiles),
+  SELER_MAX_MEGAPIXELS: positiveNumber('SELER_MAX_MEGAPIXELS').default(DEFAULT_LIMITS.maxPixels / 1_000_000),
+  SELER_MAX_SIZES: positiveInt('SELER_MAX_SIZES').default(DEFAULT_LIMITS.maxSizes),
+  SELER_MAX_DIMENSION: positiveInt('SELER_MAX_DIMENSION').default(DEFAULT_LIMITS.maxDimension),
   SELER_UPLOAD_RATE: z
     .string()
     .regex(/^\s*(off|0|\d+\s*\/\s*[smhd])\s*$/i, 'SELER_UPLOAD_RATE must look like "120/m" (uploads per s, m, h or d per client), or "off"')

@@ -4,7 +4,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, waitFor, type TestApp } from '../../test/helpers/app.js';
-import { HEIC_IMAGE, PDF_BYTES, SVG_IMAGE, makeAnimatedGif, makeBomb, makeJpeg, makePng, truncated } from './test-images.js';
+import { HEIC_IMAGE, PDF_BYTES, SVG_IMAGE, makeAnimatedGif, makeBomb, makeJpeg, makeNoisyJpeg, makePng, truncated } from './test-images.js';
 
 let app: TestApp;
 beforeAll(async () => {
@@ -80,7 +80,7 @@ describe('POST /api/v1/thumbnails', () => {
 
     const zip = await fetch(app.baseUrl + result.archiveUrl);
     expect(zip.status).toBe(200);
-    expect(zip.headers.get('content-disposition')).toContain('photo.zip');
+    expect(zip.headers.get('content-disposition')).toContain('filename="photo and 1 more.zip"');
     const zipPath = path.join(app.dataDir, 'download.zip');
     writeFileSync(zipPath, Buffer.from(await zip.arrayBuffer()));
     const listing = execFileSync('unzip', ['-Z1', zipPath], { encoding: 'utf8' }).trim().split('\n').sort();
@@ -185,6 +185,148 @@ describe('bad input is refused with the contract status and loses nothing', () =
   });
 });
 
+describe('every bad file of a batch is reported at once', () => {
+  it('names each refused file with its own code and reason, in one answer, storing nothing', async () => {
+    const before = new Set(uploadsLeft());
+    const res = await post(
+      '/api/v1/thumbnails',
+      form([
+        { name: 'vector.svg', data: SVG_IMAGE, type: 'image/svg+xml' },
+        { name: 'cut.jpg', data: truncated(await makeJpeg({ width: 400, height: 300 })) },
+        { name: 'huge.png', data: Buffer.alloc(1.5 * 1024 * 1024, 7) },
+      ]),
+    );
+    expect(res.status, JSON.stringify(res.body)).toBe(400);
+    expect(res.body.error.code).toBe('files_refused');
+    expect(res.body.error.message).toMatch(/^3 files were refused\./);
+    for (const name of ['vector.svg', 'cut.jpg', 'huge.png']) expect(res.body.error.message).toContain(`"${name}"`);
+    expect(res.body.error.files.map((f: any) => [f.name, f.status, f.code])).toEqual([
+      ['vector.svg', 415, 'unsupported_format'],
+      ['cut.jpg', 422, 'undecodable_image'],
+      ['huge.png', 413, 'file_too_large'],
+    ]);
+    for (const f of res.body.error.files) expect(f.message.length).toBeGreaterThan(10);
+    expect(uploadsLeft().filter((n) => !before.has(n))).toEqual([]);
+  });
+
+  it('keeps the shared status and code when every refusal agrees, and drops the good files too', async () => {
+    const before = new Set(uploadsLeft());
+    // Image extensions and types, bytes that are not an image: the server reads the bytes, not the claims.
+    const res = await post(
+      '/api/v1/thumbnails',
+      form([
+        { name: 'fake.jpg', data: PDF_BYTES, type: 'image/jpeg' },
+        { name: 'good.jpg', data: await makeJpeg() },
+        { name: 'text.png', data: Buffer.from('GIF88a not quite an image at all, sorry'), type: 'image/png' },
+      ]),
+    );
+    expect(res.status, JSON.stringify(res.body)).toBe(415);
+    expect(res.body.error.code).toBe('unsupported_format');
+    expect(res.body.error.files.map((f: any) => f.name)).toEqual(['fake.jpg', 'text.png']);
+    expect(uploadsLeft().filter((n) => !before.has(n))).toEqual([]);
+  });
+
+  it('a single refused file keeps its own status, and lists it too', async () => {
+    const res = await post('/api/v1/thumbnails', form([{ name: 'bad.gif', data: Buffer.from('not a gif'), type: 'image/gif' }]));
+    expect(res.status).toBe(415);
+    expect(res.body.error).toMatchObject({ code: 'unsupported_format', files: [{ name: 'bad.gif', code: 'unsupported_format', status: 415 }] });
+    expect(res.body.error.message).toMatch(/^"bad.gif": /);
+  });
+});
+
+describe('quality, crop position and the zip name', () => {
+  /** 300x100, grey but for a saturated, busy right third: the centre crop misses it, a smart crop does not. */
+  async function greyWithBusyRight(): Promise<Buffer> {
+    const data = Buffer.alloc(300 * 100 * 3, 128);
+    for (let y = 0; y < 100; y++)
+      for (let x = 200; x < 300; x++) {
+        const o = (y * 300 + x) * 3;
+        data[o] = 255;
+        data[o + 1] = (Math.floor(x / 10) + Math.floor(y / 10)) % 2 ? 230 : 0;
+        data[o + 2] = 0;
+      }
+    return sharp(data, { raw: { width: 300, height: 100, channels: 3 } }).png().toBuffer();
+  }
+
+  async function thumbnailOf(fields: Record<string, string>, data: Buffer, name = 'busy.png'): Promise<Buffer> {
+    const res = await post('/api/v1/thumbnails', form([{ name, data }], { sizes: '100x100', ...fields }));
+    expect(res.status, JSON.stringify(res.body)).toBe(202);
+    const done = await finished(res.body.id);
+    expect(done.status, JSON.stringify(done.error)).toBe('SUCCESS');
+    return Buffer.from(await (await fetch(app.baseUrl + done.result.files[0].url)).arrayBuffer());
+  }
+
+  it('crops where attention looks, not the centre', async () => {
+    const input = await greyWithBusyRight();
+    const [centre, attention] = await Promise.all([
+      thumbnailOf({ fit: 'cover' }, input),
+      thumbnailOf({ fit: 'cover', position: 'attention' }, input),
+    ]);
+    const red = async (png: Buffer) => {
+      const { data } = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+      let n = 0;
+      for (let o = 0; o < data.length; o += 3) if (data[o]! > 200 && data[o + 2]! < 60) n++;
+      return n / (data.length / 3);
+    };
+    expect(await red(centre)).toBe(0);
+    expect(await red(attention)).toBeGreaterThan(0.5);
+  });
+
+  it('quality changes the output', async () => {
+    const noisy = await makeNoisyJpeg(600, 400);
+    const [low, high] = await Promise.all([
+      thumbnailOf({ format: 'webp', quality: '5', sizes: '300x200' }, noisy, 'n.jpg'),
+      thumbnailOf({ format: 'webp', quality: '95', sizes: '300x200' }, noisy, 'n.jpg'),
+    ]);
+    expect(low.length).toBeLessThan(high.length);
+  });
+
+  const bad: [string, Record<string, string>, string][] = [
+    ['quality 0', { quality: '0' }, 'invalid_quality'],
+    ['quality 101', { quality: '101' }, 'invalid_quality'],
+    ['quality 50.5', { quality: '50.5' }, 'invalid_quality'],
+    ['quality "high"', { quality: 'high' }, 'invalid_quality'],
+    ['quality -1', { quality: '-1' }, 'invalid_quality'],
+    ['an unknown position', { fit: 'cover', position: 'middle' }, 'invalid_position'],
+    ['a smart crop without cover', { fit: 'inside', position: 'attention' }, 'invalid_position'],
+    ['a gravity with contain', { fit: 'contain', position: 'north' }, 'invalid_position'],
+    ['a 500-character zip name', { archiveName: 'x'.repeat(500) }, 'invalid_archive_name'],
+    ['a 10 kB zip name', { archiveName: 'x'.repeat(10_000) }, 'field_too_long'],
+  ];
+  for (const [label, fields, code] of bad) {
+    it(`${label} → 400 ${code}, nothing stored`, async () => {
+      const before = new Set(uploadsLeft());
+      const res = await post('/api/v1/thumbnails', form([{ name: 'a.jpg', data: await makeJpeg() }], fields));
+      expect(res.status, JSON.stringify(res.body)).toBe(400);
+      expect(res.body).toEqual({ error: { code, message: expect.any(String) } });
+      expect(res.body.error.message.length).toBeGreaterThan(10);
+      expect(uploadsLeft().filter((n) => !before.has(n))).toEqual([]);
+    });
+  }
+
+  it('accepts "center" and the gravity names for cover', async () => {
+    for (const position of ['center', 'northwest', 'entropy']) {
+      const res = await post('/api/v1/thumbnails', form([{ name: 'a.jpg', data: await makeJpeg() }], { fit: 'cover', position, quality: '1' }));
+      expect(res.status, JSON.stringify(res.body)).toBe(202);
+    }
+  });
+
+  it('names the zip as the client asks, safely, whatever it sends', async () => {
+    const hostile = 'Ferien "2026"\r\nSet-Cookie: a=1/..\\照片';
+    const res = await post('/api/v1/thumbnails', form([{ name: 'a.jpg', data: await makeJpeg() }, { name: 'b.png', data: await makePng() }], { archiveName: hostile }));
+    expect(res.status, JSON.stringify(res.body)).toBe(202);
+    const done = await finished(res.body.id);
+    expect(done.result.archiveName).toBe('Ferien _2026_Set-Cookie_ a=1_._照片.zip');
+    const zip = await fetch(app.baseUrl + done.result.archiveUrl);
+    expect(zip.status).toBe(200);
+    expect(zip.headers.get('set-cookie')).toBeNull();
+    const disposition = zip.headers.get('content-disposition')!;
+    expect(disposition).toBe(
+      `attachment; filename="Ferien _2026_Set-Cookie_ a=1_.___.zip"; filename*=UTF-8''${encodeURIComponent('Ferien _2026_Set-Cookie_ a=1_._照片.zip')}`,
+    );
+  });
+});
+
 describe('the lab’s own API', () => {
   it('POST / with image_file answers {task_id}; GET /task/<id>/ ends with results.archive_path', async () => {
     const res = await post('/', form([{ field: 'image_file', name: 'rob.jpg', data: await makeJpeg({ width: 300, height: 200 }) }]));
@@ -207,6 +349,15 @@ describe('operations endpoints', () => {
     expect((await getJson('/readyz')).body).toEqual({ status: 'ready' });
     const spec = await getJson('/docs/json');
     expect(Object.keys(spec.body.paths)).toEqual(expect.arrayContaining(['/api/v1/thumbnails', '/api/v1/tasks/{id}', '/api/v1/tasks/{id}/events']));
+    // The upload's documented fields and refusals come from options.ts, as the server checks them.
+    const upload = spec.body.paths['/api/v1/thumbnails'].post;
+    const fields = upload.requestBody.content['multipart/form-data'].schema.properties;
+    expect(fields.quality).toMatchObject({ type: 'integer', minimum: 1, maximum: 100 });
+    expect(fields.position.enum).toEqual(['attention', 'entropy', 'centre', 'north', 'northeast', 'east', 'southeast', 'south', 'southwest', 'west', 'northwest']);
+    expect(fields.archiveName).toMatchObject({ type: 'string' });
+    expect(upload.responses['415'].content['application/json'].schema.properties.error.properties.files.type).toBe('array');
+    const config = await getJson('/api/v1/config');
+    expect(config.body).toMatchObject({ positions: fields.position.enum, quality: { min: 1, max: 100, defaults: { jpeg: 82, webp: 80, avif: 50 } }, fits: ['inside', 'cover', 'contain'] });
   });
 
   it('serves the admin behind a log-in', async () => {

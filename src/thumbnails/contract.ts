@@ -1,6 +1,9 @@
-// The Thumbnailer's JSON shapes that the browser reads too. Pure types: the page (web/src) imports
-// this file, so it imports nothing but other contract modules.
+// The Thumbnailer's JSON shapes that the browser reads too, and (re-exported) the default limits
+// the configuration reads. The page (web/src) imports it: nothing here touches a Node API.
 import type { TaskState } from '../tasks/contract.js';
+import type { Fit, LossyFormat, OutputFormat, Position } from './options.js';
+
+export { DEFAULT_LIMITS } from './options.js';
 
 /** The limits an upload is checked against (SELER_MAX_* settings), as GET /api/v1/config reports them. */
 export interface UploadLimits {
@@ -14,8 +17,12 @@ export interface UploadLimits {
 /** GET /api/v1/config: what the upload form may offer. */
 export interface ThumbnailerSettings {
   limits: UploadLimits;
-  formats: string[];
-  fits: string[];
+  formats: OutputFormat[];
+  fits: Fit[];
+  /** Where `cover` crops (smart crops first, then gravities). */
+  positions: Position[];
+  /** The range of `quality` and its default per lossy format. */
+  quality: { min: number; max: number; defaults: Record<LossyFormat, number> };
   accepted: string[];
 }
 
@@ -43,6 +50,8 @@ export interface ThumbnailFile {
 /** The result of thumbnails.make. */
 export interface MakeThumbnailsResult {
   archiveUrl: string;
+  /** The zip's download name: the client's, or "<first original> and N more". */
+  archiveName?: string;
   archiveBytes: number;
   files: ThumbnailFile[];
 }

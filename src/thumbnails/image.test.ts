@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { AppError } from '../platform/errors.js';
 import { makeThumbnails, probeImage, sniffFormat, type Fit, type OutputFormat } from './image.js';
 import type { Size } from './naming.js';
+import { DEFAULT_QUALITY, type Position } from './options.js';
 import {
   HEIC_IMAGE,
   PDF_BYTES,
@@ -354,5 +355,84 @@ describe('makeThumbnails: bad input', () => {
   it('refuses what it does not accept with 415', async () => {
     expect((await rejection(thumbs(Buffer.from(SVG_IMAGE), [{ width: 64, height: 64 }]))).status).toBe(415);
     expect((await rejection(thumbs(HEIC_IMAGE, [{ width: 64, height: 64 }]))).status).toBe(415);
+  });
+});
+
+/**
+ * 300x100: flat grey except the right third, a saturated red/yellow checkerboard (salient and busy).
+ * A 100x100 cover crop of the centre is all grey; a smart crop must find the checkerboard.
+ */
+async function greyWithBusyRight(): Promise<Buffer> {
+  const width = 300;
+  const height = 100;
+  const data = Buffer.alloc(width * height * 3, 128);
+  for (let y = 0; y < height; y++) {
+    for (let x = 200; x < width; x++) {
+      const o = (y * width + x) * 3;
+      const red = (Math.floor(x / 10) + Math.floor(y / 10)) % 2 === 0;
+      data[o] = 255;
+      data[o + 1] = red ? 0 : 230;
+      data[o + 2] = 0;
+    }
+  }
+  return sharp(data, { raw: { width, height, channels: 3 } }).png().toBuffer();
+}
+
+/** The share of pixels that are clearly not the grey background. */
+async function colouredShare(image: Buffer): Promise<number> {
+  const { data, info } = await sharp(image).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  let coloured = 0;
+  for (let o = 0; o < data.length; o += info.channels) if (data[o]! > 200 && data[o + 2]! < 60) coloured++;
+  return coloured / (info.width * info.height);
+}
+
+describe('quality and the cover crop position', () => {
+  const crop = async (position: Position | undefined) => {
+    const { thumbnails } = await makeThumbnails(await greyWithBusyRight(), {
+      sizes: [{ width: 100, height: 100 }],
+      format: 'png',
+      fit: 'cover',
+      stem: 'p',
+      maxPixels: MAX_PIXELS,
+      position,
+    });
+    return thumbnails[0]!;
+  };
+
+  it('crops the centre by default and where attention or entropy finds the busy part', async () => {
+    const centre = await crop(undefined);
+    expect(await colouredShare(centre.data)).toBe(0);
+    expect((await crop('centre')).data.equals(centre.data)).toBe(true);
+    for (const smart of ['attention', 'entropy', 'east'] as const) {
+      const out = await crop(smart);
+      expect([out.width, out.height]).toEqual([100, 100]);
+      expect(await colouredShare(out.data), smart).toBeGreaterThan(0.5);
+    }
+    expect(await colouredShare((await crop('west')).data)).toBe(0);
+  });
+
+  it('a position other than the centre does not move contain’s padding or inside’s box', async () => {
+    const input = await greyWithBusyRight();
+    for (const fit of ['contain', 'inside'] as const) {
+      const base = { sizes: [{ width: 100, height: 100 }], format: 'png' as const, fit, stem: 'p', maxPixels: MAX_PIXELS };
+      const plain = await makeThumbnails(input, base);
+      const moved = await makeThumbnails(input, { ...base, position: 'attention' });
+      expect(moved.thumbnails[0]!.data.equals(plain.thumbnails[0]!.data), fit).toBe(true);
+    }
+  });
+
+  it('quality changes the bytes of every lossy format, and defaults per format', async () => {
+    const noisy = await makeNoisyJpeg(400, 300);
+    for (const format of ['jpeg', 'webp', 'avif'] as const) {
+      const make = async (quality?: number) =>
+        (await makeThumbnails(noisy, { sizes: [{ width: 256, height: 256 }], format, fit: 'inside', stem: 'q', maxPixels: MAX_PIXELS, quality })).thumbnails[0]!;
+      const low = await make(5);
+      const high = await make(95);
+      const byDefault = await make();
+      expect(low.bytes, format).toBeLessThan(high.bytes);
+      expect(byDefault.data.equals((await make(DEFAULT_QUALITY[format])).data), format).toBe(true);
+      expect(byDefault.bytes, format).toBeGreaterThan(low.bytes);
+      expect(byDefault.bytes, format).toBeLessThan(high.bytes);
+    }
   });
 });

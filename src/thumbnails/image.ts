@@ -4,11 +4,29 @@ import sharp from 'sharp';
 import type { Metadata, Sharp } from 'sharp';
 import { errorMessage, tooLarge, unprocessable, unsupportedMedia } from '../platform/errors.js';
 import { thumbnailName, type Size } from './naming.js';
+import {
+  DEFAULT_POSITION,
+  DEFAULT_QUALITY,
+  FORMAT_KINDS,
+  INPUT_FORMATS,
+  SNIFF_BYTES,
+  sniffImage,
+  type Fit,
+  type InputFormat,
+  type OutputFormat,
+  type Position,
+} from './options.js';
 
-export type InputFormat = 'jpeg' | 'png' | 'gif' | 'webp' | 'tiff' | 'avif';
-export type OutputFormat = 'original' | 'jpeg' | 'png' | 'webp' | 'avif';
-export type Fit = 'inside' | 'cover' | 'contain';
-export type ThumbnailFormat = 'jpeg' | 'png' | 'webp' | 'avif' | 'gif' | 'tiff';
+export type { Fit, InputFormat, OutputFormat, Position };
+export type ThumbnailFormat = InputFormat;
+
+/** How a thumbnail is cut and encoded, beyond its size: quality (lossy formats) and where `cover` crops. */
+export interface EncodeOptions {
+  /** 1–100; undefined: the format's default (DEFAULT_QUALITY). */
+  quality?: number;
+  /** Only `cover` crops; undefined: centre. */
+  position?: Position;
+}
 
 export interface ImageInfo {
   format: InputFormat;
@@ -32,15 +50,8 @@ export interface Thumbnail {
   data: Buffer;
 }
 
-const ACCEPTED = 'accepted: JPEG, PNG, GIF, WebP, TIFF, AVIF';
-const KINDS: Record<ThumbnailFormat, { ext: string; mime: string }> = {
-  jpeg: { ext: 'jpg', mime: 'image/jpeg' },
-  png: { ext: 'png', mime: 'image/png' },
-  gif: { ext: 'gif', mime: 'image/gif' },
-  webp: { ext: 'webp', mime: 'image/webp' },
-  tiff: { ext: 'tiff', mime: 'image/tiff' },
-  avif: { ext: 'avif', mime: 'image/avif' },
-};
+const ACCEPTED = `accepted: ${INPUT_FORMATS.map((f) => FORMAT_KINDS[f].label).join(', ')}`;
+const kindOf = (format: ThumbnailFormat) => ({ ext: FORMAT_KINDS[format].ext, mime: FORMAT_KINDS[format].mime });
 // The operation cache keeps decoded inputs alive (a 16 MB JPEG peaked at 322 MB RSS with it, 188 MB
 // without) and never hits: every upload is different.
 sharp.cache(false);
@@ -49,27 +60,13 @@ const WHITE = { r: 255, g: 255, b: 255, alpha: 1 };
 const TRANSPARENT = { r: 0, g: 0, b: 0, alpha: 0 };
 
 /** What the first bytes claim to be; used only to tell "corrupt image" (422) from "not an image we take" (415). */
-export function sniffFormat(head: Buffer): InputFormat | 'heic' | undefined {
-  const at = (offset: number, text: string) => head.toString('latin1', offset, offset + text.length) === text;
-  if (head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) return 'jpeg';
-  if (at(0, '\x89PNG\r\n\x1a\n')) return 'png';
-  if (at(0, 'GIF87a') || at(0, 'GIF89a')) return 'gif';
-  if (at(0, 'RIFF') && at(8, 'WEBP')) return 'webp';
-  if (at(0, 'II*\0') || at(0, 'MM\0*')) return 'tiff';
-  if (at(4, 'ftyp')) {
-    const boxEnd = Math.min(head.readUInt32BE(0), head.length);
-    const brands = head.toString('latin1', 8, boxEnd);
-    if (/avi[fs]/.test(brands)) return 'avif';
-    if (/hei[cx]|hev[cx]|mif1|msf1/.test(brands)) return 'heic';
-  }
-  return undefined;
-}
+export const sniffFormat = (head: Uint8Array) => sniffImage(head);
 
 async function readHead(input: Buffer | string): Promise<Buffer> {
-  if (typeof input !== 'string') return input.subarray(0, 64);
+  if (typeof input !== 'string') return input.subarray(0, SNIFF_BYTES);
   const file = await open(input, 'r');
   try {
-    const { buffer, bytesRead } = await file.read(Buffer.alloc(64), 0, 64, 0);
+    const { buffer, bytesRead } = await file.read(Buffer.alloc(SNIFF_BYTES), 0, SNIFF_BYTES, 0);
     return buffer.subarray(0, bytesRead);
   } finally {
     await file.close();
@@ -134,7 +131,7 @@ export async function probeImage(input: Buffer | string, limits: { maxPixels: nu
       `The image is ${width}x${height} = ${(width * height).toLocaleString('en')} pixels; the limit is ${limits.maxPixels.toLocaleString('en')} pixels.`,
     );
   }
-  const info: ImageInfo = { format, width, height, pages: meta.pages ?? 1, hasAlpha: meta.hasAlpha ?? false, ...KINDS[format] };
+  const info: ImageInfo = { format, width, height, pages: meta.pages ?? 1, hasAlpha: meta.hasAlpha ?? false, ...kindOf(format) };
   if (meta.orientation !== undefined) info.orientation = meta.orientation;
   return info;
 }
@@ -191,16 +188,16 @@ function orientedSize(width: number, height: number, orientation: number | undef
 // mozjpeg q82 took 6/44 ms against 1.5/4 ms for libjpeg-turbo q82 for ~15% fewer bytes; AVIF effort 2
 // took 15/165 ms against 4/24 ms at effort 0 for ~9% fewer bytes; WebP effort 2 halves effort 4's time
 // for +3%; GIF's default effort 7 took 2 s at 512 px against 0.3 s at effort 3 for +6%.
-function encode(pipeline: Sharp, format: Exclude<ThumbnailFormat, 'tiff'>): Sharp {
+function encode(pipeline: Sharp, format: Exclude<ThumbnailFormat, 'tiff'>, quality: number | undefined): Sharp {
   switch (format) {
     case 'jpeg':
-      return pipeline.jpeg({ quality: 82 });
+      return pipeline.jpeg({ quality: quality ?? DEFAULT_QUALITY.jpeg });
     case 'png':
       return pipeline.png({ compressionLevel: 6 });
     case 'webp':
-      return pipeline.webp({ quality: 80, effort: 2 });
+      return pipeline.webp({ quality: quality ?? DEFAULT_QUALITY.webp, effort: 2 });
     case 'avif':
-      return pipeline.avif({ quality: 50, effort: 0 });
+      return pipeline.avif({ quality: quality ?? DEFAULT_QUALITY.avif, effort: 0 });
     case 'gif':
       return pipeline.gif({ effort: 3 });
   }
@@ -212,6 +209,7 @@ async function resizeOne(
   fit: Fit,
   format: Exclude<ThumbnailFormat, 'tiff'>,
   original: Size,
+  encoding: EncodeOptions,
 ): Promise<{ data: Buffer; width: number; height: number }> {
   const { data, width, height, channels } = decoded;
   let pipeline = sharp(data, { raw: { width, height, channels } });
@@ -225,10 +223,11 @@ async function resizeOne(
     if (w !== width || h !== height) pipeline = pipeline.resize(w, h, { fit: 'fill' });
   } else {
     const background = format === 'jpeg' ? WHITE : TRANSPARENT;
-    // cover crops the centre: predictable, and free ('attention' would be a choice to make with users).
-    pipeline = pipeline.resize(size.width, size.height, { fit, position: 'centre', background });
+    // Only cover crops; contain always centres its padding.
+    const position = fit === 'cover' ? (encoding.position ?? DEFAULT_POSITION) : DEFAULT_POSITION;
+    pipeline = pipeline.resize(size.width, size.height, { fit, position, background });
   }
-  const out = await encode(pipeline, format).toBuffer({ resolveWithObject: true });
+  const out = await encode(pipeline, format, encoding.quality).toBuffer({ resolveWithObject: true });
   return { data: out.data, width: out.info.width, height: out.info.height };
 }
 
@@ -239,7 +238,7 @@ async function resizeOne(
  */
 export async function makeThumbnails(
   input: Buffer | string,
-  options: { sizes: Size[]; format: OutputFormat; fit: Fit; stem: string; maxPixels: number; info?: ImageInfo },
+  options: { sizes: Size[]; format: OutputFormat; fit: Fit; stem: string; maxPixels: number; info?: ImageInfo } & EncodeOptions,
   onProgress?: (done: number, total: number, thumb: Thumbnail) => void,
 ): Promise<{ info: ImageInfo; thumbnails: Thumbnail[] }> {
   // A file or buffer already probed is not probed again.
@@ -255,8 +254,8 @@ export async function makeThumbnails(
   let done = 0;
   const thumbnails = await Promise.all(
     options.sizes.map(async (size) => {
-      const out = await resizeOne(decoded, size, options.fit, format, original);
-      const { ext } = KINDS[format];
+      const out = await resizeOne(decoded, size, options.fit, format, original, { quality: options.quality, position: options.position });
+      const { ext } = kindOf(format);
       const thumb: Thumbnail = { name: thumbnailName(options.stem, size, ext), format, ext, bytes: out.data.length, ...out };
       onProgress?.(++done, options.sizes.length, thumb);
       return thumb;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../platform/errors.js';
-import { cleanStem, contentDisposition, displayName, parseSizes, safeFileName, safeStem, thumbnailName } from './naming.js';
+import { archiveNameFor, cleanStem, contentDisposition, displayName, parseSizes, safeFileName, safeStem, thumbnailName } from './naming.js';
 
 const limits = { maxSizes: 5, maxDimension: 2048 };
 
@@ -273,5 +273,43 @@ describe('contentDisposition', () => {
 
   it("escapes the characters encodeURIComponent leaves but RFC 5987 forbids", () => {
     expect(contentDisposition("it's (1).zip")).toContain(`filename*=UTF-8''it%27s%20%281%29.zip`);
+  });
+});
+
+describe('archiveNameFor: the zip is named after the upload', () => {
+  it('is the first original for one file, and says how many more otherwise', () => {
+    expect(archiveNameFor(['sunset.jpg'])).toBe('sunset.zip');
+    expect(archiveNameFor(['sunset.jpg', 'logo.png', 'x.webp'])).toBe('sunset and 2 more.zip');
+    expect(archiveNameFor([])).toBe('thumbnails.zip');
+    expect(archiveNameFor(['...', 'b.jpg'])).toBe('thumbnails and 1 more.zip');
+  });
+
+  it('never cuts the count off a long first name', () => {
+    const name = archiveNameFor([`${'照'.repeat(150)}.jpg`, 'b.jpg']);
+    expect(name.endsWith(' and 1 more.zip')).toBe(true);
+    expect(Buffer.byteLength(name)).toBeLessThanOrEqual(210);
+  });
+
+  it('takes the client’s name, made safe, and falls back when nothing is left of it', () => {
+    expect(archiveNameFor(['a.jpg', 'b.jpg'], 'Holiday 2026')).toBe('Holiday 2026.zip');
+    expect(archiveNameFor(['a.jpg'], 'Holiday.zip')).toBe('Holiday.zip');
+    expect(archiveNameFor(['a.jpg'], '../../etc/passwd')).toBe('_._etc_passwd.zip');
+    expect(archiveNameFor(['a.jpg'], 'C:\\Users\\me\\x')).toBe('C__Users_me_x.zip');
+    expect(archiveNameFor(['a.jpg'], 'report.php')).toBe('report.zip');
+    expect(archiveNameFor(['a.jpg', 'b.jpg'], '  \r\n\u202e ')).toBe('a and 1 more.zip');
+    expect(archiveNameFor(['a.jpg'], '')).toBe('a.zip');
+  });
+
+  it('gives a Content-Disposition that hostile names cannot break', () => {
+    for (const hostile of ['a"b\r\nSet-Cookie: x=1', 'x\\"; filename=evil.exe', '\u202egpj.exe', '照片 "été"/..\\..', 'con', '\0\x7f']) {
+      const name = archiveNameFor(['a.jpg'], hostile);
+      expect(name).toMatch(/\.zip$/);
+      expect(name).not.toMatch(/[\u0000-\u001f\u007f"\\/\u202e]/);
+      const header = contentDisposition(name);
+      expect(header).not.toMatch(/[\r\n]/);
+      expect(/filename="([^"]*)"/.exec(header)![1]).not.toMatch(/["\\]/);
+      expect(header.split('filename*=')[1]).toMatch(/^UTF-8''[A-Za-z0-9!#$&+\-.^_`|~%]+$/);
+      expect(decodeURIComponent(header.split("UTF-8''")[1]!)).toBe(name);
+    }
   });
 });

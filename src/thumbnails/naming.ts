@@ -1,5 +1,6 @@
 // Thumbnail sizes from user text, and file names that are safe inside a zip, on disk and in headers.
 import { badRequest } from '../platform/errors.js';
+import { FORMAT_KINDS, INPUT_FORMATS } from './options.js';
 
 export interface Size {
   width: number;
@@ -49,7 +50,7 @@ const WINDOWS_DEVICE = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|
 const EXT = /^[\p{L}\p{N}]{1,10}$/u;
 
 /** The only extensions a name we hand out may end in: the formats we detect or write, and the zip. */
-export const SAFE_EXTENSIONS: ReadonlySet<string> = new Set(['jpg', 'png', 'gif', 'webp', 'tiff', 'avif', 'zip']);
+export const SAFE_EXTENSIONS: ReadonlySet<string> = new Set([...INPUT_FORMATS.map((f) => FORMAT_KINDS[f].ext), 'zip']);
 
 /**
  * Extensions that a server, a desktop or a browser may execute or render as markup. A client's name
@@ -179,4 +180,19 @@ export function contentDisposition(name: string, disposition: 'attachment' | 'in
   ) || 'download';
   const encoded = encodeURIComponent(clean).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
   return `${disposition}; filename="${ascii}"; filename*=UTF-8''${encoded}`;
+}
+
+/**
+ * The zip's download name: the client's `given` name when it leaves anything after cleaning (path
+ * separators become "_", an extension it claims is dropped), else "<first original's stem>.zip" for
+ * one file and "<first original's stem> and N more.zip" for several.
+ */
+export function archiveNameFor(originals: string[], given?: string): string {
+  const asked = given?.replace(/[/\\]/g, '_') ?? '';
+  if (cleanChars(asked) !== '' && safeStem(asked, '') !== '') return safeFileName(asked, 'zip', 'thumbnails');
+  const stem = safeStem(originals[0] ?? '', 'thumbnails');
+  if (originals.length <= 1) return `${stem}.zip`;
+  // Shortened first so the count is never cut off by the length limit.
+  const short = truncate(stem, MAX_CHARS - 20, MAX_BYTES - 20);
+  return `${cleanStem(`${short} and ${originals.length - 1} more`, 'thumbnails')}.zip`;
 }

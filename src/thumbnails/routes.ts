@@ -6,7 +6,22 @@ import { errorSchema } from '../platform/http.js';
 import type { ObjectStore } from '../platform/storage/index.js';
 import { CANCEL_TOKEN_HEADER, taskNotFound, type TaskAccess, type TaskClient } from '../tasks/index.js';
 import { sendArchive, sendObject } from './downloads.js';
-import { safeFileName } from './naming.js';
+import { archiveNameFor } from './naming.js';
+import {
+  ACCEPTED_TYPES,
+  DEFAULT_FIT,
+  DEFAULT_FORMAT,
+  DEFAULT_POSITION,
+  DEFAULT_QUALITY,
+  describeFormats,
+  FITS,
+  GRAVITIES,
+  MAX_ARCHIVE_NAME,
+  OUTPUT_FORMATS,
+  POSITIONS,
+  QUALITY_RANGE,
+  SMART_CROPS,
+} from './options.js';
 import { resultKey } from './storage.js';
 import type { MakeThumbnailsResult } from './task.js';
 import { discardUploads, receiveThumbnailRequest, type IntakeOptions, type ThumbnailRequest } from './uploads.js';
@@ -16,10 +31,46 @@ const UPLOAD_FORM = {
   type: 'object',
   required: ['images'],
   properties: {
-    images: { type: 'array', items: { type: 'string', format: 'binary' }, description: 'one or more images (JPEG, PNG, WebP, AVIF, GIF, TIFF…)' },
+    images: { type: 'array', items: { type: 'string', format: 'binary' }, description: `one or more images (${describeFormats()}), recognised from their bytes` },
     sizes: { type: 'string', description: 'comma-separated WxH, e.g. 128x128,256x256 (default 128x128)', example: '128x128,256x256' },
-    format: { type: 'string', enum: ['original', 'jpeg', 'png', 'webp', 'avif'], default: 'original' },
-    fit: { type: 'string', enum: ['inside', 'cover', 'contain'], default: 'inside' },
+    format: { type: 'string', enum: [...OUTPUT_FORMATS], default: DEFAULT_FORMAT },
+    fit: { type: 'string', enum: [...FITS], default: DEFAULT_FIT },
+    quality: {
+      type: 'integer',
+      minimum: QUALITY_RANGE.min,
+      maximum: QUALITY_RANGE.max,
+      description: `JPEG, WebP and AVIF quality (default ${Object.entries(DEFAULT_QUALITY).map(([f, q]) => `${f} ${q}`).join(', ')}); PNG and GIF ignore it`,
+    },
+    position: {
+      type: 'string',
+      enum: [...POSITIONS],
+      default: DEFAULT_POSITION,
+      description: `where fit=cover crops: ${SMART_CROPS.join(' or ')} (smart crop) or a gravity (${GRAVITIES.join(', ')}); refused with other fits`,
+    },
+    archiveName: { type: 'string', maxLength: MAX_ARCHIVE_NAME, description: 'the zip’s download name (cleaned; default "<first image> and N more")' },
+  },
+} as const;
+
+/** A refused upload: every bad file, each with its own code and reason (the first also in `message`). */
+const refusedSchema = {
+  type: 'object',
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: {
+        code: { type: 'string' },
+        message: { type: 'string' },
+        files: {
+          type: 'array',
+          description: 'each refused file (when files were refused)',
+          items: {
+            type: 'object',
+            properties: { name: { type: 'string' }, code: { type: 'string' }, status: { type: 'integer' }, message: { type: 'string' } },
+          },
+        },
+      },
+    },
   },
 } as const;
 
@@ -35,6 +86,11 @@ const CONFIG_SCHEMA = {
     limits: { type: 'object', additionalProperties: true, description: 'upload limits (bytes, files, pixels, sizes)' },
     formats: { type: 'array', items: { type: 'string' } },
     fits: { type: 'array', items: { type: 'string' } },
+    positions: { type: 'array', items: { type: 'string' }, description: 'where fit=cover may crop' },
+    quality: {
+      type: 'object',
+      properties: { min: { type: 'integer' }, max: { type: 'integer' }, defaults: { type: 'object', additionalProperties: { type: 'integer' } } },
+    },
     accepted: { type: 'array', items: { type: 'string' }, description: 'the image types the server reads' },
   },
 } as const;
@@ -53,7 +109,6 @@ export interface ThumbnailRouteDeps {
   intake?: Pick<IntakeOptions, 'budget' | 'storageReady' | 'idleTimeoutMs'>;
 }
 
-const accepted = ['image/jpeg', 'image/png', 'image/gif', 'image/webp', 'image/tiff', 'image/avif'];
 
 export function registerThumbnailRoutes(app: FastifyInstance, deps: ThumbnailRouteDeps): void {
   const { client, access, store, scratchDir, limits } = deps;
@@ -71,6 +126,9 @@ export function registerThumbnailRoutes(app: FastifyInstance, deps: ThumbnailRou
           sizes: request.sizes,
           format: request.format,
           fit: request.fit,
+          ...(request.quality !== undefined ? { quality: request.quality } : {}),
+          ...(request.position !== undefined ? { position: request.position } : {}),
+          archiveName: request.archiveName,
         },
       ],
     });
@@ -83,9 +141,11 @@ export function registerThumbnailRoutes(app: FastifyInstance, deps: ThumbnailRou
 
   app.get('/api/v1/config', { schema: { tags: ['thumbnails'], summary: 'Limits and choices the upload form needs', response: { 200: CONFIG_SCHEMA } } }, async () => ({
     limits,
-    formats: ['original', 'jpeg', 'png', 'webp', 'avif'],
-    fits: ['inside', 'cover', 'contain'],
-    accepted,
+    formats: OUTPUT_FORMATS,
+    fits: FITS,
+    positions: POSITIONS,
+    quality: { ...QUALITY_RANGE, defaults: DEFAULT_QUALITY },
+    accepted: ACCEPTED_TYPES,
   }));
 
   app.post(
@@ -96,7 +156,7 @@ export function registerThumbnailRoutes(app: FastifyInstance, deps: ThumbnailRou
         tags: ['thumbnails'],
         summary: 'Upload images and queue their thumbnails',
         description:
-          'multipart/form-data: files in `images` (one or more); optional `sizes` ("128x128,256x256"), `format` (original|jpeg|png|webp|avif), `fit` (inside|cover|contain). The format is detected from the bytes.',
+          `multipart/form-data: files in \`images\` (one or more); optional \`sizes\` ("128x128,256x256"), \`format\` (${OUTPUT_FORMATS.join('|')}), \`fit\` (${FITS.join('|')}), \`quality\` (${QUALITY_RANGE.min}–${QUALITY_RANGE.max}), \`position\` (fit=cover only: ${POSITIONS.join('|')}), \`archiveName\`. The format is detected from the bytes. Every bad file is reported in one answer: \`error.files\` lists each with its code and reason.`,
         consumes: ['multipart/form-data'],
         response: {
           202: {
@@ -109,10 +169,10 @@ export function registerThumbnailRoutes(app: FastifyInstance, deps: ThumbnailRou
               cancelToken: { type: 'string', description: `Revokes the task: DELETE statusUrl with header ${CANCEL_TOKEN_HEADER}. Given only here; keep it.` },
             },
           },
-          400: errorSchema,
-          413: errorSchema,
-          415: errorSchema,
-          422: errorSchema,
+          400: refusedSchema,
+          413: refusedSchema,
+          415: refusedSchema,
+          422: refusedSchema,
           429: errorSchema,
           503: errorSchema,
         },
@@ -139,7 +199,7 @@ export function registerThumbnailRoutes(app: FastifyInstance, deps: ThumbnailRou
         tags: ['lab'],
         summary: 'The lab’s upload (multipart field `image_file`): one 128x128 thumbnail',
         consumes: ['multipart/form-data'],
-        response: { 202: { type: 'object', properties: { task_id: { type: 'string' } } }, 400: errorSchema, 413: errorSchema, 415: errorSchema, 422: errorSchema, 429: errorSchema, 503: errorSchema },
+        response: { 202: { type: 'object', properties: { task_id: { type: 'string' } } }, 400: refusedSchema, 413: refusedSchema, 415: refusedSchema, 422: refusedSchema, 429: errorSchema, 503: errorSchema },
       },
     },
     async (request, reply) => {
@@ -182,8 +242,8 @@ export function registerThumbnailRoutes(app: FastifyInstance, deps: ThumbnailRou
     },
     async (request, reply) => {
       const { task, result } = await finishedThumbnailTask(access, request, request.params.id);
-      // `<safe stem of the first original>.zip`, whatever the client called its files.
-      const downloadName = safeFileName(result.files[0]?.source ?? 'thumbnails', 'zip', 'thumbnails');
+      // The name chosen at upload; tasks made before it was kept: named from their originals.
+      const downloadName = result.archiveName ?? archiveNameFor([...new Set(result.files.map((f) => f.source))]);
       return sendArchive(reply, store, task.id, downloadName);
     },
   );

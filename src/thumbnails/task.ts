@@ -15,37 +15,36 @@ import { defineTask } from '../tasks/define-task.js';
 import { archiveSize, uniqueNames } from './archive.js';
 // sharp is loaded on the first thumbnail, not when the task is registered: `seler call` registers every task.
 const image = () => import('./image.js');
-import type { Fit, OutputFormat } from './image.js';
-import { displayName, safeFileName, type Size } from './naming.js';
+import { displayName, safeFileName } from './naming.js';
+import { FITS, MAX_ARCHIVE_NAME, OUTPUT_FORMATS, POSITIONS, QUALITY_RANGE } from './options.js';
 import { cleanupMedia, manifestKey, resultKey, uploadKey, type ArchiveManifest } from './storage.js';
 import type { MakeThumbnailsResult, ThumbnailFile } from './contract.js';
 
 export const THUMBNAILS_QUEUE = 'thumbnails';
 
-export interface MakeThumbnailsRequest {
-  files: { upload: string; name: string }[];
-  sizes: Size[];
-  format: OutputFormat;
-  fit: Fit;
-}
-
 export type { ThumbnailFile, MakeThumbnailsResult };
+
+const makeRequestSchema = z.object({
+  files: z.array(z.object({ upload: z.string().uuid(), name: z.string().max(1000) })).min(1),
+  sizes: z.array(z.object({ width: z.number().int().positive(), height: z.number().int().positive() })).min(1),
+  format: z.enum(OUTPUT_FORMATS),
+  fit: z.enum(FITS),
+  // Optional: tasks queued before these existed still run (with each format's default and a centre crop).
+  quality: z.number().int().min(QUALITY_RANGE.min).max(QUALITY_RANGE.max).optional(),
+  position: z.enum(POSITIONS).optional(),
+  archiveName: z.string().max(MAX_ARCHIVE_NAME * 4).optional(),
+});
+const makeArgsSchema = z.tuple([makeRequestSchema]);
+const cleanupArgsSchema = z.union([z.tuple([]), z.tuple([z.number().int().min(0)])]);
+
+export type MakeThumbnailsRequest = z.output<typeof makeRequestSchema>;
 
 declare module '../tasks/define-task.js' {
   interface TaskTypes {
-    'thumbnails.make': { args: [MakeThumbnailsRequest]; kwargs: Record<string, never>; result: MakeThumbnailsResult };
-    'thumbnails.cleanup': { args: [] | [number]; kwargs: Record<string, never>; result: { removed: number; bytes: number } };
+    'thumbnails.make': { args: z.output<typeof makeArgsSchema>; kwargs: Record<string, never>; result: MakeThumbnailsResult };
+    'thumbnails.cleanup': { args: z.output<typeof cleanupArgsSchema>; kwargs: Record<string, never>; result: { removed: number; bytes: number } };
   }
 }
-
-const requestSchema = z.tuple([
-  z.object({
-    files: z.array(z.object({ upload: z.string().uuid(), name: z.string().max(1000) })).min(1),
-    sizes: z.array(z.object({ width: z.number().int().positive(), height: z.number().int().positive() })).min(1),
-    format: z.enum(['original', 'jpeg', 'png', 'webp', 'avif']),
-    fit: z.enum(['inside', 'cover', 'contain']),
-  }),
-]);
 
 interface ThumbnailDeps {
   store: ObjectStore;
@@ -73,7 +72,7 @@ export const makeThumbnailsTask = defineTask(
     maxAttempts: 3,
     retryBackoffMs: 2000,
     description: 'Makes thumbnails of uploaded images and zips them with the originals.',
-    argsSchema: requestSchema as unknown as z.ZodType<unknown[]>,
+    argsSchema: makeArgsSchema,
   },
   async ([request], _kwargs, ctx) => {
     if (!deps) throw new Error('thumbnails are not configured in this process (configureThumbnails was not called)');
@@ -106,7 +105,16 @@ export const makeThumbnailsTask = defineTask(
           originalName = claim(safeFileName(file.name, info.ext));
           made = await makeThumbnails(
             original.file,
-            { sizes: request.sizes, format: request.format, fit: request.fit, stem: originalName.slice(0, -info.ext.length - 1), maxPixels, info },
+            {
+              sizes: request.sizes,
+              format: request.format,
+              fit: request.fit,
+              quality: request.quality,
+              position: request.position,
+              stem: originalName.slice(0, -info.ext.length - 1),
+              maxPixels,
+              info,
+            },
             (_done, _total, thumb) => {
               done++;
               void ctx.progress({ current: done, total, step: thumb.name }).catch(() => {});
@@ -133,7 +141,7 @@ export const makeThumbnailsTask = defineTask(
     await storeResult(ctx.log, () => store.put(manifestKey(ctx.id), Buffer.from(JSON.stringify(manifest)), { contentType: 'application/json' }));
     const archiveBytes = archiveSize(entries);
     ctx.log.info({ files: files.length, archiveBytes }, 'thumbnails ready');
-    return { archiveUrl: archiveUrl(ctx.id), archiveBytes, files };
+    return { archiveUrl: archiveUrl(ctx.id), ...(request.archiveName ? { archiveName: safeFileName(request.archiveName, 'zip', 'thumbnails') } : {}), archiveBytes, files };
   },
 );
 
@@ -202,7 +210,7 @@ export const cleanupTask = defineTask(
   'thumbnails.cleanup',
   {
     description: 'Removes uploads and archives older than the retention (SELER_MEDIA_TTL, or the seconds given).',
-    argsSchema: z.union([z.tuple([]), z.tuple([z.number().int().min(0)])]) as unknown as z.ZodType<unknown[]>,
+    argsSchema: cleanupArgsSchema,
   },
   async ([olderThanSeconds], _kwargs, ctx) => {
     if (!deps) throw new Error('thumbnails are not configured in this process (configureThumbnails was not called)');

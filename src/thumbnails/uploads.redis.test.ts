@@ -253,7 +253,7 @@ describe('names in the zip and the download', () => {
     const zip = await fetch(app.baseUrl + done.result.archiveUrl);
     expect(zip.status).toBe(200);
     const disposition = zip.headers.get('content-disposition')!;
-    expect(disposition).toBe(`attachment; filename="shell.zip"; filename*=UTF-8''shell.zip`);
+    expect(disposition).toBe(`attachment; filename="shell and 12 more.zip"; filename*=UTF-8''shell%20and%2012%20more.zip`);
     const zipPath = path.join(app.dataDir, 'names.zip');
     writeFileSync(zipPath, Buffer.from(await zip.arrayBuffer()));
     const raw = execFileSync('unzip', ['-Z1', zipPath]);

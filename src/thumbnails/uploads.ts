@@ -5,8 +5,21 @@ import type { FastifyRequest } from 'fastify';
 import type { Limits } from '../config.js';
 import { AppError, badRequest, tooLarge, unprocessable } from '../platform/errors.js';
 import { isImageComplete } from './complete.js';
-import { probeImage, type Fit, type ImageInfo, type OutputFormat } from './image.js';
-import { displayName, parseSizes, safeFileName, type Size } from './naming.js';
+import { probeImage, type ImageInfo } from './image.js';
+import { archiveNameFor, displayName, parseSizes, safeFileName, type Size } from './naming.js';
+import {
+  DEFAULT_FIT,
+  DEFAULT_FORMAT,
+  DEFAULT_POSITION,
+  FITS,
+  MAX_ARCHIVE_NAME,
+  OUTPUT_FORMATS,
+  POSITIONS,
+  QUALITY_RANGE,
+  type Fit,
+  type OutputFormat,
+  type Position,
+} from './options.js';
 import type { ObjectStore } from '../platform/storage/index.js';
 import { saveUpload, storageUnavailable, type Meter, type SavedUpload } from './storage.js';
 import { clientKey, type UploadBudget } from './upload-budget.js';
@@ -29,6 +42,20 @@ export interface ThumbnailRequest {
   sizes: Size[];
   format: OutputFormat;
   fit: Fit;
+  /** Given only when the client asked for one (else each format's default). */
+  quality?: number;
+  /** Given only for `cover`. */
+  position?: Position;
+  /** The zip's download name: the client's `archiveName`, or "<first original> and N more.zip". */
+  archiveName: string;
+}
+
+/** One refused file of a batch, as the 4xx answer lists it under `error.files`. */
+export interface RefusedFile {
+  name: string;
+  code: string;
+  status: number;
+  message: string;
 }
 
 export interface IntakeOptions {
@@ -46,8 +73,6 @@ export interface IntakeOptions {
   idleTimeoutMs?: number;
 }
 
-const FORMATS: readonly OutputFormat[] = ['original', 'jpeg', 'png', 'webp', 'avif'];
-const FITS: readonly Fit[] = ['inside', 'cover', 'contain'];
 const MAX_FIELD_BYTES = 4096;
 const DEFAULT_IDLE_MS = 60_000;
 
@@ -97,16 +122,14 @@ export async function receiveThumbnailRequest(request: FastifyRequest, options: 
     if (options.storageReady) await options.storageReady().catch(() => Promise.reject(storageUnavailable()));
     const announced = Number(request.headers['content-length']);
     if (budget) metering = budget.meter(client, await budget.admit(client, Number.isFinite(announced) ? announced : 0));
-    const fields = await readParts(request, options, files, metering?.meter);
+    const { fields, refused } = await readParts(request, options, files, metering?.meter);
+    if (refused.length > 0) throw refusal(refused);
     if (files.length === 0) throw badRequest('no_files', `Attach at least one image in the field "${options.fileField}".`);
-    const format = (fields.format ?? 'original').toLowerCase() as OutputFormat;
-    if (!FORMATS.includes(format)) throw badRequest('invalid_format', `format must be one of ${FORMATS.join(', ')}.`);
-    const fit = (fields.fit ?? 'inside').toLowerCase() as Fit;
-    if (!FITS.includes(fit)) throw badRequest('invalid_fit', `fit must be one of ${FITS.join(', ')}.`);
+    const choices = parseChoices(fields);
     const sizes = parseSizes(fields.sizes ?? options.defaultSizes, { maxSizes: limits.maxSizes, maxDimension: limits.maxDimension });
     idleTimeout(raw, 0);
     await Promise.all(files.map((f) => f.release()));
-    return { files, sizes, format, fit };
+    return { files, sizes, ...choices, archiveName: archiveNameFor(files.map((f) => f.name), fields.archiveName) };
   } catch (err) {
     await discardUploads(options.store, files);
     discardRest(raw, discardCap);
@@ -116,14 +139,64 @@ export async function receiveThumbnailRequest(request: FastifyRequest, options: 
   }
 }
 
+/** The format, fit, quality, crop position and zip name fields, checked against options.ts. */
+export function parseChoices(fields: Record<string, string | undefined>): Pick<ThumbnailRequest, 'format' | 'fit' | 'quality' | 'position'> {
+  const pick = <T extends string>(field: string, allowed: readonly T[], fallback: T): T => {
+    // "center" is sharp's other spelling of the centre gravity.
+    const value = (fields[field] ?? '').trim().toLowerCase().replace(/^center$/, 'centre') || fallback;
+    if (!(allowed as readonly string[]).includes(value)) {
+      throw badRequest(`invalid_${field}`, `${field} must be one of ${allowed.join(', ')}; got "${value.slice(0, 40)}".`);
+    }
+    return value as T;
+  };
+  const format = pick('format', OUTPUT_FORMATS, DEFAULT_FORMAT);
+  const fit = pick('fit', FITS, DEFAULT_FIT);
+  const position = pick('position', POSITIONS, DEFAULT_POSITION);
+  if (fields.position?.trim() && position !== DEFAULT_POSITION && fit !== 'cover') {
+    throw badRequest('invalid_position', `position "${position}" applies only to fit=cover (the other fits keep the whole image).`);
+  }
+  const choices: ReturnType<typeof parseChoices> = { format, fit };
+  if (fit === 'cover') choices.position = position;
+  const quality = fields.quality?.trim();
+  if (quality) {
+    const { min, max } = QUALITY_RANGE;
+    if (!/^\d{1,3}$/.test(quality) || Number(quality) < min || Number(quality) > max) {
+      throw badRequest('invalid_quality', `quality must be a whole number from ${min} to ${max}; got "${quality.slice(0, 40)}".`);
+    }
+    choices.quality = Number(quality);
+  }
+  if ((fields.archiveName?.length ?? 0) > MAX_ARCHIVE_NAME * 4) {
+    throw badRequest('invalid_archive_name', `archiveName is longer than ${MAX_ARCHIVE_NAME} characters.`);
+  }
+  return choices;
+}
+
+/**
+ * One answer for every refused file: its status when they agree (413 for sizes, 415 for types, 422
+ * for broken images), else 400; each file's own code and reason under `error.files`.
+ */
+function refusal(refused: RefusedFile[]): AppError {
+  const first = refused[0]!;
+  const files = refused.map((r) => ({ ...r }));
+  if (refused.length === 1) return new AppError(first.code, `"${first.name}": ${first.message}`, first.status, { files });
+  const same = <K extends 'code' | 'status'>(key: K) => refused.every((r) => r[key] === first[key]);
+  const status = same('status') ? first.status : 400;
+  const code = same('code') ? first.code : 'files_refused';
+  const list = refused.map((r) => `"${r.name}": ${r.message}`).join(' ');
+  return new AppError(code, `${refused.length} files were refused. ${list}`, status, { files });
+}
+
 async function readParts(
   request: FastifyRequest,
   options: IntakeOptions,
   files: ReceivedFile[],
   meter: Meter | undefined,
-): Promise<Record<string, string>> {
+): Promise<{ fields: Record<string, string>; refused: RefusedFile[] }> {
   const { limits } = options;
   const fields: Record<string, string> = {};
+  // Every file is read and checked, so one answer can name each bad one (stored ones are removed after).
+  const refused: RefusedFile[] = [];
+  const refuse = (name: string, err: AppError) => refused.push({ name, code: err.code, status: err.status, message: err.message });
   const parts = request.parts({
     limits: { fileSize: limits.maxUploadBytes, files: limits.maxFiles, fields: 20, fieldSize: MAX_FIELD_BYTES, parts: limits.maxFiles + 20 },
   });
@@ -139,30 +212,36 @@ async function readParts(
       throw badRequest('unexpected_file_field', `Files go in the field "${options.fileField}", not "${part.fieldname.slice(0, 40)}".`);
     }
     const saved = await saveUpload(options.store, options.scratchDir, part.file, meter);
+    const stored = { upload: saved.id, key: saved.key, file: saved.file, release: saved.release, bytes: saved.bytes };
     if (part.file.truncated) {
-      await discardUploads(options.store, [{ ...saved, upload: saved.id, name: '', info: undefined as unknown as ImageInfo }]);
-      throw tooLarge('file_too_large', `"${shown}" is larger than the limit of ${formatMb(limits.maxUploadBytes)}.`);
+      await discardUploads(options.store, [stored]);
+      refuse(shown, tooLarge('file_too_large', `The file is larger than the limit of ${formatMb(limits.maxUploadBytes)}.`));
+      continue;
     }
-    const received: ReceivedFile = { upload: saved.id, key: saved.key, file: saved.file, release: saved.release, name: '', bytes: saved.bytes, info: undefined as unknown as ImageInfo };
-    files.push(received);
-    if (saved.bytes === 0) throw new AppError('empty_file', `"${shown}" is empty.`, 422);
+    if (saved.bytes === 0) {
+      await discardUploads(options.store, [stored]);
+      refuse(shown, unprocessable('empty_file', 'The file is empty.'));
+      continue;
+    }
+    let info: ImageInfo;
     try {
-      received.info = await probeImage(saved.file, { maxPixels: limits.maxPixels });
+      info = await probeImage(saved.file, { maxPixels: limits.maxPixels });
+      if (!(await isImageComplete(saved.file, info.format))) {
+        throw unprocessable('undecodable_image', `The ${info.format.toUpperCase()} image is incomplete (${END_MARKERS[info.format]}); upload the whole file.`);
+      }
     } catch (err) {
-      if (err instanceof AppError) throw new AppError(err.code, `"${shown}": ${err.message}`, err.status);
-      throw err;
+      await discardUploads(options.store, [stored]);
+      if (!(err instanceof AppError)) throw err;
+      refuse(shown, err);
+      continue;
     }
-    const { format } = received.info;
-    if (!(await isImageComplete(saved.file, format))) {
-      throw unprocessable('undecodable_image', `"${shown}": the ${format.toUpperCase()} image is incomplete (${END_MARKERS[format]}); upload the whole file.`);
-    }
-    received.name = safeFileName(part.filename ?? '', received.info.ext);
+    files.push({ ...stored, info, name: safeFileName(part.filename ?? '', info.ext) });
   }
-  return fields;
+  return { fields, refused };
 }
 
 /** Removes the objects (and scratch copies) of uploads that will not be queued. */
-export async function discardUploads(store: ObjectStore, files: ReceivedFile[]): Promise<void> {
+export async function discardUploads(store: ObjectStore, files: Pick<ReceivedFile, 'key' | 'release'>[]): Promise<void> {
   await Promise.all(files.map((f) => f.release()));
   if (files.length) await store.deleteMany(files.map((f) => f.key)).catch(() => {});
 }

@@ -2,6 +2,7 @@
 
 import type { MakeThumbnailsResult, ThumbnailerSettings, ThumbnailsAccepted, UploadLimits } from '../../src/thumbnails/contract.js';
 import type { TaskState, TaskView } from '../../src/tasks/contract.js';
+import { ACCEPTED_TYPES, DEFAULT_LIMITS, DEFAULT_QUALITY, FITS, OUTPUT_FORMATS, POSITIONS, QUALITY_RANGE } from '../../src/thumbnails/options.js';
 
 export type { ThumbnailFile } from '../../src/thumbnails/contract.js';
 export type TaskStatus = TaskState;
@@ -15,17 +16,20 @@ export const TERMINAL = ['SUCCESS', 'FAILURE', 'REVOKED'] as const;
 
 /** Used until (or if never) GET /api/v1/config answers; the server checks again anyway. */
 export const DEFAULT_CONFIG: Config = {
-  limits: {
-    maxUploadBytes: 25 * 1024 * 1024,
-    maxFiles: 20,
-    maxPixels: 100_000_000,
-    maxSizes: 8,
-    maxDimension: 4096,
-  },
-  formats: ['original', 'jpeg', 'png', 'webp', 'avif'],
-  fits: ['inside', 'cover', 'contain'],
-  accepted: ['image/jpeg', 'image/png', 'image/gif', 'image/webp', 'image/tiff', 'image/avif'],
+  limits: { ...DEFAULT_LIMITS },
+  formats: [...OUTPUT_FORMATS],
+  fits: [...FITS],
+  positions: [...POSITIONS],
+  quality: { ...QUALITY_RANGE, defaults: { ...DEFAULT_QUALITY } },
+  accepted: [...ACCEPTED_TYPES],
 };
+
+/** One file the server refused, as its 4xx answer lists them under `error.files`. */
+export interface RefusedFile {
+  name: string;
+  code: string;
+  message: string;
+}
 
 export function isTerminal(status: string | undefined): boolean {
   return (TERMINAL as readonly string[]).includes(status ?? '');
@@ -38,6 +42,8 @@ export class ApiError extends Error {
     message: string,
     readonly httpStatus = 0,
     readonly retryable = false,
+    /** Every file the server refused, each with its own reason. */
+    readonly files: RefusedFile[] = [],
   ) {
     super(message);
   }
@@ -47,10 +53,16 @@ export class ApiError extends Error {
 export function errorFromResponse(status: number, body: string, retryAfter?: string | null): ApiError {
   let code = `HTTP_${status}`;
   let message = '';
+  let files: RefusedFile[] = [];
   try {
-    const parsed = JSON.parse(body) as { error?: { code?: unknown; message?: unknown } };
+    const parsed = JSON.parse(body) as { error?: { code?: unknown; message?: unknown; files?: unknown } };
     if (typeof parsed.error?.code === 'string') code = parsed.error.code;
     if (typeof parsed.error?.message === 'string') message = parsed.error.message;
+    if (Array.isArray(parsed.error?.files)) {
+      files = (parsed.error.files as Partial<RefusedFile>[]).filter(
+        (f): f is RefusedFile => typeof f?.name === 'string' && typeof f.message === 'string' && typeof f.code === 'string',
+      );
+    }
   } catch {
     // not JSON (a proxy's page, say): fall through to the generic sentence
   }
@@ -58,7 +70,7 @@ export function errorFromResponse(status: number, body: string, retryAfter?: str
   if (status === 429 && retryAfter && /^\d+$/.test(retryAfter)) {
     message += ` Try again in ${retryAfter} s.`;
   }
-  return new ApiError(code, message, status, status === 429 || status >= 500);
+  return new ApiError(code, message, status, status === 429 || status >= 500, files);
 }
 
 const GENERIC: Record<number, string> = {
@@ -83,10 +95,15 @@ export async function fetchConfig(signal?: AbortSignal): Promise<Config> {
   }
   const strings = (v: unknown, fallback: string[]): string[] =>
     Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string') ? (v as string[]) : fallback;
+  const q = body.quality;
+  const quality =
+    q && typeof q.min === 'number' && typeof q.max === 'number' && q.min <= q.max ? { ...DEFAULT_CONFIG.quality, ...q } : DEFAULT_CONFIG.quality;
   return {
     limits,
-    formats: strings(body.formats, DEFAULT_CONFIG.formats),
-    fits: strings(body.fits, DEFAULT_CONFIG.fits),
+    formats: strings(body.formats, DEFAULT_CONFIG.formats) as Config['formats'],
+    fits: strings(body.fits, DEFAULT_CONFIG.fits) as Config['fits'],
+    positions: strings(body.positions, DEFAULT_CONFIG.positions) as Config['positions'],
+    quality,
     accepted: strings(body.accepted, DEFAULT_CONFIG.accepted),
   };
 }

@@ -1,7 +1,8 @@
 // The chosen images: adding (picker, drag and drop, paste), client-side checks, cards with a
 // local preview, a remove button and a per-file upload progress bar.
-import type { Limits } from './api';
+import type { Limits, RefusedFile } from './api';
 import { formatBytes, h, icon, ICONS, listJoin, plural } from './dom';
+import { FORMAT_KINDS, INPUT_FORMATS, SNIFF_BYTES, sniffImage, type InputFormat } from '../../src/thumbnails/options.js';
 
 interface Item {
   id: number;
@@ -18,25 +19,25 @@ interface Item {
   removeButton: HTMLButtonElement;
 }
 
-const EXTENSION_TYPES: Record<string, string> = {
-  jpg: 'image/jpeg', jpeg: 'image/jpeg', jfif: 'image/jpeg', png: 'image/png', gif: 'image/gif',
-  webp: 'image/webp', tif: 'image/tiff', tiff: 'image/tiff', avif: 'image/avif',
-};
-
-/** The file's image type, guessing from the extension when the browser gives none. */
-export function imageType(file: File): string {
-  if (file.type) return file.type.toLowerCase();
-  const ext = file.name.toLowerCase().split('.').pop() ?? '';
-  return EXTENSION_TYPES[ext] ?? '';
-}
-
 /** A short, friendly name for a MIME type list: "JPEG, PNG, GIF, WebP, TIFF or AVIF". */
 export function describeTypes(types: string[]): string {
   const names = types.map((t) => {
-    const sub = t.replace(/^image\//, '');
-    return { jpeg: 'JPEG', png: 'PNG', gif: 'GIF', webp: 'WebP', tiff: 'TIFF', avif: 'AVIF' }[sub] ?? sub.toUpperCase();
+    const known = INPUT_FORMATS.find((f) => FORMAT_KINDS[f].mime === t);
+    return known ? FORMAT_KINDS[known].label : t.replace(/^image\//, '').toUpperCase();
   });
   return names.length <= 1 ? names.join('') : `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}`;
+}
+
+/**
+ * What the file's first bytes say it is, as the server will find (its name and the browser's type
+ * are only claims): a format read, 'heic', or undefined when the bytes are no image seler reads.
+ */
+export async function detectImage(file: File): Promise<InputFormat | 'heic' | undefined> {
+  try {
+    return sniffImage(new Uint8Array(await file.slice(0, SNIFF_BYTES).arrayBuffer()));
+  } catch {
+    return undefined; // unreadable (a file removed since it was chosen): refused like a non-image
+  }
 }
 
 export class FilePicker {
@@ -58,7 +59,7 @@ export class FilePicker {
     this.limits = limits;
     this.accepted = accepted;
     input.addEventListener('change', () => {
-      this.add(Array.from(input.files ?? []));
+      void this.add(Array.from(input.files ?? []));
       input.value = ''; // so choosing the same file again still fires `change`
     });
     this.wireDragAndDrop();
@@ -66,7 +67,7 @@ export class FilePicker {
       const files = Array.from(e.clipboardData?.files ?? []);
       if (files.length > 0 && !this.disabled) {
         e.preventDefault();
-        this.add(files);
+        void this.add(files);
       }
     });
   }
@@ -106,19 +107,22 @@ export class FilePicker {
     for (const item of this.items) item.removeButton.disabled = disabled;
   }
 
-  add(files: File[]): void {
+  /** Adds the files that pass the checks; each refused one is named with its reason. Resolves once the list shows them. */
+  async add(files: File[]): Promise<void> {
     if (this.disabled || files.length === 0) return;
+    const detected = await Promise.all(files.map(detectImage));
     const problems: string[] = [];
     const skipped: string[] = [];
     const { maxFiles, maxUploadBytes } = this.limits;
-    for (const file of files) {
-      const type = imageType(file);
-      if (!type.startsWith('image/')) {
-        problems.push(`${file.name} is not an image.`);
-      } else if (!this.accepted.includes(type)) {
-        problems.push(`${file.name} is ${type.replace('image/', '').toUpperCase()}; accepted are ${describeTypes(this.accepted)}.`);
-      } else if (file.size === 0) {
+    for (const [i, file] of files.entries()) {
+      const format = detected[i];
+      const type = format && format !== 'heic' ? FORMAT_KINDS[format].mime : undefined;
+      if (file.size === 0) {
         problems.push(`${file.name} is empty.`);
+      } else if (format === undefined) {
+        problems.push(`${file.name} is not an image: its first bytes are not those of a ${describeTypes(this.accepted)} file.`);
+      } else if (type === undefined || !this.accepted.includes(type)) {
+        problems.push(`${file.name} is ${format.toUpperCase()}; accepted are ${describeTypes(this.accepted)}.`);
       } else if (file.size > maxUploadBytes) {
         problems.push(`${file.name} is ${formatBytes(file.size)}; the limit is ${formatBytes(maxUploadBytes)} per file.`);
       } else if (this.items.some((i) => sameFile(i.file, file))) {
@@ -169,15 +173,19 @@ export class FilePicker {
     });
   }
 
-  /** Mark the files a server message names (e.g. "photo.heic is not a supported image"). */
-  markFromMessage(message: string): string[] {
+  /**
+   * Mark each file the server refused with its own reason; without that list, the files a message
+   * names (e.g. a task's failure). Returns the names marked.
+   */
+  markRefused(refused: RefusedFile[], message: string): string[] {
     const named: string[] = [];
     for (const item of this.items) {
-      if (message.includes(item.file.name)) {
-        item.serverError = message;
-        this.show(item);
-        named.push(item.file.name);
-      }
+      const own = refused.find((r) => r.name === item.file.name);
+      const reason = own ? own.message : refused.length === 0 && message.includes(item.file.name) ? message : '';
+      if (!reason) continue;
+      item.serverError = reason;
+      this.show(item);
+      named.push(item.file.name);
     }
     return named;
   }
@@ -289,7 +297,7 @@ export class FilePicker {
       depth = 0;
       document.body.classList.remove('is-dragging');
       this.dropzone.classList.remove('is-over');
-      this.add(Array.from(e.dataTransfer?.files ?? []));
+      void this.add(Array.from(e.dataTransfer?.files ?? []));
     });
   }
 }

@@ -8,6 +8,7 @@ import { byId, formatBytes, plural, prefersReducedMotion } from './dom';
 import { watchTask } from './events';
 import { describeTypes, FilePicker } from './files';
 import { SizePicker } from './sizes';
+import { DEFAULT_FIT } from '../../src/thumbnails/options.js';
 import { upload, type UploadHandle } from './upload';
 import { autoDownload, formatLabel, JobView, statusText, type Phase } from './view';
 
@@ -16,6 +17,11 @@ const options = byId<HTMLFieldSetElement>('options');
 const submit = byId<HTMLButtonElement>('submit');
 const formSummary = byId('form-summary');
 const format = byId<HTMLSelectElement>('format');
+const quality = byId<HTMLInputElement>('quality');
+const qualityMessage = byId('quality-message');
+const position = byId<HTMLSelectElement>('position');
+const positionField = byId('position-field');
+const archiveName = byId<HTMLInputElement>('archive-name');
 const cancel = byId<HTMLButtonElement>('cancel');
 const clearFiles = byId<HTMLButtonElement>('clear-files');
 const filesSummary = byId('files-summary');
@@ -51,7 +57,7 @@ const sizes = new SizePicker(
 function refresh(): void {
   const n = files.count();
   const m = sizes.selected().length;
-  const problem = files.problem() || sizes.problem();
+  const problem = files.problem() || sizes.problem() || qualityProblem();
   const busy = phase === 'uploading' || phase === 'processing';
   submit.disabled = busy || problem !== '';
   clearFiles.hidden = n === 0 || busy;
@@ -75,11 +81,32 @@ function setPhase(next: Phase): void {
 }
 
 function fitValue(): string {
-  return form.querySelector<HTMLInputElement>('input[name="fit"]:checked')?.value ?? 'inside';
+  return form.querySelector<HTMLInputElement>('input[name="fit"]:checked')?.value ?? DEFAULT_FIT;
+}
+
+/** Why the quality can't be sent ('' when empty: each format's default). */
+function qualityProblem(): string {
+  const { min, max } = config.quality;
+  const text = quality.value.trim();
+  const ok = text === '' || (/^\d{1,3}$/.test(text) && Number(text) >= min && Number(text) <= max);
+  quality.setAttribute('aria-invalid', String(!ok));
+  return ok ? '' : `Quality must be a whole number from ${min} to ${max}.`;
+}
+
+function showQualityHelp(): void {
+  const problem = qualityProblem();
+  const d = config.quality.defaults;
+  qualityMessage.textContent = problem || `${config.quality.min}–${config.quality.max}; empty: JPEG ${d.jpeg}, WebP ${d.webp}, AVIF ${d.avif}.`;
+  qualityMessage.classList.toggle('is-error', problem !== '');
+}
+
+/** The crop position applies to cover only: shown with it. */
+function showPosition(): void {
+  positionField.hidden = fitValue() !== 'cover' || config.positions.length === 0;
 }
 
 async function start(): Promise<void> {
-  if (phase === 'uploading' || phase === 'processing' || (files.problem() || sizes.problem())) return;
+  if (phase === 'uploading' || phase === 'processing' || files.problem() || sizes.problem() || qualityProblem()) return;
   view.hideError();
   view.hideResults();
   files.clearServerErrors();
@@ -97,6 +124,9 @@ async function start(): Promise<void> {
     sizes: sizes.value(),
     format: format.value || 'original',
     fit: fitValue(),
+    quality: quality.value.trim(),
+    position: position.value,
+    archiveName: archiveName.value.trim(),
     onProgress: (fractions) => {
       files.setProgress(fractions);
       const sent = fractions.reduce((sum, f, i) => sum + f * (weights[i] ?? 0), 0) / totalBytes;
@@ -114,7 +144,7 @@ async function start(): Promise<void> {
     setPhase('idle');
     const e = err instanceof ApiError ? err : new ApiError('UNKNOWN', String(err));
     if (e.code === 'ABORTED') return;
-    const named = files.markFromMessage(e.message);
+    const named = files.markRefused(e.files, e.message);
     const title = errorTitle(e, named);
     view.showError(title, e.message, e.retryable ? { label: 'Retry', run: () => void start() } : null);
   }
@@ -129,6 +159,7 @@ function revealStatus(): void {
 }
 
 function errorTitle(e: ApiError, named: string[]): string {
+  if (named.length > 1) return `${named.length} files refused`;
   const which = named.length === 1 ? `: ${named[0]}` : '';
   switch (e.httpStatus) {
     case 0:
@@ -204,7 +235,7 @@ function onTask(task: Task): void {
   }
   const failed = task.status === 'FAILURE';
   const message = task.error?.message ?? (failed ? 'The worker could not make the thumbnails.' : 'The task was cancelled before it finished.');
-  files.markFromMessage(message);
+  files.markRefused([], message);
   view.showError(failed ? 'Thumbnails failed' : 'Task cancelled', message, { label: 'Try again', run: tryAgain });
 }
 
@@ -269,12 +300,41 @@ function applyConfig(next: Config): void {
   formatSelect(next.formats, current);
   for (const input of form.querySelectorAll<HTMLInputElement>('input[name="fit"]')) {
     const option = input.closest<HTMLElement>('.fit-option');
-    if (option) option.hidden = !next.fits.includes(input.value);
+    if (option) option.hidden = !next.fits.includes(input.value as Config['fits'][number]);
   }
+  quality.min = String(next.quality.min);
+  quality.max = String(next.quality.max);
+  const chosen = position.value;
+  position.replaceChildren(...next.positions.map((p) => new Option(POSITION_LABELS[p] ?? p, p, false, p === chosen)));
+  if (!chosen || !next.positions.some((p) => p === chosen)) position.value = next.positions.includes('centre') ? 'centre' : (next.positions[0] ?? '');
+  showPosition();
+  showQualityHelp();
   refresh();
 }
 
-function formatSelect(formats: string[], current: string): void {
+const POSITION_LABELS: Record<string, string> = {
+  attention: 'Smart: what draws the eye',
+  entropy: 'Smart: the most detail',
+  centre: 'Centre',
+  north: 'Top',
+  northeast: 'Top right',
+  east: 'Right',
+  southeast: 'Bottom right',
+  south: 'Bottom',
+  southwest: 'Bottom left',
+  west: 'Left',
+  northwest: 'Top left',
+};
+
+quality.addEventListener('input', () => {
+  showQualityHelp();
+  refresh();
+});
+form.addEventListener('change', (e) => {
+  if ((e.target as HTMLInputElement).name === 'fit') showPosition();
+});
+
+function formatSelect(formats: readonly string[], current: string): void {
   format.replaceChildren(
     ...formats.map((f) => new Option(f === 'original' ? 'Same as input' : formatLabel(f), f, false, f === current)),
   );

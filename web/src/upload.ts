@@ -6,6 +6,12 @@ export interface UploadOptions {
   sizes: string; // "128x128,256x256"
   format: string;
   fit: string;
+  /** '' : each format's default. */
+  quality: string;
+  /** Sent only for fit=cover. */
+  position: string;
+  /** '': the server names the zip after the images. */
+  archiveName: string;
   /** Called with one fraction (0..1) per file, in order, as bytes go out. */
   onProgress: (perFile: number[]) => void;
 }
@@ -42,6 +48,9 @@ export function upload(opts: UploadOptions): UploadHandle {
     form.append('sizes', opts.sizes);
     form.append('format', opts.format);
     form.append('fit', opts.fit);
+    if (opts.quality) form.append('quality', opts.quality);
+    if (opts.fit === 'cover' && opts.position) form.append('position', opts.position);
+    if (opts.archiveName) form.append('archiveName', opts.archiveName);
     for (const file of opts.files) form.append('images', file, file.name);
 
     xhr.open('POST', '/api/v1/thumbnails');
