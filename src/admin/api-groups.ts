@@ -2,11 +2,10 @@
 // group a permission they lack, nor changes or deletes a group that grants one they lack.
 import type { FastifyInstance } from 'fastify';
 import { notFound } from '../platform/errors.js';
-import { assertCanGrant, audit } from './api.js';
 import { TAGS, errors, groupSchema, groupWriteSchema, idParams, pageOf, pageQueryProps } from './api-schemas.js';
-import { added, changed, deleted } from './audit.js';
+import { added, audit, changed, deleted } from './audit.js';
 import { requirePerm, type AdminAuth } from './auth-plugin.js';
-import { forbidden, userHasPerm } from './permissions.js';
+import { assertCanGrant, forbidden, userHasPerm } from './permissions.js';
 import type { AuthUser } from './users.js';
 import { createGroup, deleteGroup, getGroup, listGroups, updateGroup, type GroupInput } from './groups.js';
 

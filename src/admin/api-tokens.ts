@@ -3,10 +3,9 @@
 // someone else is for superusers only (it is acting as them).
 import type { FastifyInstance } from 'fastify';
 import { notFound } from '../platform/errors.js';
-import { audit } from './api.js';
 import { assertOutranks } from './api-users.js';
 import { TAGS, createdTokenSchema, errors, idParams, pageOf, pageQueryProps, tokenSchema } from './api-schemas.js';
-import { added, changed } from './audit.js';
+import { added, audit, changed } from './audit.js';
 import { requireUser, type AdminAuth } from './auth-plugin.js';
 import { assertPerm, forbidden, userHasPerm } from './permissions.js';
 import { invalid } from './store-util.js';

@@ -4,13 +4,12 @@
 // permission, or a group whose permissions, they do not hold themselves.
 import type { FastifyInstance } from 'fastify';
 import { notFound } from '../platform/errors.js';
-import { assertCanGrant, audit } from './api.js';
 import { TAGS, errors, idParams, pageOf, pageQueryProps, userSchema, userWriteSchema } from './api-schemas.js';
-import { added, changed, deleted } from './audit.js';
+import { added, audit, changed, deleted } from './audit.js';
 import { requirePerm, requireUser, type AdminAuth } from './auth-plugin.js';
 import { groupsPermissions } from './groups.js';
 import { verifyPassword } from './passwords.js';
-import { assertPerm, forbidden, userHasPerm, type Permission } from './permissions.js';
+import { assertCanGrant, assertPerm, forbidden, userHasPerm, type Permission } from './permissions.js';
 import { invalid } from './store-util.js';
 import { createUser, deleteUser, findLoginUser, getUser, listUsers, loadAuthUser, updateUser, type AuthUser, type NewUser, type UserRecord } from './users.js';
 

@@ -63,6 +63,13 @@ export function assertPerm(user: PermissionHolder, perm: Permission): void {
   if (!userHasPerm(user, perm)) throw forbidden(`You do not have the "${perm}" permission.`);
 }
 
+/** Refuses to let someone grant permissions they do not hold themselves (superusers may grant any). */
+export function assertCanGrant(actor: PermissionHolder, permissions: readonly string[]): void {
+  if (actor.isSuperuser) return;
+  const missing = permissions.filter((p) => !userHasPerm(actor, p as Permission));
+  if (missing.length) throw forbidden(`You cannot grant permissions you do not have: ${missing.join(', ')}.`);
+}
+
 /** Every permission the user effectively has, sorted (all of them for a superuser). */
 export function effectivePermissions(user: PermissionHolder): Permission[] {
   if (!user.isActive) return [];

@@ -11,7 +11,6 @@ import { deleteUserSessions } from './sessions.js';
 import { revokeUserTokens } from './tokens.js';
 import { contains, flag, invalid, iso, isoOrNull, isUniqueViolation, num, pageWindow, type Page, type PageQuery } from './store-util.js';
 
-export { createsuperuserCommand, createtokenCommand, type CommandIO } from './commands.js';
 export { userHasPerm } from './permissions.js';
 export type { UserRecord } from './contract.js';
 

@@ -1,6 +1,7 @@
 // Periodic tasks over JSON (django-celery-beat's admin as an API): list, read, create, change, delete,
 // run now, run history, reset to the declared values, bulk enable/disable/delete. Guarded by the
-// periodictask permissions, audited, and every change wakes the beats (the `notify` option).
+// periodictask permissions, audited, and every change wakes the beats (the `notify` option). The
+// guard and the audit log are handed in (app.ts gives the admin's), as to the monitor's routes.
 //
 // Bodies are validated by the beat model, not by the route schema, so every bad field comes back as
 // 400 {error:{code:'invalid_periodic_task', message, fields:{"schedule.crontab.minute": "…"}}}.
@@ -8,37 +9,34 @@
 // (the response says so). Builtin tasks cannot be deleted, only disabled or changed.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
-import {
-  MANAGED_FIELDS, canonical, describeSchedule, parseTaskInput, runHistory, runNow,
-  type BeatClient, type BeatStore, type FieldErrors, type ListQuery, type ManagedField, type PeriodicTask, type PeriodicTaskInput,
-} from '../beat/index.js';
+import { added, changed, deleted, type AuditAction, type AuditActor, type ChangeMessage } from '../platform/audit.js';
 import { AppError, errorMessage, notFound } from '../platform/errors.js';
+import { invalid, pageQueryProps, parseId } from '../platform/json-api.js';
 import type { Logger } from '../platform/logger.js';
 import { getTaskDefinition } from '../tasks/index.js';
-import { audit } from './api.js';
+import type { BeatAudit, BeatGuard, BeatPermission } from './access.js';
+import type { PeriodicTaskView } from './contract.js';
+import { MANAGED_FIELDS, canonical, parseTaskInput, type FieldErrors, type ManagedField, type PeriodicTask, type PeriodicTaskInput } from './model.js';
+import { registerScheduleRoutes } from './schedule-routes.js';
+import { describeSchedule } from './schedules/index.js';
+import { runHistory, runNow, type BeatClient } from './scheduler.js';
 import {
   PERIODIC_TAGS, bulkBodySchema, bulkResultSchema, deletedSchema, errors, idParams, pageOf, periodicTaskListQuery, periodicTaskSchema,
   passThrough, periodicTaskWriteSchema, resetBodySchema, runSchema, type SortField,
-} from './api-periodic-schemas.js';
-import { pageQueryProps } from './api-schemas.js';
-import { registerScheduleRoutes } from './api-schedules.js';
-import { added, changed, deleted } from './audit.js';
-import type { PeriodicTaskView } from './contract.js';
-import { requirePerm, requireUser, type AdminAuth } from './auth-plugin.js';
-import { assertPerm } from './permissions.js';
-import { invalid, parseId } from './store-util.js';
-import type { AuthUser } from './users.js';
+} from './schemas.js';
+import type { BeatStore, ListQuery } from './store.js';
 
-export interface PeriodicTaskApiOptions {
-  /** The admin's auth (registerAdminAuth's result); defaults to the one registered on the app. */
-  auth?: AdminAuth;
+export interface BeatRouteDeps {
   store: BeatStore;
   /** Enqueues runs (run now) and reads their states (run history). */
   client: BeatClient;
+  guard: BeatGuard;
+  audit: BeatAudit;
   /** Called after every change to periodic tasks (the app passes notifyScheduleChanged); failures are logged, not returned. */
   notify?: () => unknown;
   /** SELER_TIMEZONE: crontabs without a zone, and the local times of previews. Defaults to the store's. */
   timezone?: string;
+  logger: Logger;
 }
 
 export const INVALID = 'invalid_periodic_task';
@@ -108,11 +106,11 @@ function idOf(request: FastifyRequest): number {
   return id;
 }
 
-export function registerPeriodicTaskApi(app: FastifyInstance, options: PeriodicTaskApiOptions): void {
-  const auth = options.auth ?? app.adminAuth;
-  const { store, client } = options;
+/** The periodic-task and schedule routes under /api/v1/admin (periodic-tasks, schedules, registered-tasks). */
+export function registerBeatRoutes(app: FastifyInstance, options: BeatRouteDeps): void {
+  const { store, client, guard, audit } = options;
   const timezone = options.timezone ?? store.timezone;
-  const logger: Logger = auth.logger;
+  const { logger } = options;
   const notify = async () => {
     try {
       await options.notify?.();
@@ -120,10 +118,10 @@ export function registerPeriodicTaskApi(app: FastifyInstance, options: PeriodicT
       logger.warn({ err: errorMessage(err) }, 'could not notify the beats of a periodic-task change (they re-check within seconds)');
     }
   };
-  const record = (actor: AuthUser, task: { id: number; name: string }, action: 'add' | 'change' | 'delete' | 'other', message: Parameters<typeof audit>[2]['message']) =>
-    audit(auth, actor, { action, objectType: 'periodictask', objectId: task.id, objectRepr: task.name, message });
+  const record = (actor: AuditActor, task: { id: number; name: string }, action: AuditAction, message: ChangeMessage | string) =>
+    audit(actor, { action, objectType: 'periodictask', objectId: task.id, objectRepr: task.name, message });
   /** Audits and announces a change when a field moved; the task as the API returns it. */
-  const afterChange = async (actor: AuthUser, before: PeriodicTask, after: PeriodicTask) => {
+  const afterChange = async (actor: AuditActor, before: PeriodicTask, after: PeriodicTask) => {
     const fields = changedFields(before, after);
     if (fields.length) {
       await record(actor, after, 'change', changed(fields));
@@ -141,7 +139,7 @@ export function registerPeriodicTaskApi(app: FastifyInstance, options: PeriodicT
     BASE,
     { schema: { tags: PERIODIC_TAGS, summary: 'Periodic tasks: search, filter, sort, page (needs view_periodictask)', querystring: periodicTaskListQuery, response: { 200: pageOf(periodicTaskSchema, 'A page of periodic tasks'), ...errors } } },
     async (request) => {
-      await requirePerm(request, 'view_periodictask');
+      await guard(request, 'view_periodictask');
       const { sort = 'name', ...query } = request.query;
       const desc = sort.startsWith('-');
       const page = await store.list({ ...query, sort: (desc ? sort.slice(1) : sort) as SortField, order: desc ? 'desc' : 'asc' });
@@ -153,7 +151,7 @@ export function registerPeriodicTaskApi(app: FastifyInstance, options: PeriodicT
     `${BASE}/:id`,
     { schema: { tags: PERIODIC_TAGS, summary: 'One periodic task (needs view_periodictask)', params: idParams, response: { 200: periodicTaskSchema, ...errors } } },
     async (request) => {
-      await requirePerm(request, 'view_periodictask');
+      await guard(request, 'view_periodictask');
       return render(await find(request.params.id));
     },
   );
@@ -171,7 +169,7 @@ export function registerPeriodicTaskApi(app: FastifyInstance, options: PeriodicT
       },
     },
     async (request, reply) => {
-      const actor = await requirePerm(request, 'add_periodictask');
+      const actor = await guard(request, 'add_periodictask');
       const task = await store.create(checkWrite(request.body, timezone));
       await record(actor, task, 'add', added());
       await notify();
@@ -193,7 +191,7 @@ export function registerPeriodicTaskApi(app: FastifyInstance, options: PeriodicT
       },
     },
     async (request) => {
-      const actor = await requirePerm(request, 'change_periodictask');
+      const actor = await guard(request, 'change_periodictask');
       const before = await find(idOf(request));
       return afterChange(actor, before, await store.update(before.id, checkWrite(request.body, timezone, before)));
     },
@@ -212,7 +210,7 @@ export function registerPeriodicTaskApi(app: FastifyInstance, options: PeriodicT
       },
     },
     async (request) => {
-      const actor = await requirePerm(request, 'delete_periodictask');
+      const actor = await guard(request, 'delete_periodictask');
       const task = await find(idOf(request));
       if (!(await store.delete(task.id, { allowConfig: true }))) throw noTask(task.id);
       await record(actor, task, 'delete', deleted());
@@ -242,7 +240,7 @@ export function registerPeriodicTaskApi(app: FastifyInstance, options: PeriodicT
       },
     },
     async (request, reply) => {
-      const actor = await requirePerm(request, 'change_periodictask');
+      const actor = await guard(request, 'change_periodictask');
       const task = await find(idOf(request));
       const { taskId } = await runNow({ store, client, logger }, task.id);
       await record(actor, task, 'other', `Ran now as task ${taskId}.`);
@@ -262,7 +260,7 @@ export function registerPeriodicTaskApi(app: FastifyInstance, options: PeriodicT
       },
     },
     async (request) => {
-      await requirePerm(request, 'view_periodictask');
+      await guard(request, 'view_periodictask');
       const task = await find(request.params.id);
       const page = await runHistory(store, client, task.id, request.query);
       return {
@@ -290,7 +288,7 @@ export function registerPeriodicTaskApi(app: FastifyInstance, options: PeriodicT
       },
     },
     async (request) => {
-      const actor = await requirePerm(request, 'change_periodictask');
+      const actor = await guard(request, 'change_periodictask');
       const before = await find(idOf(request));
       const body = (request.body ?? {}) as { fields?: unknown };
       const fields = body.fields;
@@ -315,7 +313,7 @@ export function registerPeriodicTaskApi(app: FastifyInstance, options: PeriodicT
       },
     },
     async (request) => {
-      const actor = await requireUser(request);
+      const actor = await guard(request, null);
       const body = request.body as { ids?: unknown; action?: unknown } | null;
       const errs: FieldErrors = {};
       const ids = Array.isArray(body?.ids) ? body.ids.map(parseId) : null;
@@ -323,8 +321,8 @@ export function registerPeriodicTaskApi(app: FastifyInstance, options: PeriodicT
       const action = body?.action;
       if (action !== 'enable' && action !== 'disable' && action !== 'delete') errs.action = 'action must be one of enable, disable, delete';
       if (Object.keys(errs).length) throw invalid('invalid_bulk_action', errs);
-      const perm = action === 'delete' ? 'delete_periodictask' : 'change_periodictask';
-      assertPerm(actor, perm);
+      const perm: BeatPermission = action === 'delete' ? 'delete_periodictask' : 'change_periodictask';
+      await guard(request, perm);
       const result = { action: action as string, changed: [] as number[], unchanged: [] as number[], notFound: [] as number[], refused: [] as { id: number; message: string }[], restoredOnBeatStart: [] as number[] };
       for (const id of [...new Set(ids as number[])]) {
         const task = await store.get(id);
@@ -354,5 +352,5 @@ export function registerPeriodicTaskApi(app: FastifyInstance, options: PeriodicT
     },
   );
 
-  registerScheduleRoutes(app, { store, timezone });
+  registerScheduleRoutes(app, { store, timezone, guard });
 }
