@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Database, Db } from '../platform/db/index.js';
 import { notFound } from '../platform/errors.js';
 import type { GroupRecord } from './contract.js';
-import { isPermission, unknownPermissions, type Permission } from './permissions.js';
+import { isPermission, unknownPermissions } from './permissions.js';
 import { contains, invalid, isUniqueViolation, num, pageWindow, type Page, type PageQuery } from './store-util.js';
 
 export type { GroupRecord } from './contract.js';

@@ -6,7 +6,7 @@ import type { AuthUserTable } from '../platform/db/schema.js';
 import { notFound } from '../platform/errors.js';
 import { UNUSABLE_PASSWORD, hashPassword, passwordProblems } from './passwords.js';
 import type { UserRecord } from './contract.js';
-import { isPermission, unknownPermissions, type Permission, type PermissionHolder } from './permissions.js';
+import { isPermission, unknownPermissions, type PermissionHolder } from './permissions.js';
 import { deleteUserSessions } from './sessions.js';
 import { revokeUserTokens } from './tokens.js';
 import { contains, flag, invalid, iso, isoOrNull, isUniqueViolation, num, pageWindow, type Page, type PageQuery } from './store-util.js';

@@ -5,7 +5,7 @@ import { AppError, badRequest, errorMessage } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
 import { isRedisUnavailableError, parseRedisUrl, type Keyspace, type Redis, type RedisTarget } from '../platform/redis.js';
 import { ReplicaAcknowledgement } from '../platform/replica-ack.js';
-import { DEFAULT_QUEUE, bindTaskCaller, getTaskDefinition, type CallOptions, type TaskProgress } from './define-task.js';
+import { DEFAULT_QUEUE, bindTaskCaller, getTaskDefinition, type TaskProgress } from './define-task.js';
 import { AsyncResult } from './async-result.js';
 import { bullKey } from './bull-keys.js';
 import { Canvas } from './canvas.js';
@@ -16,7 +16,7 @@ import { scrubErrorMessage } from './error-text.js';
 import { isValidTaskId, taskIdProblem } from './ids.js';
 import { readJobSnapshot, type JobSnapshot } from './job-snapshot.js';
 import { newCancelToken, type TaskOwner } from './owner.js';
-import { REVOKED_PREFIX, isReady, stateFromJob, type TaskState } from './states.js';
+import { REVOKED_PREFIX, isReady, stateFromJob } from './states.js';
 
 export type { TaskError } from './contract.js';
 
