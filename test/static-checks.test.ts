@@ -2,13 +2,18 @@
 // cycles, features only through their index.ts / contract.ts, platform/ imports no feature, the pages
 // only contract modules) and ESLint (eslint.config.js). Each is also shown to catch what it is for.
 import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../src/package-info.js';
 
-const bin = (name: string) => path.join(packageRoot, 'node_modules', '.bin', name);
+/** A package's command as a script for this Node (no shell, no .bin link: the same on every platform). */
+function bin(pkg: string, name: string): string {
+  const dir = path.join(packageRoot, 'node_modules', pkg);
+  const { bin: bins } = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { bin: Record<string, string> };
+  return path.join(dir, bins[name]!);
+}
 
 interface Run {
   code: number;
@@ -16,11 +21,11 @@ interface Run {
   stderr: string;
 }
 
-function run(command: string, args: string[], options: { cwd?: string; input?: string } = {}): Promise<Run> {
+function run(script: string, args: string[], options: { cwd?: string; input?: string } = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = execFile(command, args, { cwd: options.cwd ?? packageRoot, maxBuffer: 64 * 1024 * 1024, timeout: 240_000 }, (err, stdout, stderr) => {
+    const child = execFile(process.execPath, [script, ...args], { cwd: options.cwd ?? packageRoot, maxBuffer: 64 * 1024 * 1024, timeout: 240_000 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
-      if (code === null) reject(new Error(`${path.basename(command)} did not run: ${err!.message}\n${stderr}`));
+      if (code === null) reject(new Error(`${path.basename(script)} did not run: ${err!.message}\n${stderr}`));
       else resolve({ code, stdout, stderr });
     });
     child.stdin!.end(options.input ?? '');
@@ -34,7 +39,7 @@ interface Violation {
 }
 
 async function depcruise(cwd: string, targets: string[]): Promise<Violation[]> {
-  const result = await run(bin('depcruise'), [...targets, '--config', '.dependency-cruiser.cjs', '--output-type', 'json'], { cwd });
+  const result = await run(bin('dependency-cruiser', 'depcruise'), [...targets, '--config', '.dependency-cruiser.cjs', '--output-type', 'json'], { cwd });
   let report: { summary: { violations: Violation[] } };
   try {
     report = JSON.parse(result.stdout) as typeof report;
@@ -91,14 +96,14 @@ describe('static checks', () => {
   }, 240_000);
 
   it('ESLint finds nothing', async () => {
-    const result = await run(bin('eslint'), ['--max-warnings', '0', '.']);
+    const result = await run(bin('eslint', 'eslint'), ['--max-warnings', '0', '.']);
     expect(result.stdout + result.stderr, 'ESLint found (eslint.config.js)').toBe('');
     expect(result.code).toBe(0);
   }, 240_000);
 
   it('ESLint applies the project config: an `any` and an unused import are reported', async () => {
     const source = "import { readFileSync } from 'node:fs';\nexport const loose: any = 1;\n";
-    const result = await run(bin('eslint'), ['--stdin', '--stdin-filename', 'src/lint-probe.ts', '--format', 'json'], { input: source });
+    const result = await run(bin('eslint', 'eslint'), ['--stdin', '--stdin-filename', 'src/lint-probe.ts', '--format', 'json'], { input: source });
     const [report] = JSON.parse(result.stdout) as { messages: { ruleId: string }[] }[];
     expect(report!.messages.map((m) => m.ruleId).sort()).toEqual(['@typescript-eslint/no-explicit-any', '@typescript-eslint/no-unused-vars']);
     expect(result.code).toBe(1);
