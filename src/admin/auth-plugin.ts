@@ -13,12 +13,13 @@ import { AppError } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
 import { ANONYMOUS, checkCsrfToken, makeCsrfToken, newCsrfSecret } from './csrf.js';
 import { forbiddenPage, sendPage } from './pages.js';
-import { assertPerm, forbidden, type Permission } from './permissions.js';
+import { assertPerm, type Permission } from './permissions.js';
 import { deriveKey, fixedSecret, type SecretRing } from './secret.js';
 import { DEFAULT_SESSION_POLICY, resolveSession, type Session, type SessionPolicy } from './sessions.js';
 import { DEFAULT_THROTTLE, type ThrottlePolicy } from './throttle.js';
 import { authenticateToken } from './tokens.js';
 import { loadAuthUser, type AuthUser } from './users.js';
+import { adminError } from './errors.js';
 
 export const SESSION_COOKIE = 'seler_session';
 export const CSRF_COOKIE = 'seler_csrf';
@@ -137,14 +138,14 @@ export class AdminAuth {
       const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
       const found = match ? await authenticateToken(this.db, match[1]!, this.now()) : null;
       const user = found ? await loadAuthUser(this.db, found.userId) : null;
-      if (!found || !user?.isActive) throw new AppError('invalid_token', 'The API token is unknown or revoked (send "Authorization: Bearer <token>").', 401);
-      if (!user.isStaff) throw forbidden('The token’s user is not a staff member.');
+      if (!found || !user?.isActive) throw adminError.invalid_token();
+      if (!user.isStaff) throw adminError.permission_denied('The token’s user is not a staff member.');
       identity = { user, via: 'token', tokenId: found.tokenId };
     } else {
       const found = await this.sessionIdentity(request);
-      if (!found) throw new AppError('not_authenticated', 'Log in at /admin/login, or send "Authorization: Bearer <token>".', 401);
+      if (!found) throw adminError.not_authenticated();
       if (!SAFE_METHODS.has(request.method) && !this.checkCsrf(request, found.session!.key))
-        throw new AppError('csrf_failed', `A valid CSRF token is required (header ${CSRF_HEADER} or form field ${CSRF_FIELD}; GET /api/v1/admin/csrf gives one).`, 403);
+        throw adminError.csrf_failed(`A valid CSRF token is required (header ${CSRF_HEADER} or form field ${CSRF_FIELD}; GET /api/v1/admin/csrf gives one).`);
       identity = found;
     }
     request.adminIdentity = identity;

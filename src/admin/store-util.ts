@@ -1,8 +1,8 @@
-// Small helpers the admin's stores share: row conversions, search, unique violations (pages, ids and
-// field errors are every JSON API's: platform/json-api.ts).
+// Small helpers the admin's stores share: row conversions, search, unique violations (pages and ids
+// are every JSON API's: platform/json-api.ts; errors are in errors.ts).
 import { sql, type Expression, type SqlBool } from 'kysely';
 
-export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, invalid, pageWindow, parseId, type Page, type PageQuery } from '../platform/json-api.js';
+export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, pageWindow, parseId, type Page, type PageQuery } from '../platform/json-api.js';
 
 export const num = (v: number | string): number => Number(v);
 export const iso = (ms: number | string): string => new Date(Number(ms)).toISOString();

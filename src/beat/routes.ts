@@ -10,12 +10,13 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { added, changed, deleted, type AuditAction, type AuditActor, type ChangeMessage } from '../platform/audit.js';
-import { AppError, errorMessage, notFound } from '../platform/errors.js';
-import { invalid, pageQueryProps, parseId } from '../platform/json-api.js';
+import { errorMessage } from '../platform/errors.js';
+import { pageQueryProps, parseId } from '../platform/json-api.js';
 import type { Logger } from '../platform/logger.js';
 import { getTaskDefinition } from '../tasks/index.js';
 import type { BeatAudit, BeatGuard, BeatPermission } from './access.js';
 import type { PeriodicTaskView } from './contract.js';
+import { beatError } from './errors.js';
 import { MANAGED_FIELDS, canonical, parseTaskInput, type FieldErrors, type ManagedField, type PeriodicTask, type PeriodicTaskInput } from './model.js';
 import { registerScheduleRoutes } from './schedule-routes.js';
 import { describeSchedule } from './schedules/index.js';
@@ -39,7 +40,6 @@ export interface BeatRouteDeps {
   logger: Logger;
 }
 
-export const INVALID = 'invalid_periodic_task';
 const BASE = '/api/v1/admin/periodic-tasks';
 
 /** The periodic task as the API returns it. */
@@ -92,17 +92,15 @@ function checkWrite(body: unknown, timezone: string, current?: PeriodicTask): un
       if (!('task' in rest)) errs.task ??= 'task is required';
       if (!('schedule' in rest)) errs.schedule ??= 'choose exactly one schedule kind';
     }
-    throw invalid(INVALID, errs);
+    throw beatError.invalid_periodic_task(errs);
   }
   return rest;
 }
 
-const noTask = (id: number | string) => notFound(`No periodic task with id ${id}.`, 'periodic_task_not_found');
-
 /** The :id of a route whose parts are not schema-checked: 400 as the schema-checked routes answer when it is not an id. */
 function idOf(request: FastifyRequest): number {
   const id = parseId((request.params as { id?: unknown }).id);
-  if (id === null) throw new AppError('invalid_request', 'params/id must be a positive integer', 400);
+  if (id === null) throw beatError.invalid_request('params/id must be a positive integer');
   return id;
 }
 
@@ -131,7 +129,7 @@ export function registerBeatRoutes(app: FastifyInstance, options: BeatRouteDeps)
   };
   const find = async (id: number) => {
     const task = await store.get(id);
-    if (!task) throw noTask(id);
+    if (!task) throw beatError.periodic_task_not_found(id);
     return task;
   };
 
@@ -212,7 +210,7 @@ export function registerBeatRoutes(app: FastifyInstance, options: BeatRouteDeps)
     async (request) => {
       const actor = await guard(request, 'delete_periodictask');
       const task = await find(idOf(request));
-      if (!(await store.delete(task.id, { allowConfig: true }))) throw noTask(task.id);
+      if (!(await store.delete(task.id, { allowConfig: true }))) throw beatError.periodic_task_not_found(task.id);
       await record(actor, task, 'delete', deleted());
       await notify();
       const restored = task.source === 'config';
@@ -293,9 +291,9 @@ export function registerBeatRoutes(app: FastifyInstance, options: BeatRouteDeps)
       const body = (request.body ?? {}) as { fields?: unknown };
       const fields = body.fields;
       if (typeof body !== 'object' || Array.isArray(body) || Object.keys(body).some((k) => k !== 'fields'))
-        throw invalid(INVALID, { _: 'the body may only be {"fields": [...]}' });
+        throw beatError.invalid_periodic_task({ _: 'the body may only be {"fields": [...]}' });
       if (fields !== undefined && (!Array.isArray(fields) || fields.some((f) => !(MANAGED_FIELDS as unknown[]).includes(f))))
-        throw invalid(INVALID, { fields: `fields must be a list of: ${MANAGED_FIELDS.join(', ')}` });
+        throw beatError.invalid_periodic_task({ fields: `fields must be a list of: ${MANAGED_FIELDS.join(', ')}` });
       return afterChange(actor, before, await store.resetToDeclared(before.id, fields as ManagedField[] | undefined));
     },
   );
@@ -320,7 +318,7 @@ export function registerBeatRoutes(app: FastifyInstance, options: BeatRouteDeps)
       if (!ids || ids.length === 0 || ids.length > 1000 || ids.some((id) => id === null)) errs.ids = 'ids must be a list of 1 to 1000 periodic task ids';
       const action = body?.action;
       if (action !== 'enable' && action !== 'disable' && action !== 'delete') errs.action = 'action must be one of enable, disable, delete';
-      if (Object.keys(errs).length) throw invalid('invalid_bulk_action', errs);
+      if (Object.keys(errs).length) throw beatError.invalid_bulk_action(errs);
       const perm: BeatPermission = action === 'delete' ? 'delete_periodictask' : 'change_periodictask';
       await guard(request, perm);
       const result = { action: action as string, changed: [] as number[], unchanged: [] as number[], notFound: [] as number[], refused: [] as { id: number; message: string }[], restoredOnBeatStart: [] as number[] };

@@ -5,10 +5,11 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { AppError, badRequest } from '../platform/errors.js';
-import { invalid, pageWindow } from '../platform/json-api.js';
+import { AppError } from '../platform/errors.js';
+import { pageWindow } from '../platform/json-api.js';
 import { registeredTasks } from '../tasks/index.js';
 import type { BeatGuard } from './access.js';
+import { beatError } from './errors.js';
 import { canonical, withDefaultZone, type FieldErrors } from './model.js';
 import {
   describeSchedule, intervalMs, offsetAt, parseSchedule, scheduleKind, upcomingRuns, type Schedule, type ScheduleKind,
@@ -33,7 +34,7 @@ const startTimeSchema = z.iso.datetime({ offset: true }).nullable().optional();
 
 /** The preview of POST /api/v1/admin/schedules/preview; throws 400 invalid_schedule naming each field ("schedule.crontab.minute"). */
 export function previewSchedule(body: unknown, timezone: string, now = Date.now()) {
-  if (!body || typeof body !== 'object' || Array.isArray(body)) throw invalid('invalid_schedule', { _: 'send {"schedule": {...}, "startTime"?: "…"}' });
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw beatError.invalid_schedule({ _: 'send {"schedule": {...}, "startTime"?: "…"}' });
   const { schedule: raw, startTime, ...rest } = body as Record<string, unknown>;
   const errs: FieldErrors = {};
   for (const key of Object.keys(rest)) errs[key] = `unknown field "${key}"`;
@@ -47,7 +48,7 @@ export function previewSchedule(body: unknown, timezone: string, now = Date.now(
     if (parsed.ok) schedule = parsed.schedule;
     else for (const e of parsed.errors) errs[e.path ? `schedule.${e.path}` : 'schedule'] ??= e.message;
   }
-  if (Object.keys(errs).length || !schedule) throw invalid('invalid_schedule', errs);
+  if (Object.keys(errs).length || !schedule) throw beatError.invalid_schedule(errs);
   const zone = 'crontab' in schedule ? schedule.crontab.timezone : timezone;
   const start = typeof startTime === 'string' ? Date.parse(startTime) : null;
   const from = start !== null && start - 1 > now ? start - 1 : now;
@@ -102,7 +103,7 @@ export function registerScheduleRoutes(app: FastifyInstance, options: { store: B
     async (request) => {
       await guard(request, null);
       const query = request.query as { errors?: unknown };
-      if (query.errors !== undefined && query.errors !== 'inline') throw badRequest('invalid_query', 'errors must be "inline" when given');
+      if (query.errors !== undefined && query.errors !== 'inline') throw beatError.invalid_query('errors must be "inline" when given');
       try {
         return await previewSchedule(request.body, options.timezone);
       } catch (err) {

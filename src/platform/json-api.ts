@@ -1,6 +1,7 @@
-// What seler's JSON APIs share: pages, ids, and 400s that name each bad field, with their JSON schemas
-// (the documentation at /docs and the response serializers).
-import { AppError } from './errors.js';
+// What seler's JSON APIs share: pages, ids, and 400s that name each bad field (`fieldErrors`, an entry
+// of a feature's error catalogue), with their JSON schemas (the documentation at /docs and the
+// response serializers).
+import type { ErrorSpec } from './errors.js';
 import { errorSchema } from './http.js';
 
 export interface Page<T> {
@@ -34,13 +35,19 @@ export function parseId(value: unknown): number | null {
   return Number.isSafeInteger(n) && n > 0 ? n : null;
 }
 
-/** A 400 naming each bad field: `{error:{code, message, fields:{name: sentence}}}`. */
-export function invalid(code: string, fields: Record<string, string>): AppError {
-  const message = Object.entries(fields)
+/** Every bad field in one sentence: "name: is required schedule: choose …" (`_` is the body as a whole). */
+export function fieldsSentence(fields: Record<string, string>): string {
+  return Object.entries(fields)
     .map(([field, problem]) => (field === '_' ? problem : `${field}: ${problem}`))
     .join(' ');
-  return new AppError(code, message, 400, { fields });
 }
+
+/** A catalogue entry (errorCatalogue) for a 400 naming each bad field: `{error:{code, message, fields:{name: sentence}}}`. */
+export const fieldErrors = {
+  status: 400,
+  message: (fields: Record<string, string>) => fieldsSentence(fields),
+  details: (fields: Record<string, string>) => ({ fields }),
+} satisfies ErrorSpec<[Record<string, string>]>;
 
 export const dateTime = { type: 'string', format: 'date-time' } as const;
 export const nullableDateTime = { type: ['string', 'null'], format: 'date-time' } as const;
