@@ -156,7 +156,7 @@ describe('shutdown', () => {
     expect(Date.now() - stopAt).toBeLessThan(3500);
     expect(await status(id)).toBe('PENDING');
 
-    const b = startWorker();
+    startWorker();
     await waitFor(async () => (await status(id)) === 'SUCCESS', 30_000, 100);
     expect(runs(id)).toBe(2);
   }, 90_000);
