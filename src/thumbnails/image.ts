@@ -1,9 +1,11 @@
 // The image pipeline: identify an upload from its bytes, then make every thumbnail from one decode.
 import { open } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import sharp from 'sharp';
 import type { Metadata, Sharp } from 'sharp';
 import { errorMessage, tooLarge, unprocessable, unsupportedMedia } from '../platform/errors.js';
 import { thumbnailName, type Size } from './naming.js';
+import { Slots } from './slots.js';
 
 export type InputFormat = 'jpeg' | 'png' | 'gif' | 'webp' | 'tiff' | 'avif';
 export type OutputFormat = 'original' | 'jpeg' | 'png' | 'webp' | 'avif';
@@ -44,6 +46,13 @@ const KINDS: Record<ThumbnailFormat, { ext: string; mime: string }> = {
 // The operation cache keeps decoded inputs alive (a 16 MB JPEG peaked at 322 MB RSS with it, 188 MB
 // without) and never hits: every upload is different.
 sharp.cache(false);
+
+/**
+ * Originals decoded at once in this process, whatever the worker's concurrency: one per core. A decode
+ * is where the memory goes (a progressive JPEG holds all its DCT coefficients: ~90 MB for 15
+ * megapixels), and more decodes than cores buy no speed, only memory. Tasks beyond it wait here.
+ */
+export const decodeSlots = new Slots(availableParallelism());
 
 const WHITE = { r: 255, g: 255, b: 255, alpha: 1 };
 const TRANSPARENT = { r: 0, g: 0, b: 0, alpha: 0 };
@@ -250,7 +259,7 @@ export async function makeThumbnails(
   const scale = Math.min(1, Math.max(...options.sizes.map((s) => scaleFor(options.fit, s, ow, oh))));
   const original = { width: ow, height: oh };
   const target = { width: Math.max(1, Math.round(ow * scale)), height: Math.max(1, Math.round(oh * scale)) };
-  const decoded = await decode(input, target, original, options.maxPixels);
+  const decoded = await decodeSlots.run(() => decode(input, target, original, options.maxPixels));
   // Sizes encode in parallel (sharp runs each on a libuv thread); progress counts completions.
   let done = 0;
   const thumbnails = await Promise.all(
