@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../platform/errors.js';
-import { decodeSlots, makeThumbnails, probeImage, sniffFormat, type Fit, type OutputFormat } from './image.js';
+import { DECODE_BUDGET_BYTES, decodeSlots, makeThumbnails, probeImage, sniffFormat, type Fit, type OutputFormat } from './image.js';
 import type { Size } from './naming.js';
 import {
   HEIC_IMAGE,
@@ -263,6 +263,22 @@ describe('makeThumbnails: memory', () => {
     expect(results.every((r) => r.thumbnails[0]!.width === 64)).toBe(true);
     // Counted, not timed: all of them reached the decode in the same turn, so the bound was reached and held.
     expect(decodeSlots.highest).toBe(decodeSlots.limit);
+    expect(decodeSlots.inUse).toBe(0);
+  });
+
+  it('decodes that hold the whole image stay within the budget together', async () => {
+    const progressive = await sharp(await makeNoisyJpeg(600, 400)).jpeg({ progressive: true, chromaSubsampling: '4:2:0' }).toBuffer();
+    const info = await probeImage(progressive, { maxPixels: MAX_PIXELS });
+    expect(info.wholeImageBytes).toBe(600 * 400 * 1.5 * 2); // luma + two quarter chroma planes, 2 bytes per coefficient
+    expect((await probeImage(await makeNoisyJpeg(600, 400), { maxPixels: MAX_PIXELS })).wholeImageBytes).toBeUndefined();
+    // As if each were a 20-megapixel progressive photo: two would not fit the budget.
+    const heavy = { ...info, wholeImageBytes: Math.ceil(DECODE_BUDGET_BYTES * 0.6) };
+    decodeSlots.highest = 0;
+    decodeSlots.heaviest = 0;
+    const options = { sizes: [{ width: 64, height: 64 }], format: 'jpeg' as const, fit: 'inside' as const, stem: 'p', maxPixels: MAX_PIXELS };
+    await Promise.all(Array.from({ length: 5 }, () => makeThumbnails(progressive, { ...options, info: heavy })));
+    expect(decodeSlots.heaviest).toBe(heavy.wholeImageBytes);
+    expect(decodeSlots.highest).toBe(1);
     expect(decodeSlots.inUse).toBe(0);
   });
 

@@ -19,6 +19,8 @@ export interface ImageInfo {
   pages: number;
   hasAlpha: boolean;
   orientation?: number;
+  /** Set when decoding holds the whole image, not a strip: progressive JPEG, interlaced PNG/GIF. */
+  wholeImageBytes?: number;
   /** Canonical extension: jpg png gif webp tiff avif. */
   ext: string;
   mime: string;
@@ -48,11 +50,13 @@ const KINDS: Record<ThumbnailFormat, { ext: string; mime: string }> = {
 sharp.cache(false);
 
 /**
- * Originals decoded at once in this process, whatever the worker's concurrency: one per core. A decode
- * is where the memory goes (a progressive JPEG holds all its DCT coefficients: ~90 MB for 15
- * megapixels), and more decodes than cores buy no speed, only memory. Tasks beyond it wait here.
+ * Originals decoded at once in this process, whatever the worker's concurrency: one per core, and
+ * those that hold the whole image (a progressive JPEG keeps all its DCT coefficients: ~90 MB for a
+ * 15-megapixel photo) within DECODE_BUDGET_BYTES together. Decodes are where a worker's memory goes, and
+ * more of them than cores buy no speed. Tasks beyond the bounds wait here; one decode alone always runs.
  */
-export const decodeSlots = new Slots(availableParallelism());
+export const DECODE_BUDGET_BYTES = 100 * 1024 * 1024;
+export const decodeSlots = new Slots(availableParallelism(), DECODE_BUDGET_BYTES);
 
 const WHITE = { r: 255, g: 255, b: 255, alpha: 1 };
 const TRANSPARENT = { r: 0, g: 0, b: 0, alpha: 0 };
@@ -145,7 +149,23 @@ export async function probeImage(input: Buffer | string, limits: { maxPixels: nu
   }
   const info: ImageInfo = { format, width, height, pages: meta.pages ?? 1, hasAlpha: meta.hasAlpha ?? false, ...KINDS[format] };
   if (meta.orientation !== undefined) info.orientation = meta.orientation;
+  const whole = wholeImageBytes(meta, width, height);
+  if (whole > 0) info.wholeImageBytes = whole;
   return info;
+}
+
+/**
+ * What a decode keeps for the whole image: a progressive JPEG's DCT coefficients (2 bytes per
+ * coefficient, chroma planes by their subsampling), an interlaced PNG's or GIF's pixels. Other
+ * decodes stream strips (0 here).
+ */
+function wholeImageBytes(meta: Metadata, width: number, height: number): number {
+  if (meta.format === 'jpeg' && meta.isProgressive) {
+    const planes = (meta.channels ?? 3) < 3 ? 1 : meta.chromaSubsampling?.startsWith('4:2:0') ? 1.5 : meta.chromaSubsampling?.startsWith('4:2:2') ? 2 : 3;
+    return Math.round(width * height * planes * 2);
+  }
+  if ((meta.format === 'png' || meta.format === 'gif') && meta.isProgressive) return width * height * (meta.channels ?? 4);
+  return 0;
 }
 
 /** 'original' keeps the input format, except TIFF (which browsers cannot show) becomes PNG with alpha, JPEG without. */
@@ -259,7 +279,7 @@ export async function makeThumbnails(
   const scale = Math.min(1, Math.max(...options.sizes.map((s) => scaleFor(options.fit, s, ow, oh))));
   const original = { width: ow, height: oh };
   const target = { width: Math.max(1, Math.round(ow * scale)), height: Math.max(1, Math.round(oh * scale)) };
-  const decoded = await decodeSlots.run(() => decode(input, target, original, options.maxPixels));
+  const decoded = await decodeSlots.run(() => decode(input, target, original, options.maxPixels), info.wholeImageBytes ?? 0);
   // Sizes encode in parallel (sharp runs each on a libuv thread); progress counts completions.
   let done = 0;
   const thumbnails = await Promise.all(
