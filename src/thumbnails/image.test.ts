@@ -269,7 +269,7 @@ describe('makeThumbnails: memory', () => {
   it('decodes that hold the whole image stay within the budget together', async () => {
     const progressive = await sharp(await makeNoisyJpeg(600, 400)).jpeg({ progressive: true, chromaSubsampling: '4:2:0' }).toBuffer();
     const info = await probeImage(progressive, { maxPixels: MAX_PIXELS });
-    expect(info.wholeImageBytes).toBe(600 * 400 * 1.5 * 2); // luma + two quarter chroma planes, 2 bytes per coefficient
+    expect(info.wholeImageBytes).toBe(600 * 400 * 3 * 2); // three planes of 2-byte coefficients
     expect((await probeImage(await makeNoisyJpeg(600, 400), { maxPixels: MAX_PIXELS })).wholeImageBytes).toBeUndefined();
     // As if each were a 20-megapixel progressive photo: two would not fit the budget.
     const heavy = { ...info, wholeImageBytes: Math.ceil(DECODE_BUDGET_BYTES * 0.6) };
