@@ -135,9 +135,10 @@ export class TaskClient {
     const expiresAt =
       options.expires === undefined ? undefined : typeof options.expires === 'number' ? now + options.expires * 1000 : options.expires.getTime();
 
-    const id = options.taskId ?? (options.idempotencyKey ? idFromKey(options.idempotencyKey) : randomUUID());
-    const problem = taskIdProblem(id);
+    // Only an id from outside is checked: a UUID or idFromKey's hex is always a valid one.
+    const problem = options.taskId === undefined ? undefined : taskIdProblem(options.taskId);
     if (problem) throw badRequest('invalid_task_id', problem);
+    const id = options.taskId ?? (options.idempotencyKey ? idFromKey(options.idempotencyKey) : randomUUID());
     const cancel = options.anonymousOwner ? newCancelToken() : undefined;
     return {
       id,
@@ -151,7 +152,9 @@ export class TaskClient {
 
   async enqueue(name: string, options: EnqueueOptions = {}): Promise<{ id: string; cancelToken?: string }> {
     const prepared = this.prepare(name, options);
-    const job = await this.replicaAck.write(() => this.queue(prepared.queue).add(name, prepared.payload, prepared.opts));
+    const add = () => this.queue(prepared.queue).add(name, prepared.payload, prepared.opts);
+    // Without waitReplicas the write is the add itself (no wrapper's promise on the hot path).
+    const job = await (this.replicaAck.replicas > 0 ? this.replicaAck.write(add) : add());
     if (prepared.cancelToken) this.rememberPublic(job.id ?? prepared.id, prepared.queue);
     return { id: job.id ?? prepared.id, ...(prepared.cancelToken ? { cancelToken: prepared.cancelToken } : {}) };
   }
