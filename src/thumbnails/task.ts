@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { AppError, errorMessage } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
 import { isObjectNotFound, isStorageUnavailable, type ObjectStore } from '../platform/storage/index.js';
-import { defineTask } from '../tasks/index.js';
+import { defineTask } from '../tasks/authoring.js';
 import { archiveSize, uniqueNames } from './archive.js';
 // sharp is loaded on the first thumbnail, not when the task is registered: `seler call` registers every task.
 const image = () => import('./image.js');
