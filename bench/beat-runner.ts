@@ -1,7 +1,7 @@
 // One beat process for bench/beat.ts and the exactly-once test: DATABASE_URL, REDIS_URL and
 // SELER_REDIS_PREFIX say where; it prints one JSON line per enqueue call ({taskId, at}) so the
 // parent can count duplicates across processes, and stops on SIGTERM.
-import { startBeat, BeatStore } from '../src/beat/index.js';
+import { startBeat, RunClaims } from '../src/beat/index.js';
 import { openDatabase } from '../src/platform/db/index.js';
 import { createLogger } from '../src/platform/logger.js';
 import { connectRedis, keyspace } from '../src/platform/redis.js';
@@ -24,7 +24,7 @@ const counting = {
   getTask: (id: string) => client.getTask(id),
 };
 const beat = await startBeat({
-  store: new BeatStore(database),
+  claims: new RunClaims(database),
   client: counting,
   redis,
   redisTarget: REDIS_URL,

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { BeatStore, notifyScheduleChanged } from '../src/beat/index.js';
+import { PeriodicTasks, notifyScheduleChanged } from '../src/beat/index.js';
 import type { Dialect } from '../src/platform/db/index.js';
 import { ensurePrivateRedis } from '../src/platform/private-redis.js';
 import { silentLogger } from '../src/platform/logger.js';
@@ -70,13 +70,13 @@ async function runOnce(db: TestDatabase, redis: Redis, redisUrl: string, beats: 
     Array.from({ length: beats }, () => spawnBeat({ DATABASE_URL: db.url, REDIS_URL: redisUrl, SELER_REDIS_PREFIX: prefix }, calls)),
   );
   try {
-    const store = new BeatStore(db.db);
-    const task = await store.create({ name: `bench ${beats} beats ${prefix}`, task: 'demo.noop', queue: 'bench-beat', schedule: { interval: { every: 1, period: 'seconds' } } });
+    const tasks = new PeriodicTasks(db.db);
+    const task = await tasks.create({ name: `bench ${beats} beats ${prefix}`, task: 'demo.noop', queue: 'bench-beat', schedule: { interval: { every: 1, period: 'seconds' } } });
     await notifyScheduleChanged(redis, keys);
     const from = Date.now() + 2000; // after the first ticks (cold caches, first connections)
     await sleep(seconds * 1000 + 2500);
     const to = Date.now() - 500;
-    await store.setEnabled([task.id], false);
+    await tasks.setEnabled([task.id], false);
 
     const mine = calls.filter((c) => c.taskId.startsWith(`beat-${task.id}-`));
     // Run ids are HMACs (beat/run-ids.ts): the claims in the database say which tick each id is.

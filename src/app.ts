@@ -16,7 +16,7 @@ import { closeRedis, keyspace, type RedisTarget, pingWithin, watchRedisConnectio
 import { REDIS_COMMAND_TIMEOUT_MS, connectConfiguredRedis, resolveRedisTarget } from './redis-connection.js';
 import { TaskAccess, TaskClient, registerTaskRoutes, registeredTasks, startWorker, type PoolKind, type RunningWorker } from './tasks/index.js';
 import { bootstrapModuleUrl, loadTasks } from './task-modules.js';
-import { BeatStore, notifyScheduleChanged, registerBeatRoutes, startBeat, syncStaticSchedules, type RunningBeat } from './beat/index.js';
+import { ConfigSync, PeriodicTasks, RunClaims, notifyScheduleChanged, registerBeatRoutes, startBeat, syncStaticSchedules, type RunningBeat } from './beat/index.js';
 import {
   auditLog, hasSuperuser, loadSecrets, recordChange, registerAdminAuth, registerAdminConsole, registerAdminRoutes, requirePerm, staffGuard, SESSION_COOKIE,
 } from './admin/index.js';
@@ -144,7 +144,8 @@ export async function startWeb(runtime: Runtime, options: { port?: number; host?
     registerAdminRoutes(app, auth, { shellPage: !consoleBuilt });
     // Periodic tasks, guarded by the admin's permissions and written to its history.
     registerBeatRoutes(app, {
-      store: new BeatStore(runtime.db, { timezone: config.timezone }),
+      tasks: new PeriodicTasks(runtime.db, { timezone: config.timezone }),
+      claims: new RunClaims(runtime.db),
       client,
       logger,
       timezone: config.timezone,
@@ -222,10 +223,9 @@ function presentsStaffCredentials(request: FastifyRequest): boolean {
 export async function startBeatRole(runtime: Runtime): Promise<RunningBeat> {
   const { config, logger, client } = runtime;
   if (!runtime.db) throw new Error('the beat role needs the database (open the runtime with database: true)');
-  const store = new BeatStore(runtime.db, { timezone: config.timezone });
-  const synced = await syncStaticSchedules(store, config.beatSchedule, config.timezone);
+  const synced = await syncStaticSchedules(new ConfigSync(runtime.db), config.beatSchedule, config.timezone);
   logger.info(synced, 'static schedules synced');
-  return startBeat({ store, client, redis: runtime.redis, redisTarget: runtime.redisTarget, keys: client.keys, logger });
+  return startBeat({ claims: new RunClaims(runtime.db), client, redis: runtime.redis, redisTarget: runtime.redisTarget, keys: client.keys, logger });
 }
 
 export interface WorkerRoleOptions {

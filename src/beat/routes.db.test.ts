@@ -6,7 +6,7 @@ import { startTestApp, waitFor } from '../../test/helpers/app.js';
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../../test/helpers/db.js';
 import { deleteKeys, testRedis, testRedisUrl, uniquePrefix } from '../../test/helpers/redis.js';
 import { auditLog, createToken, staffGuard } from '../admin/index.js';
-import { BeatStore, beatChangesChannel, parseDeclaredEntry, registerBeatRoutes, syncStaticSchedules } from './index.js';
+import { ConfigSync, PeriodicTasks, RunClaims, beatChangesChannel, parseDeclaredEntry, registerBeatRoutes, syncStaticSchedules } from './index.js';
 import '../demo/tasks.js';
 import { keyspace, type Redis } from '../platform/redis.js';
 import { TaskClient, startWorker, type RunningWorker } from '../tasks/index.js';
@@ -35,7 +35,7 @@ describe.each(DIALECTS)('periodic task API on %s', (dialect) => {
   let redis: Redis;
   let prefix: string;
   let client: TaskClient;
-  let store: BeatStore;
+  let tasks: PeriodicTasks;
   let server: AdminTestServer;
   let root: AdminTestClient;
   let worker: RunningWorker | undefined;
@@ -47,9 +47,9 @@ describe.each(DIALECTS)('periodic task API on %s', (dialect) => {
     redis = await testRedis();
     prefix = uniquePrefix('ptapi');
     client = new TaskClient({ redis, redisTarget: testRedisUrl(), keys: keyspace(prefix), retention: { successSeconds: 3600, failureSeconds: 3600 }, eventsMaxLen: 10_000, logger });
-    store = new BeatStore(t.db, { timezone: 'Europe/Warsaw' });
+    tasks = new PeriodicTasks(t.db, { timezone: 'Europe/Warsaw' });
     server = await startAdminTestServer(t.db, {
-      routes: (app) => registerBeatRoutes(app, { store, client, logger, timezone: 'Europe/Warsaw', notify: () => void notified++, guard: staffGuard, audit: auditLog(t.db) }),
+      routes: (app) => registerBeatRoutes(app, { tasks, claims: new RunClaims(t.db), client, logger, timezone: 'Europe/Warsaw', notify: () => void notified++, guard: staffGuard, audit: auditLog(t.db) }),
     });
     await makeUser(t.db, 'root', { isSuperuser: true });
     root = server.client();
@@ -262,8 +262,8 @@ describe.each(DIALECTS)('periodic task API on %s', (dialect) => {
 
   it('lets a config task be overridden, reset to its declaration, and deleted until the next beat start; never a builtin', async () => {
     const entry = { task: 'demo.add', args: [1, 2], schedule: every(30), description: 'from the file' };
-    await store.upsertDeclared('cfg-report', 'config', parseDeclaredEntry('cfg-report', entry, 'Europe/Warsaw'));
-    await store.upsertDeclared('cfg-builtin', 'builtin', parseDeclaredEntry('cfg-builtin', { task: 'demo.noop', schedule: every(1, 'hours') }, 'Europe/Warsaw'));
+    await new ConfigSync(t.db).upsertDeclared('cfg-report', 'config', parseDeclaredEntry('cfg-report', entry, 'Europe/Warsaw'));
+    await new ConfigSync(t.db).upsertDeclared('cfg-builtin', 'builtin', parseDeclaredEntry('cfg-builtin', { task: 'demo.noop', schedule: every(1, 'hours') }, 'Europe/Warsaw'));
     const [cfg, builtin] = (await root.call('GET', `${BASE}?search=cfg-&sort=-name`)).json<PageJson<TaskJson>>().items;
     expect(cfg).toMatchObject({ name: 'cfg-report', source: 'config', fieldSources: { args: 'config', enabled: 'config' }, declared: { args: [1, 2] } });
     expect(builtin).toMatchObject({ name: 'cfg-builtin', source: 'builtin' });
@@ -296,7 +296,7 @@ describe.each(DIALECTS)('periodic task API on %s', (dialect) => {
     expect(deleted.json()).toMatchObject({ deleted: true, source: 'config', restoredOnBeatStart: true, message: expect.stringContaining('next beat start') });
     expect((await root.call('GET', `${BASE}/${cfg!.id}`)).statusCode).toBe(404);
     // What a beat start does: the declaration comes back.
-    await syncStaticSchedules(store, { 'cfg-report': entry }, 'Europe/Warsaw', { builtins: {} });
+    await syncStaticSchedules(new ConfigSync(t.db), { 'cfg-report': entry }, 'Europe/Warsaw', { builtins: {} });
     expect(ids(await root.call('GET', `${BASE}?search=cfg-report`))).toHaveLength(1);
   });
 
@@ -326,7 +326,7 @@ describe.each(DIALECTS)('periodic task API on %s', (dialect) => {
     expect(Date.parse(run.scheduledFor)).toBeLessThanOrEqual(Date.parse(run.startedAt));
     expect((await root.call('GET', `${BASE}/${task.id}`)).json()).toMatchObject({ lastTaskId: taskId, enabled: false });
     // Arguments the task refuses (stored before the task declared its schema) fail the run with a 400.
-    const stale = await store.create({ name: 'stale args', task: 'demo.add', args: ['x'], queue, schedule: every(10) });
+    const stale = await tasks.create({ name: 'stale args', task: 'demo.add', args: ['x'], queue, schedule: every(10) });
     const failed = await root.call('POST', `${BASE}/${stale.id}/run`);
     expect(failed.statusCode).toBe(400);
     expect(failed.json()).toMatchObject({ error: { code: 'run_failed' } });

@@ -25,17 +25,20 @@ import {
   PERIODIC_TAGS, bulkBodySchema, bulkResultSchema, deletedSchema, errors, idParams, pageOf, periodicTaskListQuery, periodicTaskSchema,
   passThrough, periodicTaskWriteSchema, resetBodySchema, runSchema, type SortField,
 } from './schemas.js';
-import type { BeatStore, ListQuery } from './store.js';
+import type { RunClaims } from './claims.js';
+import type { ListQuery, PeriodicTasks } from './periodic-tasks.js';
 
 export interface BeatRouteDeps {
-  store: BeatStore;
+  tasks: PeriodicTasks;
+  /** Records run-now runs. */
+  claims: RunClaims;
   /** Enqueues runs (run now) and reads their states (run history). */
   client: BeatClient;
   guard: BeatGuard;
   audit: BeatAudit;
   /** Called after every change to periodic tasks (the app passes notifyScheduleChanged); failures are logged, not returned. */
   notify?: () => unknown;
-  /** SELER_TIMEZONE: crontabs without a zone, and the local times of previews. Defaults to the store's. */
+  /** SELER_TIMEZONE: crontabs without a zone, and the local times of previews. Defaults to the repository's. */
   timezone?: string;
   logger: Logger;
 }
@@ -106,8 +109,8 @@ function idOf(request: FastifyRequest): number {
 
 /** The periodic-task and schedule routes under /api/v1/admin (periodic-tasks, schedules, registered-tasks). */
 export function registerBeatRoutes(app: FastifyInstance, options: BeatRouteDeps): void {
-  const { store, client, guard, audit } = options;
-  const timezone = options.timezone ?? store.timezone;
+  const { tasks, claims, client, guard, audit } = options;
+  const timezone = options.timezone ?? tasks.timezone;
   const { logger } = options;
   const notify = async () => {
     try {
@@ -128,7 +131,7 @@ export function registerBeatRoutes(app: FastifyInstance, options: BeatRouteDeps)
     return render(after);
   };
   const find = async (id: number) => {
-    const task = await store.get(id);
+    const task = await tasks.get(id);
     if (!task) throw beatError.periodic_task_not_found(id);
     return task;
   };
@@ -140,7 +143,7 @@ export function registerBeatRoutes(app: FastifyInstance, options: BeatRouteDeps)
       await guard(request, 'view_periodictask');
       const { sort = 'name', ...query } = request.query;
       const desc = sort.startsWith('-');
-      const page = await store.list({ ...query, sort: (desc ? sort.slice(1) : sort) as SortField, order: desc ? 'desc' : 'asc' });
+      const page = await tasks.list({ ...query, sort: (desc ? sort.slice(1) : sort) as SortField, order: desc ? 'desc' : 'asc' });
       return { ...page, items: page.items.map(render) };
     },
   );
@@ -168,7 +171,7 @@ export function registerBeatRoutes(app: FastifyInstance, options: BeatRouteDeps)
     },
     async (request, reply) => {
       const actor = await guard(request, 'add_periodictask');
-      const task = await store.create(checkWrite(request.body, timezone));
+      const task = await tasks.create(checkWrite(request.body, timezone));
       await record(actor, task, 'add', added());
       await notify();
       return reply.status(201).send(render(task));
@@ -191,7 +194,7 @@ export function registerBeatRoutes(app: FastifyInstance, options: BeatRouteDeps)
     async (request) => {
       const actor = await guard(request, 'change_periodictask');
       const before = await find(idOf(request));
-      return afterChange(actor, before, await store.update(before.id, checkWrite(request.body, timezone, before)));
+      return afterChange(actor, before, await tasks.update(before.id, checkWrite(request.body, timezone, before)));
     },
   );
 
@@ -210,7 +213,7 @@ export function registerBeatRoutes(app: FastifyInstance, options: BeatRouteDeps)
     async (request) => {
       const actor = await guard(request, 'delete_periodictask');
       const task = await find(idOf(request));
-      if (!(await store.delete(task.id, { allowConfig: true }))) throw beatError.periodic_task_not_found(task.id);
+      if (!(await tasks.delete(task.id, { allowConfig: true }))) throw beatError.periodic_task_not_found(task.id);
       await record(actor, task, 'delete', deleted());
       await notify();
       const restored = task.source === 'config';
@@ -240,7 +243,7 @@ export function registerBeatRoutes(app: FastifyInstance, options: BeatRouteDeps)
     async (request, reply) => {
       const actor = await guard(request, 'change_periodictask');
       const task = await find(idOf(request));
-      const { taskId } = await runNow({ store, client, logger }, task.id);
+      const { taskId } = await runNow({ tasks, claims, client, logger }, task.id);
       await record(actor, task, 'other', `Ran now as task ${taskId}.`);
       return reply.status(202).send({ taskId, url: `/api/v1/tasks/${taskId}` });
     },
@@ -260,7 +263,7 @@ export function registerBeatRoutes(app: FastifyInstance, options: BeatRouteDeps)
     async (request) => {
       await guard(request, 'view_periodictask');
       const task = await find(request.params.id);
-      const page = await runHistory(store, client, task.id, request.query);
+      const page = await runHistory(tasks, client, task.id, request.query);
       return {
         ...page,
         items: page.items.map((run) => ({
@@ -294,7 +297,7 @@ export function registerBeatRoutes(app: FastifyInstance, options: BeatRouteDeps)
         throw beatError.invalid_periodic_task({ _: 'the body may only be {"fields": [...]}' });
       if (fields !== undefined && (!Array.isArray(fields) || fields.some((f) => !(MANAGED_FIELDS as unknown[]).includes(f))))
         throw beatError.invalid_periodic_task({ fields: `fields must be a list of: ${MANAGED_FIELDS.join(', ')}` });
-      return afterChange(actor, before, await store.resetToDeclared(before.id, fields as ManagedField[] | undefined));
+      return afterChange(actor, before, await tasks.resetToDeclared(before.id, fields as ManagedField[] | undefined));
     },
   );
 
@@ -323,7 +326,7 @@ export function registerBeatRoutes(app: FastifyInstance, options: BeatRouteDeps)
       await guard(request, perm);
       const result = { action: action as string, changed: [] as number[], unchanged: [] as number[], notFound: [] as number[], refused: [] as { id: number; message: string }[], restoredOnBeatStart: [] as number[] };
       for (const id of [...new Set(ids as number[])]) {
-        const task = await store.get(id);
+        const task = await tasks.get(id);
         if (!task) {
           result.notFound.push(id);
         } else if (action === 'delete') {
@@ -331,14 +334,14 @@ export function registerBeatRoutes(app: FastifyInstance, options: BeatRouteDeps)
             result.refused.push({ id, message: `"${task.name}" is declared by seler itself; disable it instead` });
             continue;
           }
-          if (!(await store.delete(id, { allowConfig: true }))) {
+          if (!(await tasks.delete(id, { allowConfig: true }))) {
             result.notFound.push(id);
             continue;
           }
           result.changed.push(id);
           if (task.source === 'config') result.restoredOnBeatStart.push(id);
           await record(actor, task, 'delete', deleted());
-        } else if (await store.setEnabled([id], action === 'enable')) {
+        } else if (await tasks.setEnabled([id], action === 'enable')) {
           result.changed.push(id);
           await record(actor, task, 'change', changed(['enabled']));
         } else {
@@ -350,5 +353,5 @@ export function registerBeatRoutes(app: FastifyInstance, options: BeatRouteDeps)
     },
   );
 
-  registerScheduleRoutes(app, { store, timezone, guard });
+  registerScheduleRoutes(app, { tasks, timezone, guard });
 }

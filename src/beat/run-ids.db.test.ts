@@ -5,7 +5,8 @@ import { createTestDatabase, DIALECTS, type TestDatabase } from '../../test/help
 import { isValidTaskId } from '../tasks/index.js';
 import { beatTaskId, loadRunIdKey } from './run-ids.js';
 import { planClaim } from './scheduler.js';
-import { BeatStore } from './store.js';
+import { RunClaims } from './claims.js';
+import { PeriodicTasks } from './periodic-tasks.js';
 
 describe.each(DIALECTS)('beat run ids (%s)', (dialect) => {
   let a: TestDatabase;
@@ -17,7 +18,7 @@ describe.each(DIALECTS)('beat run ids (%s)', (dialect) => {
 
   it('every beat on one database names a tick alike; another database (or a guess) does not', async () => {
     const tick = Date.UTC(2026, 11, 3, 12, 0, 0);
-    const [k1, k2, other] = await Promise.all([new BeatStore(a.open()).runIdKey(), new BeatStore(a.open()).runIdKey(), new BeatStore(b.db).runIdKey()]);
+    const [k1, k2, other] = await Promise.all([new RunClaims(a.open()).runIdKey(), new RunClaims(a.open()).runIdKey(), new RunClaims(b.db).runIdKey()]);
     expect(k1).toMatch(/^[0-9a-f]{64}$/);
     expect(k2).toBe(k1);
     expect(other).not.toBe(k1);
@@ -50,10 +51,11 @@ describe.each(DIALECTS)('beat run ids (%s)', (dialect) => {
   });
 
   it('planClaim names its runs with the database key, never with the bare tick', async () => {
-    const store = new BeatStore(a.db);
-    const task = await store.create({ name: 'ids', task: 'demo.noop', schedule: { interval: { every: 1, period: 'seconds' } } });
-    const record = (await store.getRecord(task.id))!;
-    const key = await store.runIdKey();
+    const tasks = new PeriodicTasks(a.db);
+    const claims = new RunClaims(a.db);
+    const task = await tasks.create({ name: 'ids', task: 'demo.noop', schedule: { interval: { every: 1, period: 'seconds' } } });
+    const record = (await tasks.getRecord(task.id))!;
+    const key = await claims.runIdKey();
     const plan = planClaim(record, record.nextRunAt! + 2500, key);
     expect(plan.runs.length).toBeGreaterThanOrEqual(3);
     for (const run of plan.runs) {

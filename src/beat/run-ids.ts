@@ -10,7 +10,7 @@ import { BEAT_RUN_KEY } from '../platform/db/migrations/0004-beat-run-key.js';
 
 /** `beat-<periodic task id>-<32 hex of HMAC-SHA256(key, "<id>:<tick ms>")>`: 128 bits nobody without the key can compute. */
 export function beatTaskId(runIdKey: string, id: number, scheduledFor: number): string {
-  if (runIdKey.length < 32) throw new Error('beat run ids need the database’s run-id key (BeatStore.runIdKey())');
+  if (runIdKey.length < 32) throw new Error('beat run ids need the database’s run-id key (RunClaims.runIdKey())');
   const mac = createHmac('sha256', runIdKey).update(`${id}:${scheduledFor}`).digest('hex');
   return `beat-${id}-${mac.slice(0, 32)}`;
 }

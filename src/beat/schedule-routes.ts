@@ -17,7 +17,7 @@ import {
 import {
   PERIODIC_TAGS, SCHEDULE_TAGS, errors, pageOf, passThrough, previewBodySchema, previewSchema, registeredTaskSchema, scheduleListQuery, scheduleUsageSchema,
 } from './schemas.js';
-import type { BeatStore } from './store.js';
+import type { PeriodicTasks } from './periodic-tasks.js';
 
 const PREVIEW_COUNT = 5;
 
@@ -82,8 +82,8 @@ function jsonSchemaOf(schema: z.ZodType | undefined): unknown {
   }
 }
 
-export function registerScheduleRoutes(app: FastifyInstance, options: { store: BeatStore; timezone: string; guard: BeatGuard }): void {
-  const { store, guard } = options;
+export function registerScheduleRoutes(app: FastifyInstance, options: { tasks: PeriodicTasks; timezone: string; guard: BeatGuard }): void {
+  const { tasks, guard } = options;
 
   app.post(
     '/api/v1/admin/schedules/preview',
@@ -127,7 +127,7 @@ export function registerScheduleRoutes(app: FastifyInstance, options: { store: B
       const { kind, search, enabled, sort = 'schedule' } = request.query;
       await guard(request, `view_${kind}schedule`);
       const needle = search?.trim().toLowerCase();
-      const all = (await store.tasksBySchedule(kind))
+      const all = (await tasks.tasksBySchedule(kind))
         .map(({ schedule, tasks }) => {
           const text = canonical(schedule);
           return {

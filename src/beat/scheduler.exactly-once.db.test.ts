@@ -14,7 +14,8 @@ import { silentLogger } from '../platform/logger.js';
 import { connectRedis, keyspace, type Redis } from '../platform/redis.js';
 import { TaskClient, type EnqueueOptions } from '../tasks/index.js';
 import { notifyScheduleChanged, startBeat, type RunningBeat } from './scheduler.js';
-import { BeatStore } from './store.js';
+import { RunClaims } from './claims.js';
+import { PeriodicTasks } from './periodic-tasks.js';
 
 const RUN_MS = 30_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -96,11 +97,11 @@ describe('exactly once with three beats (both dialects at once)', () => {
         },
         getTask: (id: string) => client.getTask(id),
       };
-      const beat = await startBeat({ store: new BeatStore(t.open()), client: counting, redis: r, redisTarget: testRedisUrl(), keys, logger: silentLogger });
+      const beat = await startBeat({ claims: new RunClaims(t.open()), client: counting, redis: r, redisTarget: testRedisUrl(), keys, logger: silentLogger });
       parts.push({ beat, client, redis: r });
     }
-    const store = new BeatStore(t.db, { onChange: () => notifyScheduleChanged(redis, keys) });
-    const task = await store.create({ name: 'every second', task: 'demo.noop', queue, schedule: { interval: { every: 1, period: 'seconds' } }, missedRunPolicy: 'all' });
+    const tasks = new PeriodicTasks(t.db, { onChange: () => notifyScheduleChanged(redis, keys) });
+    const task = await tasks.create({ name: 'every second', task: 'demo.noop', queue, schedule: { interval: { every: 1, period: 'seconds' } }, missedRunPolicy: 'all' });
     const from = Date.now();
     await sleep(RUN_MS / 2);
     // One beat goes away; the others carry on.
@@ -147,8 +148,8 @@ describe('exactly once with three beats (both dialects at once)', () => {
     };
     try {
       const procs = await Promise.all([spawnBeat(), spawnBeat(), spawnBeat()]);
-      const store = new BeatStore(t.db);
-      const task = await store.create({ name: 'every second, processes', task: 'demo.noop', queue: 'beat-x1', schedule: { interval: { every: 1, period: 'seconds' } }, missedRunPolicy: 'all' });
+      const tasks = new PeriodicTasks(t.db);
+      const task = await tasks.create({ name: 'every second, processes', task: 'demo.noop', queue: 'beat-x1', schedule: { interval: { every: 1, period: 'seconds' } }, missedRunPolicy: 'all' });
       const from = Date.now();
       await notifyScheduleChanged(redis, keyspace(xprefix));
       await sleep(RUN_MS / 3);

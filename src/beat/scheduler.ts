@@ -1,4 +1,4 @@
-// The tick loop. Any number of beats may run: each due tick is claimed in the database (store.claim,
+// The tick loop. Any number of beats may run: each due tick is claimed in the database (claims.ts,
 // a compare-and-set on the task's cursor) and enqueued under a deterministic id, so a tick is
 // enqueued once however many beats see it, and BullMQ collapses a repeated enqueue of the same id.
 import { randomUUID } from 'node:crypto';
@@ -10,7 +10,9 @@ import { beatError } from './errors.js';
 import { computeNextRun, pickFields, type PeriodicTaskRecord } from './model.js';
 import { beatTaskId } from './run-ids.js';
 import { dueTimesBetween } from './schedules/index.js';
-import type { BeatRun, BeatStore, Claim, NewRun, Page } from './store.js';
+import type { RunClaims } from './claims.js';
+import type { Page, PeriodicTasks } from './periodic-tasks.js';
+import type { BeatRun, Claim, NewRun } from './rows.js';
 
 /** What beat needs of the task client (tests wrap it to count enqueue calls). */
 export type BeatClient = Pick<TaskClient, 'enqueue' | 'getTask'>;
@@ -100,7 +102,7 @@ export function planClaim(
  * Enqueues claimed runs with the task's options and records which made it to the broker; returns
  * the runs the task refused (marked failed), by task id, with why.
  */
-async function enqueueRuns(store: BeatStore, client: BeatClient, logger: Logger, task: PeriodicTaskRecord, runs: NewRun[]): Promise<Map<string, string>> {
+async function enqueueRuns(claims: RunClaims, client: BeatClient, logger: Logger, task: PeriodicTaskRecord, runs: NewRun[]): Promise<Map<string, string>> {
   const done: string[] = [];
   const refused = new Map<string, string>();
   for (const run of runs) {
@@ -118,7 +120,7 @@ async function enqueueRuns(store: BeatStore, client: BeatClient, logger: Logger,
       if (err instanceof AppError) {
         // Bad arguments for the task: retrying cannot help.
         logger.error({ periodicTask: task.name, taskId: run.taskId, err: err.message }, 'periodic task could not be enqueued');
-        await store.markFailed(run.taskId, err.message);
+        await claims.markFailed(run.taskId, err.message);
         refused.set(run.taskId, err.message);
       } else {
         // The broker is unreachable: the claim stays recorded and a beat re-enqueues it later (recoverStaleClaims).
@@ -126,7 +128,7 @@ async function enqueueRuns(store: BeatStore, client: BeatClient, logger: Logger,
       }
     }
   }
-  await store.markEnqueued(done, Date.now());
+  await claims.markEnqueued(done, Date.now());
   return refused;
 }
 
@@ -143,7 +145,7 @@ async function waitUntil(t: number): Promise<void> {
  * are done by then); it is enqueued at its due time, never before.
  */
 export async function fireDue(
-  ctx: { store: BeatStore; client: BeatClient; logger: Logger; timing?: BeatTiming },
+  ctx: { claims: RunClaims; client: BeatClient; logger: Logger; timing?: BeatTiming },
   task: PeriodicTaskRecord,
   now: number,
 ): Promise<boolean> {
@@ -152,15 +154,15 @@ export async function fireDue(
     const previous = await ctx.client.getTask(task.lastTaskId);
     if (previous && ACTIVE_STATES.has(previous.status)) active = previous.status;
   }
-  const plan = planClaim(task, Math.max(now, task.nextRunAt!), await ctx.store.runIdKey(), ctx.timing, active);
-  const recorded = await ctx.store.claim(task, plan);
+  const plan = planClaim(task, Math.max(now, task.nextRunAt!), await ctx.claims.runIdKey(), ctx.timing, active);
+  const recorded = await ctx.claims.claim(task, plan);
   if (!recorded) return false;
   if (plan.warning) ctx.logger.warn({ periodicTask: task.name }, plan.warning);
   for (const r of plan.runs.filter((x) => x.status)) ctx.logger.info({ periodicTask: task.name, scheduledFor: stamp(r.scheduledFor), status: r.status, note: r.note }, 'periodic run not enqueued');
   if (plan.disable) ctx.logger.info({ periodicTask: task.name }, 'periodic task disabled (one-off done or expired)');
   const runs = plan.runs.filter((r) => !r.status && recorded.has(r.taskId));
   if (runs.length) await waitUntil(runs[0]!.scheduledFor);
-  await enqueueRuns(ctx.store, ctx.client, ctx.logger, task, runs);
+  await enqueueRuns(ctx.claims, ctx.client, ctx.logger, task, runs);
   return true;
 }
 
@@ -171,39 +173,39 @@ export async function fireDue(
  * run and been removed already (results are kept SELER_RESULT_TTL, 24 h by default), so it is marked failed.
  */
 export async function recoverStaleClaims(
-  ctx: { store: BeatStore; client: BeatClient; logger: Logger },
+  ctx: { claims: RunClaims; client: BeatClient; logger: Logger },
   now: number,
   options: { staleMs: number; windowMs: number },
 ): Promise<number> {
   let recovered = 0;
-  for (const { run, claimedAt, task } of await ctx.store.staleClaims(now - options.staleMs)) {
+  for (const { run, claimedAt, task } of await ctx.claims.staleClaims(now - options.staleMs)) {
     const taskId = run.taskId!;
     if (now - claimedAt > options.windowMs) {
       ctx.logger.warn({ periodicTask: task.name, taskId }, 'a claimed run was never enqueued and is too old to enqueue now');
-      await ctx.store.markFailed(taskId, `claimed at ${run.claimedAt} but never enqueued (every beat was down or the broker unreachable)`);
+      await ctx.claims.markFailed(taskId, `claimed at ${run.claimedAt} but never enqueued (every beat was down or the broker unreachable)`);
       continue;
     }
-    if (!(await ctx.store.retakeClaim(taskId, claimedAt, now))) continue;
+    if (!(await ctx.claims.retakeClaim(taskId, claimedAt, now))) continue;
     if (await ctx.client.getTask(taskId)) {
-      await ctx.store.markEnqueued([taskId], now);
+      await ctx.claims.markEnqueued([taskId], now);
       continue;
     }
     ctx.logger.warn({ periodicTask: task.name, taskId }, 're-enqueuing a run that was claimed but not enqueued');
-    await enqueueRuns(ctx.store, ctx.client, ctx.logger, task, [{ taskId, scheduledFor: Date.parse(run.scheduledFor), trigger: run.trigger }]);
+    await enqueueRuns(ctx.claims, ctx.client, ctx.logger, task, [{ taskId, scheduledFor: Date.parse(run.scheduledFor), trigger: run.trigger }]);
     recovered++;
   }
   return recovered;
 }
 
 /** Enqueues a periodic task now, with its full options, recorded as a manual run. Works on disabled tasks too. */
-export async function runNow(ctx: { store: BeatStore; client: BeatClient; logger: Logger }, id: number): Promise<{ taskId: string }> {
-  const task = await ctx.store.getRecord(id);
+export async function runNow(ctx: { tasks: PeriodicTasks; claims: RunClaims; client: BeatClient; logger: Logger }, id: number): Promise<{ taskId: string }> {
+  const task = await ctx.tasks.getRecord(id);
   if (!task) throw beatError.periodic_task_not_found(id);
   const now = Date.now();
   // Random (122 bits), never derived from the time: a manual run's id cannot be guessed either.
   const taskId = `beat-${id}-manual-${randomUUID().replaceAll('-', '')}`;
-  await ctx.store.recordRun(id, { taskId, scheduledFor: now, trigger: 'manual' }, now);
-  const refused = await enqueueRuns(ctx.store, ctx.client, ctx.logger, task, [{ taskId, scheduledFor: now, trigger: 'manual' }]);
+  await ctx.claims.recordRun(id, { taskId, scheduledFor: now, trigger: 'manual' }, now);
+  const refused = await enqueueRuns(ctx.claims, ctx.client, ctx.logger, task, [{ taskId, scheduledFor: now, trigger: 'manual' }]);
   const why = refused.get(taskId);
   if (why !== undefined) throw beatError.run_failed(why);
   return { taskId };
@@ -217,8 +219,8 @@ export interface RunView extends Omit<BeatRun, 'status'> {
 }
 
 /** The run history of a periodic task with each run's outcome from the result store. */
-export async function runHistory(store: BeatStore, client: BeatClient, id: number, page: { page?: number; pageSize?: number } = {}): Promise<Page<RunView>> {
-  const runs = await store.runs(id, page);
+export async function runHistory(tasks: PeriodicTasks, client: BeatClient, id: number, page: { page?: number; pageSize?: number } = {}): Promise<Page<RunView>> {
+  const runs = await tasks.runs(id, page);
   const items = await Promise.all(
     runs.items.map(async (run): Promise<RunView> => {
       const view = run.status === 'enqueued' && run.taskId ? await client.getTask(run.taskId).catch(() => null) : null;
@@ -229,7 +231,7 @@ export async function runHistory(store: BeatStore, client: BeatClient, id: numbe
 }
 
 export interface BeatOptions {
-  store: BeatStore;
+  claims: RunClaims;
   client: BeatClient;
   /** Used for the change-notification subscriber (a duplicate connection) when redisTarget is not given. */
   redis: Redis;
@@ -252,7 +254,7 @@ export interface RunningBeat {
 const BATCH = 100;
 
 export async function startBeat(options: BeatOptions): Promise<RunningBeat> {
-  const { store, client, logger } = options;
+  const { claims, client, logger } = options;
   const recheckMs = options.recheckMs ?? 5_000;
   const leadMs = options.leadMs ?? 100;
   const timing = { ...DEFAULT_TIMING, ...options.timing };
@@ -260,7 +262,7 @@ export async function startBeat(options: BeatOptions): Promise<RunningBeat> {
   // its beat is only slow, because the enqueue uses the tick's deterministic task id and BullMQ keeps one
   // job per id; a short threshold means a tick whose beat was killed runs seconds late instead of missed.
   const recovery = { staleMs: options.staleClaimMs ?? 5_000, windowMs: options.recoveryWindowMs ?? 3_600_000 };
-  const ctx = { store, client, logger, timing };
+  const ctx = { claims, client, logger, timing };
 
   let closed = false;
   let woken = false;
@@ -298,7 +300,7 @@ export async function startBeat(options: BeatOptions): Promise<RunningBeat> {
       await recoverStaleClaims(ctx, now, recovery);
     }
     for (const [id, until] of backoff) if (until <= now) backoff.delete(id);
-    const due = (await store.due(now + leadMs, BATCH)).filter((t) => !backoff.has(t.id));
+    const due = (await claims.due(now + leadMs, BATCH)).filter((t) => !backoff.has(t.id));
     const outcomes = await Promise.all(
       due.map((t) =>
         fireDue(ctx, t, now).then(
@@ -314,7 +316,7 @@ export async function startBeat(options: BeatOptions): Promise<RunningBeat> {
     );
     // A lost claim or a full batch: look again at once (the task may still be due).
     if (due.length === BATCH || outcomes.includes('lost')) return now;
-    const next = await store.nextDueAt([...backoff.keys()]);
+    const next = await claims.nextDueAt([...backoff.keys()]);
     const candidates = [...backoff.values(), ...(next === null ? [] : [next - leadMs])];
     return candidates.length ? Math.min(...candidates) : null;
   };
@@ -336,7 +338,7 @@ export async function startBeat(options: BeatOptions): Promise<RunningBeat> {
       await sleep(delay);
     }
   })();
-  logger.info({ database: store.database.description }, 'beat started');
+  logger.info({ database: claims.database.description }, 'beat started');
 
   return {
     async close() {

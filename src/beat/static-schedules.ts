@@ -1,8 +1,7 @@
 // Schedules declared in seler.config.json (`beatSchedule`, in the spirit of Celery's CELERY_BEAT_SCHEDULE)
-// and in code (builtins), synced into the database when beat starts.
+// and in code (builtins), and their validation; config-sync.ts writes them into the database when beat starts.
 import { ConfigError } from '../platform/errors.js';
 import { FIELD_DEFAULTS, crossFieldErrors, parseTaskInput, type TaskFields } from './model.js';
-import type { BeatStore } from './store.js';
 
 /** Periodic tasks seler itself declares; an operator may disable or change them (overrides), not delete them. */
 export const BUILTIN_SCHEDULES: Record<string, Record<string, unknown>> = {
@@ -12,12 +11,6 @@ export const BUILTIN_SCHEDULES: Record<string, Record<string, unknown>> = {
     description: 'Removes uploads and archives older than the retention (SELER_MEDIA_TTL, 24 h by default).',
   },
 };
-
-export interface SyncResult {
-  created: string[];
-  updated: string[];
-  deleted: string[];
-}
 
 /**
  * Celery's spellings, accepted besides ours: `schedule` as a number of seconds, and
@@ -59,33 +52,4 @@ export function parseDeclaredEntry(name: string, entry: unknown, timezone: strin
   const cross = crossFieldErrors(fields);
   if (Object.keys(cross).length) fail(cross);
   return fields;
-}
-
-/**
- * Syncs the declared schedules: creates new ones, updates changed ones (fields an operator
- * overrode keep the operator's value), and deletes config or builtin tasks no longer declared.
- * Every entry is validated before anything is written. A config entry named like a builtin replaces it.
- * Safe to run from several beats at once.
- */
-export async function syncStaticSchedules(
-  store: BeatStore,
-  beatSchedule: Record<string, unknown>,
-  timezone: string,
-  options: { builtins?: Record<string, Record<string, unknown>> } = {},
-): Promise<SyncResult> {
-  const declared = new Map<string, { source: 'config' | 'builtin'; fields: TaskFields }>();
-  for (const [name, entry] of Object.entries(options.builtins ?? BUILTIN_SCHEDULES)) {
-    declared.set(name, { source: 'builtin', fields: parseDeclaredEntry(name, entry, timezone, 'builtin schedule') });
-  }
-  for (const [name, entry] of Object.entries(beatSchedule)) {
-    if (!name.trim() || name.length > 200) throw new ConfigError(`beatSchedule: the name "${name}" must be 1-200 characters`);
-    declared.set(name, { source: 'config', fields: parseDeclaredEntry(name, entry, timezone) });
-  }
-  const result: SyncResult = { created: [], updated: [], deleted: [] };
-  for (const [name, { source, fields }] of declared) {
-    const outcome = await store.upsertDeclared(name, source, fields);
-    if (outcome !== 'unchanged') result[outcome].push(name);
-  }
-  result.deleted = await store.deleteUndeclared([...declared.keys()]);
-  return result;
 }

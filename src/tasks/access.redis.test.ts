@@ -13,7 +13,7 @@ import { createTestDatabase } from '../../test/helpers/db.js';
 import { testRedisUrl } from '../../test/helpers/redis.js';
 import { createToken, createUser, listLog } from '../admin/index.js';
 import { startWeb, startWorkerRole } from '../app.js';
-import { BeatStore } from '../beat/index.js';
+import { PeriodicTasks, RunClaims } from '../beat/index.js';
 import { fireDue } from '../beat/scheduler.js';
 import { silentLogger } from '../platform/logger.js';
 import { makeJpeg } from '../thumbnails/test-images.js';
@@ -131,12 +131,12 @@ describe('anonymous callers and tasks they did not upload', () => {
   });
 
   it('a periodic (beat) run: not served, not revocable, and its id cannot be guessed from the schedule', async () => {
-    const store = new BeatStore(app.runtime.db!);
-    const task = await store.create({ name: 'access beat', task: 'demo.add', args: [2, 2], queue: 'access-beat-idle', schedule: { interval: { every: 1, period: 'hours' } } });
+    const tasks = new PeriodicTasks(app.runtime.db!);
+    const task = await tasks.create({ name: 'access beat', task: 'demo.add', args: [2, 2], queue: 'access-beat-idle', schedule: { interval: { every: 1, period: 'hours' } } });
     const due = Date.now() - 50;
     await app.runtime.db!.db.updateTable('beat_periodic_task').set({ next_run_at: due }).where('id', '=', task.id).execute();
-    expect(await fireDue({ store, client: app.runtime.client, logger: silentLogger }, (await store.getRecord(task.id))!, Date.now())).toBe(true);
-    const [run] = (await store.runs(task.id)).items;
+    expect(await fireDue({ claims: new RunClaims(app.runtime.db!), client: app.runtime.client, logger: silentLogger }, (await tasks.getRecord(task.id))!, Date.now())).toBe(true);
+    const [run] = (await tasks.runs(task.id)).items;
     const id = run!.taskId!;
     expect(await state(id)).toBe('PENDING');
     // The old deterministic form, and the real id: both look unknown.

@@ -9,7 +9,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createSuperuser, createUser } from '../../src/admin/index.js';
 import { startBeatRole } from '../../src/app.js';
-import { BeatStore, type RunningBeat } from '../../src/beat/index.js';
+import { PeriodicTasks, type RunningBeat } from '../../src/beat/index.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { collectPageErrors, launchBrowser, logInToAdmin, saveScreenshot } from '../helpers/browser.js';
 
@@ -22,7 +22,7 @@ const LONG = 60_000;
 let app: TestApp;
 let beat: RunningBeat;
 let browser: Browser;
-let store: BeatStore;
+let tasks: PeriodicTasks;
 const configDir = mkdtempSync(path.join(tmpdir(), 'seler-beat-config-'));
 
 beforeAll(async () => {
@@ -31,7 +31,7 @@ beforeAll(async () => {
   writeFileSync(configFile, JSON.stringify({ beatSchedule: { 'nightly noop': { task: 'demo.noop', schedule: { crontab: { minute: '0', hour: '3', timezone: 'Europe/Warsaw' } } } } }));
   app = await startTestApp({ env: { SELER_CONFIG: configFile, SELER_TIMEZONE: 'Europe/Warsaw' } });
   beat = await startBeatRole(app.runtime);
-  store = new BeatStore(app.runtime.db!, { timezone: 'Europe/Warsaw' });
+  tasks = new PeriodicTasks(app.runtime.db!, { timezone: 'Europe/Warsaw' });
   await createSuperuser(app.runtime.db!, { username: 'root', password: PASSWORD });
   await createUser(app.runtime.db!, { username: 'viewer', password: PASSWORD, isStaff: true, permissions: ['view_periodictask', 'view_intervalschedule'] });
   browser = await launchBrowser();
@@ -84,7 +84,7 @@ it(
     await page.waitForURL((url) => url.pathname === '/admin/periodic-tasks/');
     await messages(page).getByText('The periodic task “add every 2 s” was added successfully.').waitFor();
 
-    const saved = (await store.list({ search: 'add every 2 s' })).items[0]!;
+    const saved = (await tasks.list({ search: 'add every 2 s' })).items[0]!;
     expect(saved).toMatchObject({ task: 'demo.add', args: [2, 3], schedule: { interval: { every: 2, period: 'seconds' } }, enabled: true, source: 'admin' });
 
     // The list refreshes itself: the last run appears and changes, and the run count climbs.
@@ -142,7 +142,7 @@ it('shows a bad cron expression next to its field, live and on save, and saves n
   expect(await minuteError.textContent()).toContain('61');
   expect(await page.locator('.field[data-field="schedule.crontab.minute"]').getAttribute('class')).toContain('has-error');
   expect(new URL(page.url()).pathname).toBe('/admin/periodic-tasks/add/');
-  expect((await store.list({ search: 'bad cron' })).total).toBe(0);
+  expect((await tasks.list({ search: 'bad cron' })).total).toBe(0);
 
   // Corrected, the preview explains it in words and the task saves.
   await page.getByTestId('crontab-minute').fill('5');
@@ -158,13 +158,13 @@ it('shows a bad cron expression next to its field, live and on save, and saves n
   await page.getByTestId('save-continue').click();
   await page.waitForURL(/\/admin\/periodic-tasks\/\d+\/$/);
   await messages(page).getByText('You may edit it again below.').waitFor();
-  expect((await store.list({ search: 'bad cron' })).items[0]?.schedule).toMatchObject({ crontab: { minute: '5', hour: '15', timezone: 'Europe/Warsaw' } });
+  expect((await tasks.list({ search: 'bad cron' })).items[0]?.schedule).toMatchObject({ crontab: { minute: '5', hour: '15', timezone: 'Europe/Warsaw' } });
   expect(errors).toEqual([]);
 }, LONG);
 
 it('disables several periodic tasks with a bulk action', async () => {
-  const one = await store.create({ name: 'bulk one', task: 'demo.noop', schedule: { interval: { every: 1, period: 'days' } } });
-  const two = await store.create({ name: 'bulk two', task: 'demo.noop', schedule: { interval: { every: 2, period: 'days' } } });
+  const one = await tasks.create({ name: 'bulk one', task: 'demo.noop', schedule: { interval: { every: 1, period: 'days' } } });
+  const two = await tasks.create({ name: 'bulk two', task: 'demo.noop', schedule: { interval: { every: 2, period: 'days' } } });
   const page = await newPage();
   const errors = collectPageErrors(page);
   await logInToAdmin(page, app.baseUrl, 'root', PASSWORD, '/admin/periodic-tasks/');
@@ -178,8 +178,8 @@ it('disables several periodic tasks with a bulk action', async () => {
   await page.getByRole('button', { name: 'Go' }).click();
   await messages(page).getByText('2 periodic tasks were disabled.').waitFor();
   for (const name of ['bulk one', 'bulk two']) await expect.poll(() => row(page, name).getByTestId('enabled').getAttribute('data-value'), SOON).toBe('false');
-  expect((await store.get(one.id))?.enabled).toBe(false);
-  expect((await store.get(two.id))?.enabled).toBe(false);
+  expect((await tasks.get(one.id))?.enabled).toBe(false);
+  expect((await tasks.get(two.id))?.enabled).toBe(false);
 
   // The filter shows them among the disabled ones.
   await page.locator('select[data-filter="enabled"]').selectOption('false');
@@ -189,7 +189,7 @@ it('disables several periodic tasks with a bulk action', async () => {
 }, LONG);
 
 it('deletes a periodic task only after confirmation', async () => {
-  const doomed = await store.create({ name: 'to be deleted', task: 'demo.noop', schedule: { interval: { every: 1, period: 'hours' } } });
+  const doomed = await tasks.create({ name: 'to be deleted', task: 'demo.noop', schedule: { interval: { every: 1, period: 'hours' } } });
   const page = await newPage();
   const errors = collectPageErrors(page);
   await logInToAdmin(page, app.baseUrl, 'root', PASSWORD, `/admin/periodic-tasks/${doomed.id}/`);
@@ -198,19 +198,19 @@ it('deletes a periodic task only after confirmation', async () => {
   await page.getByTestId('delete').click();
   await page.getByTestId('confirm-cancel').click();
   expect(await page.locator('dialog').count()).toBe(0);
-  expect(await store.get(doomed.id)).not.toBeNull();
+  expect(await tasks.get(doomed.id)).not.toBeNull();
 
   await page.getByTestId('delete').click();
   await page.locator('dialog').getByText('Are you sure you want to delete the periodic task “to be deleted”?').waitFor();
   await page.getByTestId('confirm-ok').click();
   await page.waitForURL((url) => url.pathname === '/admin/periodic-tasks/');
   await messages(page).getByText('The periodic task “to be deleted” was deleted successfully.').waitFor();
-  expect(await store.get(doomed.id)).toBeNull();
+  expect(await tasks.get(doomed.id)).toBeNull();
   expect(errors).toEqual([]);
 }, LONG);
 
 it('shows where a declared task’s fields come from, keeps a change made here, and resets it to the configuration', async () => {
-  const declared = (await store.list({ source: 'config' })).items.find((t) => t.name === 'nightly noop')!;
+  const declared = (await tasks.list({ source: 'config' })).items.find((t) => t.name === 'nightly noop')!;
   const page = await newPage();
   const errors = collectPageErrors(page);
   await logInToAdmin(page, app.baseUrl, 'root', PASSWORD, `/admin/periodic-tasks/${declared.id}/`);
