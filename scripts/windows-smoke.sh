@@ -96,7 +96,7 @@ cleanup() {
   for pid in "${pids[@]}"; do wait_for 20 bash -c "! kill -0 $pid 2>/dev/null" || kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
   "${WINE%/*}/wineserver" -k 2>/dev/null || wineserver -k 2>/dev/null # only this prefix's processes
   psql "$PGURL/postgres" -qc "drop database if exists $DBNAME" >/dev/null 2>&1
-  redis-cli -u "$REDIS_URL" --scan --pattern "$PREFIX*" 2>/dev/null | xargs -r redis-cli -u "$REDIS_URL" unlink >/dev/null 2>&1
+  redis-cli -u "$REDIS_URL" --scan --pattern "{$PREFIX}:*" 2>/dev/null | xargs -r -n 100 redis-cli -u "$REDIS_URL" unlink >/dev/null 2>&1
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
@@ -138,7 +138,7 @@ wseler createtoken admin && TOKEN=$(tr -d '\r' <"$WORK/out" | tail -1) && ok "se
 "$WINE" "$NODE_EXE" bin/seler.js web --port "$PORT" >"$WORK/logs/web.log" 2>&1 </dev/null & started $!
 "$WINE" "$NODE_EXE" bin/seler.js worker >"$WORK/logs/worker-async.log" 2>&1 </dev/null & worker=$!; started $worker
 wait_for 90 curl -sf "$BASE/readyz" -o /dev/null && ok "seler web is ready on $BASE (/readyz)" || bad "seler web: $(tail -3 "$WORK/logs/web.log")"
-wait_for 60 grep -q 'worker is ready' "$WORK/logs/worker-async.log" || bad "worker (async): $(tail -3 "$WORK/logs/worker-async.log")"
+wait_for 60 grep -qs 'worker is ready' "$WORK/logs/worker-async.log" || bad "worker (async): $(tail -3 "$WORK/logs/worker-async.log")"
 lnode -e "require('sharp')({create:{width:640,height:480,channels:3,background:'#3a6'}}).jpeg().toFile('$WORK/photo.jpg')"
 upload() { curl -s -F "images=@$WORK/photo.jpg" -F "sizes=$1" -F "format=$2" "$BASE/api/v1/thumbnails" | json 'j=>j.id'; }
 id=$(upload 128x128,64x64 webp)
@@ -162,7 +162,7 @@ else bad "warm shutdown: worker alive=$(kill -0 $worker 2>/dev/null && echo yes 
 for pool in process threads; do
   log="$WORK/logs/worker-$pool.log"
   "$WINE" "$NODE_EXE" bin/seler.js worker -P "$pool" -c 2 --time-limit 4 >"$log" 2>&1 </dev/null & worker=$!; started $worker
-  wait_for 60 grep -q 'worker is ready' "$log" || { bad "worker -P $pool: $(tail -3 "$log")"; continue; }
+  wait_for 60 grep -qs 'worker is ready' "$log" || { bad "worker -P $pool: $(tail -3 "$log")"; continue; }
   wpid=$(grep -o '"pid":[0-9]*' "$log" | head -1 | cut -d: -f2)
   wseler call demo.spin --args '[300]'; spin=$(tr -d '\r' <"$WORK/out")
   wseler call demo.spin --args '[60000]'; stuck=$(tr -d '\r' <"$WORK/out")
@@ -184,11 +184,11 @@ done
 
 # a worker killed outright (as by Task Manager's End task) takes its pool children with it
 "$WINE" "$NODE_EXE" bin/seler.js worker -P process -c 2 >"$WORK/logs/worker-killed.log" 2>&1 </dev/null & worker=$!; started $worker
-wait_for 60 grep -q 'worker is ready' "$WORK/logs/worker-killed.log"
+wait_for 60 grep -qs 'worker is ready' "$WORK/logs/worker-killed.log"
 wseler call demo.spin --args '[100]'; spin=$(tr -d '\r' <"$WORK/out")
 wait_for 60 is_state "$spin" SUCCESS
 children=$(pgrep -fc 'node\.exe .*pool-host\.js')
-kill -9 "$worker"
+{ kill -9 "$worker"; wait "$worker"; } 2>/dev/null
 if [ "$children" -gt 0 ] && wait_for 20 bash -c "! pgrep -f 'node\.exe .*pool-host\.js' >/dev/null"; then
   ok "worker -P process killed with SIGKILL: its $children pool-host.js children ended too"
 else bad "after SIGKILL of the worker: $(pgrep -fc 'node\.exe .*pool-host\.js') pool-host.js processes left (were $children)"; fi
