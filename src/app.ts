@@ -51,16 +51,20 @@ export async function openRuntime(config: Config, logger: Logger, options: { dat
 
   let db: Db | undefined;
   if (options.database) {
-    db = openDatabase(config.databaseUrl, config.dataDir);
+    // Opening can fail too (SQLite's native module missing, a data dir that cannot be written): the
+    // Redis connection and the private Redis are let go either way, or the process would not exit.
+    let opened: Db | undefined;
     try {
-      const applied = await migrate(db);
-      if (applied.length) logger.info({ applied, database: db.description }, 'database migrated');
+      opened = openDatabase(config.databaseUrl, config.dataDir);
+      const applied = await migrate(opened);
+      if (applied.length) logger.info({ applied, database: opened.description }, 'database migrated');
     } catch (err) {
-      await db.close();
+      await opened?.close();
       redis.disconnect();
       await server?.stop();
-      throw new ConfigError(`Cannot prepare the database ${db.description}: ${(err as Error).message}`);
+      throw new ConfigError(opened ? `Cannot prepare the database ${opened.description}: ${(err as Error).message}` : `Cannot open the database: ${(err as Error).message}`);
     }
+    db = opened;
   }
 
   // Which database this process uses, announced in Redis: hosts on different databases (several on SQLite) are told loudly.

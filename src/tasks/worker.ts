@@ -161,7 +161,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       void sendReply(client.redis, message.replyTo, workerName, reply)
         .catch((err) => logger.warn({ err: errorMessage(err) }, 'could not answer a control command'))
         .finally(() => {
-          if (reply.ok && message.control.command === 'shutdown') (options.onShutdownRequested ?? (() => process.kill(process.pid, 'SIGTERM')))();
+          if (reply.ok && message.control.command === 'shutdown') (options.onShutdownRequested ?? sigtermSelf)();
         });
     } else if (message.type === 'rate-limit') {
       if (message.rate === null) rateOverrides.delete(message.task);
@@ -509,4 +509,14 @@ async function bounded(promise: Promise<unknown>, ms: number): Promise<void> {
 
 function sleepMs(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+/**
+ * The default answer to a `shutdown` control: this process's SIGTERM handling (its warm shutdown).
+ * On Windows `process.kill(process.pid, 'SIGTERM')` ends the process at once, handlers or not, so
+ * there the handlers are called directly; with none, the process ends as on SIGTERM.
+ */
+function sigtermSelf(): void {
+  if (process.platform === 'win32' && process.listenerCount('SIGTERM') > 0) process.emit('SIGTERM', 'SIGTERM');
+  else process.kill(process.pid, 'SIGTERM');
 }

@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -162,6 +162,15 @@ describe('bad input on the command line', () => {
     const res = await runCli(['worker'], { env: { ...env, SELER_DATA_DIR: tempDir() } });
     expect(res.code).toBe(1);
     expect(res.stderr).toMatch(message);
+  });
+
+  it('a SQLite database that cannot be opened is one sentence and exit 1, not a process left hanging on Redis', async () => {
+    const notADir = path.join(tempDir(), 'file');
+    writeFileSync(notADir, '');
+    // Before the fix the process printed the error and then stayed alive on its Redis connection: runCli's 30 s limit fails it.
+    const res = await runCli(['web', '--port', String(await freePort())], { env: { ...redisEnv(), SELER_DATA_DIR: path.join(notADir, 'data') } });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/^seler: Cannot open the database: ENOTDIR[^\n]*\n$/);
   });
 
   it('an invalid environment variable is named', async () => {

@@ -33,12 +33,29 @@ export function openDatabase(databaseUrl: string | undefined, dataDir: string): 
   // the -wal and -shm files with the database file's mode; older loose files are tightened.
   closeSync(openSync(file, 'a', 0o600));
   tighten(file);
-  const sqlite = new SQLite(file);
+  const sqlite = openSqlite(file);
   sqlite.pragma('journal_mode = WAL');
   for (const companion of [`${file}-wal`, `${file}-shm`]) tighten(companion);
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
   return wrap(new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }), 'sqlite', file);
+}
+
+function openSqlite(file: string): SQLite.Database {
+  try {
+    return new SQLite(file);
+  } catch (err) {
+    // better-sqlite3 loads its native module on first use; npm installs it only where a build exists
+    // (none for Windows without a compiler), so say what to do instead of the module loader's list.
+    const message = (err as Error).message ?? '';
+    if ((err as NodeJS.ErrnoException).code === 'ERR_DLOPEN_FAILED' || message.startsWith('Could not locate the bindings file')) {
+      throw new Error(
+        `SQLite ${file} cannot be used: better-sqlite3 has no working native module here (${process.platform}-${process.arch}, Node ${process.versions.node}: ${message.split('\n')[0]}). ` +
+          'Use PostgreSQL (DATABASE_URL=postgres://…) or rebuild it (npm rebuild better-sqlite3).',
+      );
+    }
+    throw err;
+  }
 }
 
 function tighten(file: string): void {
