@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { copyLuaScripts } from './copy-lua.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const stamp = path.join(root, 'dist', '.build-stamp');
@@ -12,6 +13,7 @@ const inputs = ['src', 'web', 'package.json', 'package-lock.json', 'tsconfig.jso
 const bin = (name) => path.join(root, 'node_modules', '.bin', name);
 const steps = [
   { label: 'server (tsc)', command: bin('tsc'), args: ['-p', 'tsconfig.json'] },
+  { label: 'Lua scripts (copy)', run: () => copyLuaScripts(root) },
   { label: 'web pages, type check (tsc)', command: bin('tsc'), args: ['-p', 'web/tsconfig.json'] },
   { label: 'web pages, bundle (vite)', command: bin('vite'), args: ['build', '--logLevel', 'warn'] },
 ];
@@ -56,8 +58,8 @@ const started = Date.now();
 for (const [i, step] of steps.entries()) {
   out.write(`  ${i + 1}/${steps.length} ${step.label} … `);
   const t = Date.now();
-  // Output is kept and shown only when a step fails: a good build is three lines.
-  const run = spawnSync(step.command, step.args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  // Output is kept and shown only when a step fails: a good build is a few lines.
+  const run = step.run ? step.run() : spawnSync(step.command, step.args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   if (run.status !== 0) {
     out.write(`failed after ${secs(Date.now() - t)}\n${run.stdout ?? ''}${run.stderr ?? ''}${run.error ? `${run.error.message}\n` : ''}`);
     out.write(`seler: the build failed at "${step.label}"; the output is above.\n`);

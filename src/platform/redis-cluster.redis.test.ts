@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Redis as RawRedis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bullKey } from '../tasks/bull-keys.js';
@@ -15,7 +16,11 @@ import { redisCli, startRedisCluster, type RedisClusterBed } from '../../test/he
 import { openRuntime } from '../app.js';
 import { loadConfig } from '../config.js';
 import { silentLogger } from './logger.js';
-import { clusterErrorSentence } from './redis.js';
+import { LuaScript } from './lua.js';
+import { clusterErrorSentence, connectRedis, isCluster, keyspace } from './redis.js';
+import { monKeys } from '../monitoring/keys.js';
+import { forgetTasks, listTasks } from '../monitoring/store.js';
+import { takeRateToken } from '../tasks/rate-limit.js';
 import { makeJpeg } from '../thumbnails/test-images.js';
 
 let cluster: RedisClusterBed;
@@ -112,6 +117,40 @@ describe('seler on Redis Cluster', () => {
       expect(clusterErrorSentence(new Error('ERR unknown command'))).toBeUndefined();
     } finally {
       plain.disconnect();
+    }
+  });
+
+  it('runs the Lua scripts through defineCommand on a Cluster connection, each on the slot of its keys', async () => {
+    const prefix = uniquePrefix('cluster-lua');
+    const redis = await connectRedis(cluster.url);
+    try {
+      expect(isCluster(redis)).toBe(true);
+      // A fixed key count (take-rate-token-1.lua).
+      const rate = { count: 1, periodMs: 60_000 };
+      expect(await takeRateToken(redis, `{${prefix}}:rate:t`, rate)).toBe(0);
+      expect(await takeRateToken(redis, `{${prefix}}:rate:t`, rate)).toBeGreaterThan(0);
+      // A variable key count (list-n.lua: four keys with a state filter) and the shared include (forget-ids-1.lua).
+      const mk = monKeys(keyspace(prefix));
+      const t0 = Date.now();
+      await redis
+        .multi()
+        .zadd(mk.all, t0, 'task-1')
+        .zadd(mk.state('SUCCESS'), t0, 'task-1')
+        .hset(mk.sum, 'task-1', JSON.stringify({ n: 'demo.add', q: 'default', s: 'SUCCESS', t0 }))
+        .exec();
+      const page = await listTasks(redis, mk, { state: 'SUCCESS' });
+      expect(page.items.map((t) => t.id)).toEqual(['task-1']);
+      await forgetTasks(redis, mk, ['task-1']);
+      expect((await listTasks(redis, mk, { state: 'SUCCESS' })).items).toEqual([]);
+      expect(await redis.exists(mk.all, mk.sum)).toBe(0);
+      const owner = await cluster.ownerOf(`{${prefix}}`);
+      expect(await keysOn(owner, `{${prefix}}*`)).toEqual([`{${prefix}}:rate:t`]);
+      // Keys of two slots in one script: refused, not run on one node with the other's key.
+      const crossSlot = new LuaScript(fileURLToPath(new URL('../tasks/lua/job-snapshot-10.lua', import.meta.url)));
+      const keys = Array.from({ length: 10 }, (_, i) => `{${prefix}-${i}}:x`);
+      await expect(crossSlot.run(redis, keys, ['id', '0'])).rejects.toThrow(/CROSSSLOT|slot/i);
+    } finally {
+      redis.disconnect();
     }
   });
 

@@ -5,6 +5,7 @@
 // out to any number of listeners (SSE clients, result waiters).
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../platform/logger.js';
+import { luaScript } from '../platform/lua.js';
 import { createRedis, isRedisUnavailableError, type Keyspace, type Redis, type RedisTarget } from '../platform/redis.js';
 import { bullKey } from './bull-keys.js';
 
@@ -28,24 +29,10 @@ export function eventsKey(keys: Keyspace): string {
   return keys.key('events');
 }
 
-/**
- * KEYS[1] the stream; ARGV[1] its approximate MAXLEN; then per entry: the number of field/value
- * items n, followed by those n items. Appends every entry in order and returns their ids.
- */
-const APPEND_BATCH_LUA = `
-local i = 2
-local ids = {}
-while i <= #ARGV do
-  local n = tonumber(ARGV[i])
-  ids[#ids + 1] = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', unpack(ARGV, i + 1, i + n))
-  i = i + n + 1
-end
-return ids`;
+const APPEND_BATCH = luaScript(import.meta.url, './lua/append-events-1.lua');
 
 /** The shortest time between two writes of the event stream from one process. */
 export const EVENT_FLUSH_WINDOW_MS = 5;
-
-type BatchingRedis = Redis & { selerAppendEvents(key: string, ...args: string[]): Promise<string[]> };
 
 /**
  * The writer of seler's own stream. Events go to Redis in batches, one script call each, at most one
@@ -53,18 +40,14 @@ type BatchingRedis = Redis & { selerAppendEvents(key: string, ...args: string[])
  */
 export class EventLog {
   private batch: { fields: string[]; settle?: { resolve(id: string | null): void; reject(err: unknown): void } }[] = [];
-  private readonly redis: BatchingRedis;
   private lastFlushAt = -Infinity;
   private writing: Promise<void> = Promise.resolve();
 
   constructor(
-    redis: Redis,
+    private readonly redis: Redis,
     private readonly key: string,
     private readonly maxLen: number,
-  ) {
-    if (!('selerAppendEvents' in redis)) redis.defineCommand('selerAppendEvents', { numberOfKeys: 1, lua: APPEND_BATCH_LUA });
-    this.redis = redis as BatchingRedis;
-  }
+  ) {}
 
   /** Resolves with the entry's stream id once its batch is written. */
   append(event: TaskEvent): Promise<string | null> {
@@ -102,7 +85,7 @@ export class EventLog {
     if (!batch.length) return Promise.resolve();
     const args = [String(this.maxLen)];
     for (const { fields } of batch) args.push(String(fields.length), ...fields);
-    const written = this.redis.selerAppendEvents(this.key, ...args).then(
+    const written = APPEND_BATCH.run<string[]>(this.redis, [this.key], args).then(
       (ids) => batch.forEach(({ settle }, i) => settle?.resolve(ids[i] ?? null)),
       (err: unknown) => batch.forEach(({ settle }) => settle?.reject(err)),
     );

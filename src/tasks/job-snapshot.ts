@@ -5,7 +5,10 @@
 // SUCCESS without its result, FAILURE without its error. (After a Redis restart the state script is
 // not cached yet, so its EVALSHA fails with NOSCRIPT and the EVAL comes one round trip later: a wide
 // window, exactly when a worker runs the tasks that waited for the restart.)
+import { luaScript } from '../platform/lua.js';
 import type { Redis } from '../platform/redis.js';
+
+const SNAPSHOT = luaScript(import.meta.url, './lua/job-snapshot-10.lua');
 
 /** BullMQ's state names, as queue.getJobState() gives them. */
 export type BullState = 'completed' | 'failed' | 'delayed' | 'prioritized' | 'active' | 'waiting' | 'waiting-children' | 'unknown';
@@ -28,35 +31,14 @@ export interface JobSnapshot {
   revoked: boolean;
 }
 
-// KEYS: the job hash, then the sets and lists of BullMQ's getStateV2 script in its order (completed,
-// failed, delayed, prioritized, active, wait, paused, waiting-children), then the revoked set (or the
-// job hash again when not asked). ARGV: the id, '1' to look in the revoked set.
-// Returns {} for no job, else {state index (0: none of them), revoked 0/1, the hash's field/value list}.
-const SNAPSHOT_LUA = `
-local fields = redis.call('HGETALL', KEYS[1])
-if #fields == 0 then return {} end
-local id = ARGV[1]
-local state = 0
-for i = 2, 9 do
-  local found
-  if i >= 6 and i <= 8 then found = redis.call('LPOS', KEYS[i], id) else found = redis.call('ZSCORE', KEYS[i], id) end
-  if found then state = i - 1 break end
-end
-local revoked = 0
-if ARGV[2] == '1' and redis.call('ZSCORE', KEYS[10], id) then revoked = 1 end
-return {state, revoked, fields}`;
-
 const STATES: BullState[] = ['unknown', 'completed', 'failed', 'delayed', 'prioritized', 'active', 'waiting', 'waiting', 'waiting-children'];
-
-type SnapshotRedis = Redis & { selerJobSnapshot(...args: string[]): Promise<[number, number, string[]] | []> };
 
 /** Reads job `id` of `queue` and its state (and whether it is in `revokedKey`) atomically; undefined when there is no such job. */
 export async function readJobSnapshot(redis: Redis, queue: { toKey(type: string): string }, id: string, revokedKey?: string): Promise<JobSnapshot | undefined> {
-  if (!('selerJobSnapshot' in redis)) redis.defineCommand('selerJobSnapshot', { numberOfKeys: 10, lua: SNAPSHOT_LUA });
   const k = (type: string) => queue.toKey(type);
   const jobKey = queue.toKey(id);
   const keys = [jobKey, k('completed'), k('failed'), k('delayed'), k('prioritized'), k('active'), k('wait'), k('paused'), k('waiting-children'), revokedKey ?? jobKey];
-  const reply = await (redis as SnapshotRedis).selerJobSnapshot(...keys, id, revokedKey ? '1' : '0');
+  const reply = await SNAPSHOT.run<[number, number, string[]] | []>(redis, keys, [id, revokedKey ? '1' : '0']);
   if (reply.length === 0) return undefined;
   const [stateIndex, revoked, list] = reply;
   const fields: Record<string, string> = {};

@@ -1,5 +1,8 @@
 // Per-task rate limits shared by every worker: a fixed window counter in Redis.
+import { luaScript } from '../platform/lua.js';
 import type { Redis } from '../platform/redis.js';
+
+const TAKE_TOKEN = luaScript(import.meta.url, './lua/take-rate-token-1.lua');
 
 export interface Rate {
   count: number;
@@ -15,18 +18,6 @@ export function parseRate(text: string): Rate {
   return { count: Number(match[1]), periodMs: PERIODS[match[2] ?? 's']! };
 }
 
-/**
- * KEYS[1] the counter of the current window; ARGV[1] the limit, ARGV[2] the window length in ms.
- * Returns 0 when a start is allowed, else the ms until the window ends.
- */
-const TAKE_TOKEN = `
-local used = redis.call('INCR', KEYS[1])
-if used == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-if used <= tonumber(ARGV[1]) then return 0 end
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl < 0 then ttl = tonumber(ARGV[2]) end
-return ttl`;
-
 export async function takeRateToken(redis: Redis, key: string, rate: Rate): Promise<number> {
-  return (await redis.eval(TAKE_TOKEN, 1, key, rate.count, rate.periodMs)) as number;
+  return TAKE_TOKEN.run<number>(redis, [key], [rate.count, rate.periodMs]);
 }

@@ -7,6 +7,7 @@ import { isIPv6 } from 'node:net';
 import type { Logger } from '../platform/logger.js';
 import { isRedisUnavailableError, type Keyspace, type Redis } from '../platform/redis.js';
 import { tooManyRequests } from '../platform/errors.js';
+import { luaScript } from '../platform/lua.js';
 import type { Meter } from './storage.js';
 
 export interface UploadBudgetSettings {
@@ -16,65 +17,9 @@ export interface UploadBudgetSettings {
   bytes?: { count: number; periodMs: number };
 }
 
-/**
- * KEYS[1] the client's request counter, KEYS[2] its byte counter.
- * ARGV[1] requests allowed (0: no limit), ARGV[2] request window ms, ARGV[3] bytes allowed (0: no
- * limit), ARGV[4] byte window ms, ARGV[5] bytes the request announces (Content-Length, or 0).
- * Counts the request and reserves the announced bytes, all or nothing. Returns {0, reserved} when
- * admitted, {1, ms} when over the request limit, {2, ms} when the announced bytes do not fit in what
- * is left (or nothing is left); ms is the time until that window ends.
- */
-const ADMIT = `
-local function left(key, window)
-  local t = redis.call('PTTL', key)
-  if t < 0 then return tonumber(window) end
-  return t
-end
-if tonumber(ARGV[1]) > 0 then
-  local n = redis.call('INCR', KEYS[1])
-  if n == 1 or redis.call('PTTL', KEYS[1]) == -1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-  if n > tonumber(ARGV[1]) then return {1, left(KEYS[1], ARGV[2])} end
-end
-local announced = tonumber(ARGV[5])
-if tonumber(ARGV[3]) > 0 then
-  local used = tonumber(redis.call('GET', KEYS[2]) or '0')
-  if used + math.max(1, announced) > tonumber(ARGV[3]) then return {2, left(KEYS[2], ARGV[4])} end
-  if announced > 0 then
-    redis.call('INCRBY', KEYS[2], announced)
-    if redis.call('PTTL', KEYS[2]) < 0 then redis.call('PEXPIRE', KEYS[2], ARGV[4]) end
-    return {0, announced}
-  end
-end
-return {0, 0}`;
-
-/**
- * KEYS[1] the client's byte counter. ARGV[1] bytes needed now, ARGV[2] the most to reserve ahead (a
- * slice), ARGV[3] bytes allowed, ARGV[4] window ms.
- * When at least the needed bytes fit, grants them plus credit ahead, at most a slice and at most a
- * sixteenth of the room left, so parallel uploads near the end of the budget do not starve each other
- * with unused reservations. Returns {granted, 0}; else {-1, ms until the window ends}.
- */
-const RESERVE = `
-local used = tonumber(redis.call('GET', KEYS[1]) or '0')
-local room = tonumber(ARGV[3]) - used
-local need = tonumber(ARGV[1])
-if room < need then
-  local t = redis.call('PTTL', KEYS[1])
-  if t < 0 then t = tonumber(ARGV[4]) end
-  return {-1, t}
-end
-local grant = math.max(need, math.min(tonumber(ARGV[2]), math.floor(room / 16)))
-redis.call('INCRBY', KEYS[1], grant)
-if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[4]) end
-return {grant, 0}`;
-
-/** KEYS[1] the byte counter; ARGV[1] bytes reserved but not used. Gives them back (never below 0, never to an expired window). */
-const REFUND = `
-local used = tonumber(redis.call('GET', KEYS[1]) or false)
-if not used then return 0 end
-local back = math.min(used, tonumber(ARGV[1]))
-if back > 0 then redis.call('DECRBY', KEYS[1], back) end
-return back`;
+const ADMIT = luaScript(import.meta.url, './lua/admit-upload-2.lua');
+const RESERVE = luaScript(import.meta.url, './lua/reserve-upload-bytes-1.lua');
+const REFUND = luaScript(import.meta.url, './lua/refund-upload-bytes-1.lua');
 
 const SLICE = 1024 * 1024;
 
@@ -148,17 +93,11 @@ export class UploadBudget {
     if (!requests && !bytes) return 0;
     let result: [number, number];
     try {
-      result = (await this.redis.eval(
-        ADMIT,
-        2,
-        this.requestKey(client),
-        this.bytesKey(client),
-        requests?.count ?? 0,
-        requests?.periodMs ?? 0,
-        bytes?.count ?? 0,
-        bytes?.periodMs ?? 0,
-        bytes ? Math.max(0, Math.floor(announcedBytes)) : 0,
-      )) as [number, number];
+      result = await ADMIT.run<[number, number]>(
+        this.redis,
+        [this.requestKey(client), this.bytesKey(client)],
+        [requests?.count ?? 0, requests?.periodMs ?? 0, bytes?.count ?? 0, bytes?.periodMs ?? 0, bytes ? Math.max(0, Math.floor(announcedBytes)) : 0],
+      );
     } catch (err) {
       this.failOpen(err);
       return 0;
@@ -187,7 +126,7 @@ export class UploadBudget {
       const need = n - credit;
       let result: [number, number];
       try {
-        result = (await this.redis.eval(RESERVE, 1, key, need, SLICE, bytes.count, bytes.periodMs)) as [number, number];
+        result = await RESERVE.run<[number, number]>(this.redis, [key], [need, SLICE, bytes.count, bytes.periodMs]);
       } catch (err) {
         this.failOpen(err);
         credit = 0;
@@ -203,7 +142,7 @@ export class UploadBudget {
         open = false;
         const unused = credit;
         credit = 0;
-        if (unused > 0) await this.redis.eval(REFUND, 1, key, unused).catch((err) => {
+        if (unused > 0) await REFUND.run(this.redis, [key], [unused]).catch((err) => {
             if (!isRedisUnavailableError(err)) this.failOpen(err);
           });
       },
