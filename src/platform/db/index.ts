@@ -52,6 +52,7 @@ function openSqlite(file: string): SQLite.Database {
       throw new Error(
         `SQLite ${file} cannot be used: better-sqlite3 has no working native module here (${process.platform}-${process.arch}, Node ${process.versions.node}: ${message.split('\n')[0]}). ` +
           'Use PostgreSQL (DATABASE_URL=postgres://…) or rebuild it (npm rebuild better-sqlite3).',
+        { cause: err },
       );
     }
     throw err;
