@@ -2,7 +2,7 @@
 // argument schemas. What they do is in make-thumbnails.ts, imported on a task's first run: `seler call`
 // and the web server register every task and should not load the archive, storage and image code.
 import { z } from 'zod';
-import { defineTask } from '../tasks/define-task.js';
+import { defineTask, type TaskContext } from '../tasks/define-task.js';
 import type { ObjectStore } from '../platform/storage/index.js';
 import { FITS, MAX_ARCHIVE_NAME, OUTPUT_FORMATS, POSITIONS, QUALITY_RANGE } from './options.js';
 import type { MakeThumbnailsResult, ThumbnailFile } from './contract.js';
@@ -31,6 +31,9 @@ declare module '../tasks/define-task.js' {
     'thumbnails.make': { args: z.output<typeof makeArgsSchema>; kwargs: Record<string, never>; result: MakeThumbnailsResult };
     'thumbnails.cleanup': { args: z.output<typeof cleanupArgsSchema>; kwargs: Record<string, never>; result: { removed: number; bytes: number } };
   }
+  interface TaskResources {
+    thumbnails: ThumbnailSettings;
+  }
 }
 
 export interface ThumbnailSettings {
@@ -42,16 +45,10 @@ export interface ThumbnailSettings {
   mediaTtlSeconds: number;
 }
 
-let deps: ThumbnailSettings | undefined;
-
-/** The worker's composition root hands the task its media directory and limits. */
-export function configureThumbnails(value: ThumbnailSettings): void {
-  deps = value;
-}
-
-function settings(): ThumbnailSettings {
-  if (!deps) throw new Error('thumbnails are not configured in this process (configureThumbnails was not called)');
-  return deps;
+/** The worker's composition root hands the tasks their store and limits as ctx.resources.thumbnails. */
+function settings(ctx: TaskContext): ThumbnailSettings {
+  if (!ctx.resources.thumbnails) throw new Error('thumbnails are not configured in this worker (its ctx.resources has no thumbnails entry)');
+  return ctx.resources.thumbnails;
 }
 
 const implementation = () => import('./make-thumbnails.js');
@@ -65,7 +62,7 @@ export const makeThumbnailsTask = defineTask(
     description: 'Makes thumbnails of uploaded images and zips them with the originals.',
     argsSchema: makeArgsSchema,
   },
-  async ([request], _kwargs, ctx) => (await implementation()).makeThumbnails(request, ctx, settings()),
+  async ([request], _kwargs, ctx) => (await implementation()).makeThumbnails(request, ctx, settings(ctx)),
 );
 
 export const cleanupTask = defineTask(
@@ -74,5 +71,5 @@ export const cleanupTask = defineTask(
     description: 'Removes uploads and archives older than the retention (SELER_MEDIA_TTL, or the seconds given).',
     argsSchema: cleanupArgsSchema,
   },
-  async ([olderThanSeconds], _kwargs, ctx) => (await implementation()).cleanupThumbnails(olderThanSeconds, ctx, settings()),
+  async ([olderThanSeconds], _kwargs, ctx) => (await implementation()).cleanupThumbnails(olderThanSeconds, ctx, settings(ctx)),
 );
