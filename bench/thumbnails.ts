@@ -156,6 +156,8 @@ interface Row {
   redisCommands: number;
   topCommands: string;
   peakRss: number;
+  /** Per root process (start; or web, worker), peak RSS in MiB during the mode. */
+  peakRssRoles: number[];
   load: string;
   unzipCheck: string;
 }
@@ -240,6 +242,7 @@ async function runMode(seler: Seler, mode: Mode, photos: Photo[], rounds: number
       .map(([name, c]) => `${name} ${(c / n).toFixed(1)}`)
       .join(', '),
     peakRss: Math.max(0, ...procs.filter(isNode).map((p) => peakRssMiB(p.pid))),
+    peakRssRoles: seler.roots.map((r) => Math.max(0, ...processTree(r.pid!).filter((p) => isNode(p) && !isRedis(p)).map((p) => peakRssMiB(p.pid)))),
     load: loadText(),
     unzipCheck,
   };
@@ -272,6 +275,9 @@ function printTable(rows: Row[]): void {
   if (rows[0]?.cpuRoles.length === 2) {
     console.log('\nCPU s per image by process (web / worker):');
     for (const r of rows) console.log(`  ${r.mode.label.padEnd(26)} ${r.cpuRoles.map((c) => c.toFixed(3)).join(' / ')}`);
+    console.log('\nPeak RSS MiB by process (web / worker):');
+    for (const r of rows) console.log(`  ${r.mode.label.padEnd(26)} ${r.peakRssRoles.map((m) => m.toFixed(0)).join(' / ')}`);
+    console.log(`  worker, whole run: ${Math.max(...rows.map((r) => r.peakRssRoles[1]!)).toFixed(0)} MiB`);
   }
   console.log('\nRedis commands per image (top 6):');
   for (const r of rows) console.log(`  ${r.mode.label.padEnd(26)} ${r.topCommands}`);

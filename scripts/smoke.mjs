@@ -1,4 +1,4 @@
-import { Queue, Worker, QueueEvents } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 const conn = new Redis({ host: '127.0.0.1', port: 6379, db: 9, maxRetriesPerRequest: null });
 const q = new Queue('smoke', { connection: conn, prefix: '{smk}' });

@@ -16,8 +16,10 @@ import { closeRedis, keyspace, type RedisTarget, pingWithin, watchRedisConnectio
 import { REDIS_COMMAND_TIMEOUT_MS, connectConfiguredRedis, resolveRedisTarget } from './redis-connection.js';
 import { TaskAccess, TaskClient, registerTaskRoutes, registeredTasks, startWorker, type PoolKind, type RunningWorker, type TaskResources } from './tasks/index.js';
 import { bootstrapModuleUrl, loadTasks } from './task-modules.js';
-import { BeatStore, notifyScheduleChanged, startBeat, syncStaticSchedules, type RunningBeat } from './beat/index.js';
-import { hasSuperuser, loadSecrets, recordChange, registerAdminAuth, registerAdminConsole, registerPeriodicTaskApi, requirePerm, SESSION_COOKIE } from './admin/index.js';
+import { BeatStore, notifyScheduleChanged, registerBeatRoutes, startBeat, syncStaticSchedules, type RunningBeat } from './beat/index.js';
+import {
+  auditLog, hasSuperuser, loadSecrets, recordChange, registerAdminAuth, registerAdminConsole, registerAdminRoutes, requirePerm, staffGuard, SESSION_COOKIE,
+} from './admin/index.js';
 import { registerMonitoring } from './monitoring/index.js';
 
 import { describeStorageTarget, type ObjectStore } from './platform/storage/index.js';
@@ -141,9 +143,18 @@ export async function startWeb(runtime: Runtime, options: { port?: number; host?
     const secret = await loadSecrets({ secret: config.secret, db: runtime.db, dataDir: config.dataDir });
     const consoleHtml = path.join(webDist, 'admin', 'index.html');
     const consoleBuilt = existsSync(consoleHtml);
-    const auth = await registerAdminAuth(app, { db: runtime.db, secret, logger, cookieSecure: config.cookieSecure, shellPage: !consoleBuilt });
-    const beatStore = new BeatStore(runtime.db, { timezone: config.timezone });
-    registerPeriodicTaskApi(app, { auth, store: beatStore, client, timezone: config.timezone, notify: () => notifyScheduleChanged(runtime.redis, client.keys) });
+    const auth = await registerAdminAuth(app, { db: runtime.db, secret, logger, cookieSecure: config.cookieSecure });
+    registerAdminRoutes(app, auth, { shellPage: !consoleBuilt });
+    // Periodic tasks, guarded by the admin's permissions and written to its history.
+    registerBeatRoutes(app, {
+      store: new BeatStore(runtime.db, { timezone: config.timezone }),
+      client,
+      logger,
+      timezone: config.timezone,
+      guard: staffGuard,
+      audit: auditLog(runtime.db),
+      notify: () => notifyScheduleChanged(runtime.redis, client.keys),
+    });
     if (consoleBuilt) registerAdminConsole(app, { htmlFile: consoleHtml });
     if (!(await hasSuperuser(runtime.db)))
       logger.warn('No superuser exists yet: create one with "seler createsuperuser" (or "npx seler createsuperuser") to use /admin.');

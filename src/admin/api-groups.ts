@@ -1,20 +1,19 @@
 // Groups over JSON: list, read, create, rename / set permissions, delete; audited. Nobody gives a
 // group a permission they lack, nor changes or deletes a group that grants one they lack.
 import type { FastifyInstance } from 'fastify';
-import { notFound } from '../platform/errors.js';
-import { assertCanGrant, audit } from './api.js';
 import { TAGS, errors, groupSchema, groupWriteSchema, idParams, pageOf, pageQueryProps } from './api-schemas.js';
-import { added, changed, deleted } from './audit.js';
+import { added, audit, changed, deleted } from './audit.js';
 import { requirePerm, type AdminAuth } from './auth-plugin.js';
-import { forbidden, userHasPerm } from './permissions.js';
+import { assertCanGrant, userHasPerm } from './permissions.js';
 import type { AuthUser } from './users.js';
 import { createGroup, deleteGroup, getGroup, listGroups, updateGroup, type GroupInput } from './groups.js';
+import { adminError } from './errors.js';
 
 async function assertCanTouch(auth: AdminAuth, actor: AuthUser, id: number): Promise<void> {
   if (actor.isSuperuser) return;
   const group = await getGroup(auth.db, id);
   const missing = group?.permissions.filter((p) => !userHasPerm(actor, p)) ?? [];
-  if (missing.length) throw forbidden(`The group "${group!.name}" grants permissions you do not have (${missing.join(', ')}): only someone who holds them may change it.`);
+  if (missing.length) throw adminError.permission_denied(`The group "${group!.name}" grants permissions you do not have (${missing.join(', ')}): only someone who holds them may change it.`);
 }
 
 export function registerGroupRoutes(app: FastifyInstance, auth: AdminAuth): void {
@@ -42,7 +41,7 @@ export function registerGroupRoutes(app: FastifyInstance, auth: AdminAuth): void
     async (request) => {
       await requirePerm(request, 'view_group');
       const group = await getGroup(db, request.params.id);
-      if (!group) throw notFound(`No group with id ${request.params.id}.`, 'group_not_found');
+      if (!group) throw adminError.group_not_found(request.params.id);
       return group;
     },
   );

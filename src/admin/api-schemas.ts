@@ -1,46 +1,12 @@
 // JSON schemas of the admin auth API (validation, and the documentation at /docs).
-import { errorSchema } from '../platform/http.js';
+import { dateTime, nullableDateTime } from '../platform/json-api.js';
 import { PERMISSIONS } from './permissions.js';
-import { MAX_PAGE_SIZE } from './store-util.js';
+
+export { errors, idParams, pageOf, pageQueryProps } from '../platform/json-api.js';
 
 export const TAGS = ['admin'];
+
 const codename = { type: 'string', enum: PERMISSIONS.map((p) => p.codename) } as const;
-export const dateTime = { type: 'string', format: 'date-time' } as const;
-export const nullableDateTime = { type: ['string', 'null'], format: 'date-time' } as const;
-
-/** Ids are 32-bit integers in both dialects (PostgreSQL's integer refuses more). */
-export const MAX_ID = 2_147_483_647;
-export const idParams = { type: 'object', properties: { id: { type: 'integer', minimum: 1, maximum: MAX_ID } }, required: ['id'] } as const;
-
-/** Beyond it a page cannot hold anything (offset page × pageSize stays a safe integer in SQL). */
-export const MAX_PAGE = 1_000_000;
-export const pageQueryProps = {
-  page: { type: 'integer', minimum: 1, maximum: MAX_PAGE, default: 1 },
-  pageSize: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: 50 },
-} as const;
-
-export function pageOf(item: object, description: string) {
-  return {
-    type: 'object',
-    description,
-    properties: { items: { type: 'array', items: item }, total: { type: 'integer' }, page: { type: 'integer' }, pageSize: { type: 'integer' } },
-  } as const;
-}
-
-/** A 400 that names each bad field: `{error:{code, message, fields:{field: sentence}}}`. */
-export const invalidSchema = {
-  type: 'object',
-  properties: {
-    error: {
-      type: 'object',
-      properties: { code: { type: 'string' }, message: { type: 'string' }, fields: { type: 'object', additionalProperties: { type: 'string' } } },
-      required: ['code', 'message'],
-    },
-  },
-} as const;
-
-export const errors = { 400: invalidSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema } as const;
-
 export const userSchema = {
   type: 'object',
   properties: {

@@ -2,16 +2,14 @@
 // view_token / delete_token (and, to revoke, holding everything the owner holds); creating one for
 // someone else is for superusers only (it is acting as them).
 import type { FastifyInstance } from 'fastify';
-import { notFound } from '../platform/errors.js';
-import { audit } from './api.js';
 import { assertOutranks } from './api-users.js';
 import { TAGS, createdTokenSchema, errors, idParams, pageOf, pageQueryProps, tokenSchema } from './api-schemas.js';
-import { added, changed } from './audit.js';
+import { added, audit, changed } from './audit.js';
 import { requireUser, type AdminAuth } from './auth-plugin.js';
-import { assertPerm, forbidden, userHasPerm } from './permissions.js';
-import { invalid } from './store-util.js';
+import { assertPerm, userHasPerm } from './permissions.js';
 import { createToken, getToken, listTokens, revokeToken } from './tokens.js';
 import { getUser } from './users.js';
+import { adminError } from './errors.js';
 
 export function registerTokenRoutes(app: FastifyInstance, auth: AdminAuth): void {
   const { db } = auth;
@@ -56,10 +54,10 @@ export function registerTokenRoutes(app: FastifyInstance, auth: AdminAuth): void
     async (request, reply) => {
       const actor = await requireUser(request);
       const userId = request.body.userId ?? actor.id;
-      if (userId !== actor.id && !actor.isSuperuser) throw forbidden('Only a superuser can create a token for another user.');
+      if (userId !== actor.id && !actor.isSuperuser) throw adminError.permission_denied('Only a superuser can create a token for another user.');
       const owner = await getUser(db, userId);
-      if (!owner) throw notFound(`No user with id ${userId}.`, 'user_not_found');
-      if (!owner.isActive) throw invalid('invalid_token_request', { userId: `${owner.username} is not active.` });
+      if (!owner) throw adminError.user_not_found(userId);
+      if (!owner.isActive) throw adminError.invalid_token_request({ userId: `${owner.username} is not active.` });
       const { token, record } = await createToken(db, userId, request.body.name, auth.now());
       await audit(auth, actor, { action: 'add', objectType: 'token', objectId: record.id, objectRepr: `${record.name} (${record.prefix}) for ${owner.username}`, message: added() });
       return reply.status(201).send({ ...record, token });
@@ -73,8 +71,8 @@ export function registerTokenRoutes(app: FastifyInstance, auth: AdminAuth): void
       const actor = await requireUser(request);
       const token = await getToken(db, request.params.id);
       const mayRevoke = token && (token.userId === actor.id || userHasPerm(actor, 'delete_token'));
-      if (!token || (!mayRevoke && !userHasPerm(actor, 'view_token'))) throw notFound(`No API token with id ${request.params.id}.`, 'token_not_found');
-      if (!mayRevoke) throw forbidden('You do not have the "delete_token" permission.');
+      if (!token || (!mayRevoke && !userHasPerm(actor, 'view_token'))) throw adminError.token_not_found(request.params.id);
+      if (!mayRevoke) throw adminError.permission_denied('You do not have the "delete_token" permission.');
       // Revoking someone's token is changing them: not a user who holds more than you.
       if (token.userId !== actor.id) await assertOutranks(auth, actor, token.userId);
       const wasRevoked = token.revoked !== null;

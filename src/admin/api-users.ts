@@ -3,16 +3,14 @@
 // who holds a flag or permission they lack (superusers only by superusers), and nobody grants a
 // permission, or a group whose permissions, they do not hold themselves.
 import type { FastifyInstance } from 'fastify';
-import { notFound } from '../platform/errors.js';
-import { assertCanGrant, audit } from './api.js';
 import { TAGS, errors, idParams, pageOf, pageQueryProps, userSchema, userWriteSchema } from './api-schemas.js';
-import { added, changed, deleted } from './audit.js';
+import { added, audit, changed, deleted } from './audit.js';
 import { requirePerm, requireUser, type AdminAuth } from './auth-plugin.js';
 import { groupsPermissions } from './groups.js';
 import { verifyPassword } from './passwords.js';
-import { assertPerm, forbidden, userHasPerm, type Permission } from './permissions.js';
-import { invalid } from './store-util.js';
+import { assertCanGrant, assertPerm, userHasPerm, type Permission } from './permissions.js';
 import { createUser, deleteUser, findLoginUser, getUser, listUsers, loadAuthUser, updateUser, type AuthUser, type NewUser, type UserRecord } from './users.js';
+import { adminError } from './errors.js';
 
 type UserWrite = Partial<NewUser> & { currentPassword?: string };
 
@@ -26,17 +24,17 @@ export async function assertOutranks(auth: AdminAuth, actor: AuthUser, targetId:
   if (actor.isSuperuser) return;
   const target = await loadAuthUser(auth.db, targetId);
   if (!target) return;
-  if (target.isSuperuser) throw forbidden('Only a superuser can change or delete a superuser.');
+  if (target.isSuperuser) throw adminError.permission_denied('Only a superuser can change or delete a superuser.');
   const missing = [...target.permissions].filter((p) => !userHasPerm(actor, p as Permission)).sort();
   if (missing.length)
-    throw forbidden(`${target.username} holds permissions you do not have (${missing.join(', ')}): only someone who holds them too may change this user.`);
+    throw adminError.permission_denied(`${target.username} holds permissions you do not have (${missing.join(', ')}): only someone who holds them too may change this user.`);
 }
 
 async function assertCanAssign(auth: AdminAuth, actor: AuthUser, body: UserWrite, target?: UserRecord): Promise<void> {
   if (actor.isSuperuser) return;
   if (target) await assertOutranks(auth, actor, target.id);
   if (body.isSuperuser !== undefined && body.isSuperuser !== (target?.isSuperuser ?? false))
-    throw forbidden('Only a superuser can give or take superuser status.');
+    throw adminError.permission_denied('Only a superuser can give or take superuser status.');
   assertCanGrant(actor, body.permissions ?? []);
   if (body.groups?.length) assertCanGrant(actor, await groupsPermissions(auth.db, body.groups));
 }
@@ -70,7 +68,7 @@ export function registerUserRoutes(app: FastifyInstance, auth: AdminAuth): void 
       const actor = await requireUser(request);
       if (actor.id !== request.params.id) assertPerm(actor, 'view_user');
       const user = await getUser(db, request.params.id);
-      if (!user) throw notFound(`No user with id ${request.params.id}.`, 'user_not_found');
+      if (!user) throw adminError.user_not_found(request.params.id);
       return user;
     },
   );
@@ -104,13 +102,13 @@ export function registerUserRoutes(app: FastifyInstance, auth: AdminAuth): void 
       const actor = identity.user;
       const { currentPassword, ...body } = request.body;
       const target = await getUser(db, request.params.id);
-      if (!target) throw notFound(`No user with id ${request.params.id}.`, 'user_not_found');
+      if (!target) throw adminError.user_not_found(request.params.id);
       const selfService = actor.id === target.id && Object.keys(body).every((k) => k === 'password' || k === 'email');
       if (!userHasPerm(actor, 'change_user')) {
-        if (!selfService) throw forbidden('You do not have the "change_user" permission.');
+        if (!selfService) throw adminError.permission_denied('You do not have the "change_user" permission.');
         const login = await findLoginUser(db, actor.username);
         if (!(await verifyPassword(currentPassword ?? '', login?.password)))
-          throw invalid('invalid_user', { currentPassword: 'Your current password was entered incorrectly.' });
+          throw adminError.invalid_user({ currentPassword: 'Your current password was entered incorrectly.' });
       } else {
         await assertCanAssign(auth, actor, body, target);
       }
@@ -126,9 +124,9 @@ export function registerUserRoutes(app: FastifyInstance, auth: AdminAuth): void 
     { schema: { tags: TAGS, summary: 'Delete a user (needs delete_user)', params: idParams, response: { 204: { type: 'null' }, ...errors } } },
     async (request, reply) => {
       const actor = await requirePerm(request, 'delete_user');
-      if (actor.id === request.params.id) throw invalid('invalid_user', { _: 'You cannot delete your own account.' });
+      if (actor.id === request.params.id) throw adminError.invalid_user({ _: 'You cannot delete your own account.' });
       const target = await getUser(db, request.params.id);
-      if (!target) throw notFound(`No user with id ${request.params.id}.`, 'user_not_found');
+      if (!target) throw adminError.user_not_found(request.params.id);
       await assertCanAssign(auth, actor, {}, target);
       await deleteUser(db, target.id);
       await audit(auth, actor, { action: 'delete', objectType: 'user', objectId: target.id, objectRepr: target.username, message: deleted() });

@@ -5,23 +5,10 @@ import { registerGroupRoutes } from './api-groups.js';
 import { TAGS, errors, logEntrySchema, meSchema, pageOf, pageQueryProps } from './api-schemas.js';
 import { registerTokenRoutes } from './api-tokens.js';
 import { registerUserRoutes } from './api-users.js';
-import { listLog, recordChange, type Change, type ChangeAction } from './audit.js';
+import { listLog, type ChangeAction } from './audit.js';
 import { CSRF_FIELD, CSRF_HEADER, requireUser, type AdminAuth } from './auth-plugin.js';
 import { ANONYMOUS } from './csrf.js';
-import { PERMISSIONS, effectivePermissions, forbidden, userHasPerm, type Permission } from './permissions.js';
-import type { AuthUser } from './users.js';
-
-/** Records an admin change made by `actor` (every write of this API calls it). */
-export function audit(auth: AdminAuth, actor: AuthUser, change: Omit<Change, 'actor'>): Promise<void> {
-  return recordChange(auth.db, { ...change, actor: { id: actor.id, username: actor.username } });
-}
-
-/** Refuses to let someone grant permissions they do not hold themselves (superusers may grant any). */
-export function assertCanGrant(actor: AuthUser, permissions: readonly string[]): void {
-  if (actor.isSuperuser) return;
-  const missing = permissions.filter((p) => !userHasPerm(actor, p as Permission));
-  if (missing.length) throw forbidden(`You cannot grant permissions you do not have: ${missing.join(', ')}.`);
-}
+import { PERMISSIONS, effectivePermissions, userHasPerm } from './permissions.js';
 
 export function registerAdminApi(app: FastifyInstance, auth: AdminAuth): void {
   app.get(

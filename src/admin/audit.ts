@@ -1,14 +1,12 @@
 // The admin's history of changes (Django's LogEntry): who did what to which object, when, and a
 // JSON change message in Django's shape. Every admin write calls recordChange.
+import { added, changed, deleted, type ChangeMessage } from '../platform/audit.js';
 import type { Db } from '../platform/db/index.js';
 import type { ChangeAction, LogEntry } from './contract.js';
 import { iso, num, pageWindow, type Page, type PageQuery } from './store-util.js';
 
 export type { ChangeAction, LogEntry } from './contract.js';
-
-export type ChangeMessage = Array<
-  { added: Record<string, unknown> } | { changed: { fields: string[] } & Record<string, unknown> } | { deleted: Record<string, unknown> } | Record<string, unknown>
->;
+export { added, changed, deleted, type ChangeMessage };
 
 export interface Change {
   /** Who made it; null for the command line or the system (then `actorName` says which). */
@@ -23,9 +21,15 @@ export interface Change {
   now?: number;
 }
 
-export const added = (): ChangeMessage => [{ added: {} }];
-export const changed = (fields: string[]): ChangeMessage => (fields.length ? [{ changed: { fields } }] : []);
-export const deleted = (): ChangeMessage => [{ deleted: {} }];
+/** Records an admin change made by `actor` (every write of the admin API calls it). */
+export function audit(auth: { db: Db }, actor: { id: number; username: string }, change: Omit<Change, 'actor'>): Promise<void> {
+  return recordChange(auth.db, { ...change, actor: { id: actor.id, username: actor.username } });
+}
+
+/** The history as a feature's routes are handed it (beat, monitoring): the change, by whom. */
+export function auditLog(database: Db): (actor: { id: number; username: string }, change: Omit<Change, 'actor'>) => Promise<void> {
+  return (actor, change) => audit({ db: database }, actor, change);
+}
 
 export async function recordChange(database: Db, change: Change): Promise<void> {
   const message = typeof change.message === 'string' ? change.message : JSON.stringify(change.message ?? []);

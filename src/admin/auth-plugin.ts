@@ -1,5 +1,5 @@
 // The admin's authentication: session cookies (server-side sessions) or bearer tokens, CSRF checks,
-// the log-in and log-out pages, throttled log-in, and guards the rest of the admin builds on.
+// and the guards the rest of the admin (routes.ts) and the features' routes build on.
 //
 // CSRF is our own small scheme (csrf.ts), not @fastify/csrf-protection: its check only exists as a
 // route hook that fails through reply.send with codes FST_CSRF_*, so it can neither run inside
@@ -12,15 +12,14 @@ import type { Db } from '../platform/db/index.js';
 import { AppError } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
 import { ANONYMOUS, checkCsrfToken, makeCsrfToken, newCsrfSecret } from './csrf.js';
-import { registerLoginRoutes } from './login-routes.js';
 import { forbiddenPage, sendPage } from './pages.js';
-import { assertPerm, forbidden, type Permission } from './permissions.js';
+import { assertPerm, type Permission } from './permissions.js';
 import { deriveKey, fixedSecret, type SecretRing } from './secret.js';
 import { DEFAULT_SESSION_POLICY, resolveSession, type Session, type SessionPolicy } from './sessions.js';
 import { DEFAULT_THROTTLE, type ThrottlePolicy } from './throttle.js';
 import { authenticateToken } from './tokens.js';
 import { loadAuthUser, type AuthUser } from './users.js';
-import { registerAdminApi } from './api.js';
+import { adminError } from './errors.js';
 
 export const SESSION_COOKIE = 'seler_session';
 export const CSRF_COOKIE = 'seler_csrf';
@@ -35,8 +34,6 @@ export interface AdminAuthOptions {
   logger: Logger;
   /** Mark cookies Secure (serve the admin over HTTPS, or behind a TLS proxy). */
   cookieSecure: boolean;
-  /** Register GET /admin/ (the placeholder console page); false when another module serves it. */
-  shellPage?: boolean;
   session?: Partial<SessionPolicy>;
   throttle?: Partial<ThrottlePolicy>;
   /**
@@ -141,14 +138,14 @@ export class AdminAuth {
       const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
       const found = match ? await authenticateToken(this.db, match[1]!, this.now()) : null;
       const user = found ? await loadAuthUser(this.db, found.userId) : null;
-      if (!found || !user?.isActive) throw new AppError('invalid_token', 'The API token is unknown or revoked (send "Authorization: Bearer <token>").', 401);
-      if (!user.isStaff) throw forbidden('The token’s user is not a staff member.');
+      if (!found || !user?.isActive) throw adminError.invalid_token();
+      if (!user.isStaff) throw adminError.permission_denied('The token’s user is not a staff member.');
       identity = { user, via: 'token', tokenId: found.tokenId };
     } else {
       const found = await this.sessionIdentity(request);
-      if (!found) throw new AppError('not_authenticated', 'Log in at /admin/login, or send "Authorization: Bearer <token>".', 401);
+      if (!found) throw adminError.not_authenticated();
       if (!SAFE_METHODS.has(request.method) && !this.checkCsrf(request, found.session!.key))
-        throw new AppError('csrf_failed', `A valid CSRF token is required (header ${CSRF_HEADER} or form field ${CSRF_FIELD}; GET /api/v1/admin/csrf gives one).`, 403);
+        throw adminError.csrf_failed(`A valid CSRF token is required (header ${CSRF_HEADER} or form field ${CSRF_FIELD}; GET /api/v1/admin/csrf gives one).`);
       identity = found;
     }
     request.adminIdentity = identity;
@@ -204,6 +201,11 @@ export async function requirePerm(request: FastifyRequest, perm: Permission): Pr
   return user;
 }
 
+/** A feature's guard (beat's routes): any signed-in staff user with `null`, else one holding `perm`; 401/403 otherwise. */
+export function staffGuard(request: FastifyRequest, perm: Permission | null): Promise<AuthUser> {
+  return perm ? requirePerm(request, perm) : requireUser(request);
+}
+
 /** A CSRF token to put in a form (`_csrf`) or give to a script (`x-csrf-token`). */
 export function csrfTokenFor(request: FastifyRequest, reply: FastifyReply): string {
   return authOf(request).csrfToken(request, reply);
@@ -243,9 +245,9 @@ export function adminGuard(options: { perm?: Permission; page?: boolean } = {}):
 }
 
 /**
- * Registers cookies (signed with a key derived from `secret`), form bodies, the log-in/log-out pages,
- * the console shell and the users/groups/tokens/log API. Call it on the root instance before any other
- * admin route is registered (its hooks and decorators must reach them), and before `listen`.
+ * Registers cookies (signed with a key derived from `secret`), form bodies and who is asking: the admin's
+ * own routes (routes.ts) and the features' guarded routes come after. Call it on the root instance before
+ * any of them is registered (its hooks and decorators must reach them), and before `listen`.
  */
 export async function registerAdminAuth(app: FastifyInstance, options: AdminAuthOptions): Promise<AdminAuth> {
   const auth = new AdminAuth(options);
@@ -258,8 +260,6 @@ export async function registerAdminAuth(app: FastifyInstance, options: AdminAuth
     const body = request.body as Record<string, unknown> | null | undefined;
     if (body && typeof body === 'object' && typeof body[CSRF_FIELD] === 'string') request.adminCsrfField = body[CSRF_FIELD];
   });
-  registerLoginRoutes(app, auth, { shellPage: options.shellPage ?? true });
-  registerAdminApi(app, auth);
   return auth;
 }
 

@@ -1,8 +1,6 @@
-// The admin JSON API's shapes (users, groups, tokens, permissions, history, periodic tasks), as the
-// server sends them and the admin console reads them (web/admin/src/pages/auth/types.ts,
-// web/admin/src/pages/beat/types.ts). Pure types (and one `as const` list): the browser code imports
-// this file too, so it imports nothing but other contract modules.
-import type { PeriodicTask } from '../beat/contract.js';
+// The admin JSON API's shapes (users, groups, tokens, permissions, history), as the server sends
+// them and the admin console reads them (web/admin/src/pages/auth/types.ts). Pure types (and one
+// `as const` list): the browser code imports this file too, so it imports nothing but other contract modules.
 
 export const PERMISSION_ACTIONS = ['view', 'add', 'change', 'delete'] as const;
 export type PermissionAction = (typeof PERMISSION_ACTIONS)[number];
@@ -77,9 +75,4 @@ export interface LogEntry {
   objectId: string | null;
   objectRepr: string;
   changeMessage: unknown;
-}
-
-/** A periodic task as the admin API returns it: the beat's task and its schedule in words. */
-export interface PeriodicTaskView extends PeriodicTask {
-  scheduleDescription: string;
 }

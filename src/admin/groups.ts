@@ -1,10 +1,10 @@
 // Groups: a name and a set of permissions that every member gets.
 import type { Kysely } from 'kysely';
 import type { Database, Db } from '../platform/db/index.js';
-import { notFound } from '../platform/errors.js';
 import type { GroupRecord } from './contract.js';
-import { isPermission, unknownPermissions, type Permission } from './permissions.js';
-import { contains, invalid, isUniqueViolation, num, pageWindow, type Page, type PageQuery } from './store-util.js';
+import { isPermission, unknownPermissions } from './permissions.js';
+import { contains, isUniqueViolation, num, pageWindow, type Page, type PageQuery } from './store-util.js';
+import { adminError } from './errors.js';
 
 export type { GroupRecord } from './contract.js';
 
@@ -12,8 +12,6 @@ export interface GroupInput {
   name?: string;
   permissions?: string[];
 }
-
-const INVALID = 'invalid_group';
 
 function check(input: GroupInput, creating: boolean): Record<string, string> {
   const fields: Record<string, string> = {};
@@ -61,7 +59,7 @@ export async function listGroups(database: Db, query: PageQuery & { search?: str
   return { items: await records(database, rows), total: num(total), page, pageSize };
 }
 
-const taken = (name: string) => invalid(INVALID, { name: `A group named "${name}" already exists.` });
+const taken = (name: string) => adminError.invalid_group({ name: `A group named "${name}" already exists.` });
 
 /** Replaces a group's permissions (inside the caller's transaction). */
 async function writePermissions(db: Kysely<Database>, id: number, permissions: string[]): Promise<void> {
@@ -72,7 +70,7 @@ async function writePermissions(db: Kysely<Database>, id: number, permissions: s
 
 export async function createGroup(database: Db, input: GroupInput): Promise<GroupRecord> {
   const fields = check(input, true);
-  if (Object.keys(fields).length) throw invalid(INVALID, fields);
+  if (Object.keys(fields).length) throw adminError.invalid_group(fields);
   const name = input.name!.trim();
   // One transaction: a group never exists without the permissions it was created with.
   const id = await database.db.transaction().execute(async (trx) => {
@@ -93,9 +91,9 @@ export async function createGroup(database: Db, input: GroupInput): Promise<Grou
 
 export async function updateGroup(database: Db, id: number, input: GroupInput): Promise<{ group: GroupRecord; changed: string[] }> {
   const before = await getGroup(database, id);
-  if (!before) throw notFound(`No group with id ${id}.`, 'group_not_found');
+  if (!before) throw adminError.group_not_found(id);
   const fields = check(input, false);
-  if (Object.keys(fields).length) throw invalid(INVALID, fields);
+  if (Object.keys(fields).length) throw adminError.invalid_group(fields);
   const name = input.name?.trim();
   await database.db.transaction().execute(async (trx) => {
     if (name !== undefined && name !== before.name)
@@ -116,7 +114,7 @@ export async function updateGroup(database: Db, id: number, input: GroupInput): 
 
 export async function deleteGroup(database: Db, id: number): Promise<GroupRecord> {
   const group = await getGroup(database, id);
-  if (!group) throw notFound(`No group with id ${id}.`, 'group_not_found');
+  if (!group) throw adminError.group_not_found(id);
   await database.db.deleteFrom('auth_group').where('id', '=', id).execute();
   return group;
 }

@@ -4,7 +4,7 @@
 // queue answers 503 `busy` (with Retry-After) instead of piling up work.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { unavailable } from '../platform/errors.js';
+import { adminError } from './errors.js';
 
 export interface ScryptJob {
   password: string;
@@ -62,7 +62,7 @@ export class Hasher {
   derive(job: ScryptJob): Promise<Buffer> {
     if (this.queue.length >= this.maxQueue) {
       this.stats.refused++;
-      return Promise.reject(unavailable('busy', 'The server is busy checking passwords: try again in a moment.', 2));
+      return Promise.reject(adminError.busy());
     }
     return new Promise<Buffer>((resolve, reject) => {
       this.queue.push({ id: this.nextId++, job, resolve, reject });

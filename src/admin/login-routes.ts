@@ -3,7 +3,7 @@
 // reserved before the password is checked), always starts a new session (no fixation) and answers
 // forms with pages and JSON clients with JSON.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError, tooManyRequests } from '../platform/errors.js';
+import { AppError } from '../platform/errors.js';
 import { errorSchema } from '../platform/http.js';
 import { adminGuard, isCrossSite, safeNext, SESSION_COOKIE, type AdminAuth } from './auth-plugin.js';
 import { ANONYMOUS } from './csrf.js';
@@ -13,6 +13,7 @@ import { effectivePermissions } from './permissions.js';
 import { createSession, deleteSession, purgeExpiredSessions } from './sessions.js';
 import { failureLocks, purgeExpiredCounters, releaseAttempt, reserveAttempt } from './throttle.js';
 import { findLoginUser, loadAuthUser, recordLogin } from './users.js';
+import { adminError } from './errors.js';
 
 const BAD_CREDENTIALS = 'Please enter the correct username and password for a staff account. Note that both fields may be case-sensitive.';
 
@@ -80,7 +81,7 @@ export function registerLoginRoutes(app: FastifyInstance, auth: AdminAuth, optio
       const result = await limit(request);
       if (!result.isAllowed && result.isExceeded) {
         logger.warn({ event: 'admin.login_rate_limited', ip: request.ip, where }, 'admin log-in rate limit reached');
-        throw tooManyRequests('rate_limited', `Too many log-in attempts ${where}: try again in ${result.ttlInSeconds} s.`, result.ttlInSeconds);
+        throw adminError.rate_limited(where, result.ttlInSeconds);
       }
     }
   };
@@ -178,7 +179,7 @@ export function registerLoginRoutes(app: FastifyInstance, auth: AdminAuth, optio
       // Another site must not end the session, not even a stale one (the cookie is SameSite=Strict,
       // but clearing it needs no cookie at all).
       if (isCrossSite(request)) {
-        if (wantsJson(request)) throw new AppError('csrf_failed', 'Log-out from another site is refused.', 403);
+        if (wantsJson(request)) throw adminError.csrf_failed('Log-out from another site is refused.');
         return sendPage(reply, 403, forbiddenPage('Log-out from another site is refused.'));
       }
       const current = await auth.sessionIdentity(request);

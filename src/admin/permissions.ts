@@ -1,8 +1,8 @@
 // Django's per-model permissions as a static catalogue: codenames `<action>_<model>`. Users and
 // groups hold codenames; a superuser has every permission and an inactive user none.
 
-import { AppError } from '../platform/errors.js';
 import { PERMISSION_ACTIONS, type Permission, type PermissionInfo, type PermissionModel } from './contract.js';
+import { adminError } from './errors.js';
 
 export { PERMISSION_ACTIONS, type Permission, type PermissionAction, type PermissionInfo, type PermissionModel } from './contract.js';
 
@@ -55,12 +55,16 @@ export function unknownPermissions(permissions: readonly string[] = []): string 
   return unknown.length ? `Unknown permission${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}.` : undefined;
 }
 
-/** A 403 `permission_denied` saying why. */
-export const forbidden = (message: string): AppError => new AppError('permission_denied', message, 403);
-
 /** Throws 403 `permission_denied` unless the user has the permission. */
 export function assertPerm(user: PermissionHolder, perm: Permission): void {
-  if (!userHasPerm(user, perm)) throw forbidden(`You do not have the "${perm}" permission.`);
+  if (!userHasPerm(user, perm)) throw adminError.permission_denied(`You do not have the "${perm}" permission.`);
+}
+
+/** Refuses to let someone grant permissions they do not hold themselves (superusers may grant any). */
+export function assertCanGrant(actor: PermissionHolder, permissions: readonly string[]): void {
+  if (actor.isSuperuser) return;
+  const missing = permissions.filter((p) => !userHasPerm(actor, p as Permission));
+  if (missing.length) throw adminError.permission_denied(`You cannot grant permissions you do not have: ${missing.join(', ')}.`);
 }
 
 /** Every permission the user effectively has, sorted (all of them for a superuser). */

@@ -1,12 +1,13 @@
-// For tests of admin routes (this feature's and the ones built on it): a Fastify server with the
-// platform's error contract and registerAdminAuth on a given database, driven with inject() (real
-// HTTP semantics without a socket), and a client that keeps cookies like a browser and logs in.
+// For tests of admin routes (this feature's and the ones guarded by it): a Fastify server with the
+// platform's error contract, registerAdminAuth and the admin's routes on a given database, driven with
+// inject() (real HTTP semantics without a socket), and a client that keeps cookies like a browser and logs in.
 import { Writable } from 'node:stream';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { pino } from 'pino';
 import type { Db } from '../platform/db/index.js';
 import { createHttpServer } from '../platform/http.js';
 import { registerAdminAuth, type AdminAuth, type AdminAuthOptions } from './auth-plugin.js';
+import { registerAdminRoutes, type AdminRouteOptions } from './routes.js';
 import { createUser, type NewUser, type UserRecord } from './users.js';
 
 export const TEST_SECRET = 'a test secret that is long enough to be accepted';
@@ -22,7 +23,7 @@ export interface AdminTestServer {
 
 export async function startAdminTestServer(
   db: Db,
-  options: Partial<Omit<AdminAuthOptions, 'db'>> & { routes?: (app: FastifyInstance) => void | Promise<void> } = {},
+  options: Partial<Omit<AdminAuthOptions, 'db'>> & AdminRouteOptions & { routes?: (app: FastifyInstance) => void | Promise<void> } = {},
 ): Promise<AdminTestServer> {
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({
@@ -34,8 +35,10 @@ export async function startAdminTestServer(
   const logger = options.logger ?? pino({ level: 'info' }, sink);
   const app = await createHttpServer({ logger, version: 'test', ready: async () => {} });
   // Tests log in far more often than people: the log-in rate limit is off unless a test asks for it.
-  const auth = await registerAdminAuth(app, { secret: TEST_SECRET, cookieSecure: false, loginRateLimit: false, ...options, db, logger });
-  await options.routes?.(app);
+  const { shellPage, routes, ...authOptions } = options;
+  const auth = await registerAdminAuth(app, { secret: TEST_SECRET, cookieSecure: false, loginRateLimit: false, ...authOptions, db, logger });
+  registerAdminRoutes(app, auth, { shellPage });
+  await routes?.(app);
   await app.ready();
   return { app, auth, logs, client: () => new AdminTestClient(app), close: () => app.close() };
 }

@@ -2,9 +2,9 @@
 // keeps the sha256 and a short prefix to recognise the token by. Revoked tokens stay listed.
 import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from '../platform/db/index.js';
-import { notFound } from '../platform/errors.js';
 import type { TokenRecord } from './contract.js';
-import { invalid, isoOrNull, iso, num, pageWindow, type Page, type PageQuery } from './store-util.js';
+import { isoOrNull, iso, num, pageWindow, type Page, type PageQuery } from './store-util.js';
+import { adminError } from './errors.js';
 
 export const TOKEN_PREFIX = 'seler_';
 const TOKEN = /^seler_[A-Za-z0-9_-]{43}$/;
@@ -17,7 +17,7 @@ export const hashToken = (token: string): string => createHash('sha256').update(
 
 export async function createToken(database: Db, userId: number, name: string, now = Date.now()): Promise<{ token: string; record: TokenRecord }> {
   const trimmed = name.trim();
-  if (!trimmed || trimmed.length > 100) throw invalid('invalid_token_request', { name: 'Give the token a name of 1 to 100 characters.' });
+  if (!trimmed || trimmed.length > 100) throw adminError.invalid_token_request({ name: 'Give the token a name of 1 to 100 characters.' });
   const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');
   const row = await database.db
     .insertInto('auth_token')
@@ -65,7 +65,7 @@ export async function listTokens(database: Db, query: PageQuery & { userId?: num
 
 export async function revokeToken(database: Db, id: number, now = Date.now()): Promise<TokenRecord> {
   const token = await getToken(database, id);
-  if (!token) throw notFound(`No API token with id ${id}.`, 'token_not_found');
+  if (!token) throw adminError.token_not_found(id);
   if (!token.revoked) await database.db.updateTable('auth_token').set({ revoked: now }).where('id', '=', id).where('revoked', 'is', null).execute();
   return (await getToken(database, id))!;
 }

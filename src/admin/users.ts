@@ -3,15 +3,14 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { Database, Db } from '../platform/db/index.js';
 import type { AuthUserTable } from '../platform/db/schema.js';
-import { notFound } from '../platform/errors.js';
 import { UNUSABLE_PASSWORD, hashPassword, passwordProblems } from './passwords.js';
 import type { UserRecord } from './contract.js';
-import { isPermission, unknownPermissions, type Permission, type PermissionHolder } from './permissions.js';
+import { isPermission, unknownPermissions, type PermissionHolder } from './permissions.js';
 import { deleteUserSessions } from './sessions.js';
 import { revokeUserTokens } from './tokens.js';
-import { contains, flag, invalid, iso, isoOrNull, isUniqueViolation, num, pageWindow, type Page, type PageQuery } from './store-util.js';
+import { contains, flag, iso, isoOrNull, isUniqueViolation, num, pageWindow, type Page, type PageQuery } from './store-util.js';
+import { adminError } from './errors.js';
 
-export { createsuperuserCommand, createtokenCommand, type CommandIO } from './commands.js';
 export { userHasPerm } from './permissions.js';
 export type { UserRecord } from './contract.js';
 
@@ -49,7 +48,6 @@ export interface UserListQuery extends PageQuery {
 
 const USERNAME = /^[\p{L}\p{N}_.@+-]{1,150}$/u;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-const INVALID = 'invalid_user';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -104,7 +102,7 @@ export async function createUser(database: Db, input: NewUser, now = Date.now())
   const id = await database.db.transaction().execute(async (trx) => {
     const groups = await groupIds(trx, input.groups ?? [], fields);
     if (!fields.username && (await usernameTaken(trx, input.username))) fields.username = `A user named "${input.username}" already exists.`;
-    if (Object.keys(fields).length) throw invalid(INVALID, fields);
+    if (Object.keys(fields).length) throw adminError.invalid_user(fields);
     const row = await trx
       .insertInto('auth_user')
       .values({
@@ -120,7 +118,7 @@ export async function createUser(database: Db, input: NewUser, now = Date.now())
       .returning('id')
       .executeTakeFirstOrThrow()
       .catch((err: unknown) => {
-        if (isUniqueViolation(err)) throw invalid(INVALID, { username: `A user named "${input.username}" already exists.` });
+        if (isUniqueViolation(err)) throw adminError.invalid_user({ username: `A user named "${input.username}" already exists.` });
         throw err;
       });
     const userId = num(row.id);
@@ -252,7 +250,7 @@ export async function updateUser(
   options: { keepSession?: string } = {},
 ): Promise<{ user: UserRecord; changed: string[] }> {
   const before = await getUser(database, id);
-  if (!before) throw notFound(`No user with id ${id}.`, 'user_not_found');
+  if (!before) throw adminError.user_not_found(id);
   const fields: Record<string, string> = {};
   checkFields(changes, fields, changes.username ?? before.username);
   const password = typeof changes.password === 'string' && !Object.keys(fields).length ? await hashPassword(changes.password) : UNUSABLE_PASSWORD;
@@ -262,7 +260,7 @@ export async function updateUser(
       fields.username = `A user named "${changes.username}" already exists.`;
     const demoted = before.isSuperuser && before.isActive && (changes.isSuperuser === false || changes.isActive === false);
     if (demoted && (await otherActiveSuperusers(trx, id)) === 0) fields[changes.isActive === false ? 'isActive' : 'isSuperuser'] = LAST_SUPERUSER;
-    if (Object.keys(fields).length) throw invalid(INVALID, fields);
+    if (Object.keys(fields).length) throw adminError.invalid_user(fields);
     const set: Record<string, string | number> = {};
     if (changes.username !== undefined) set.username = changes.username;
     if (changes.email !== undefined) set.email = changes.email ?? '';
@@ -292,8 +290,8 @@ function changedFields(before: UserRecord, after: UserRecord, changes: UserChang
 
 export async function deleteUser(database: Db, id: number): Promise<UserRecord> {
   const user = await getUser(database, id);
-  if (!user) throw notFound(`No user with id ${id}.`, 'user_not_found');
-  if (user.isSuperuser && user.isActive && (await otherActiveSuperusers(database.db, id)) === 0) throw invalid(INVALID, { _: LAST_SUPERUSER });
+  if (!user) throw adminError.user_not_found(id);
+  if (user.isSuperuser && user.isActive && (await otherActiveSuperusers(database.db, id)) === 0) throw adminError.invalid_user({ _: LAST_SUPERUSER });
   await database.db.deleteFrom('auth_user').where('id', '=', id).execute();
   return user;
 }

@@ -52,3 +52,8 @@ export interface PeriodicTask extends TaskFields {
   dateCreated: string;
   dateChanged: string;
 }
+
+/** A periodic task as the periodic-task API returns it: the task and its schedule in words. */
+export interface PeriodicTaskView extends PeriodicTask {
+  scheduleDescription: string;
+}

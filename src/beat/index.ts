@@ -1,4 +1,4 @@
-// Periodic tasks: the schedule model, the database store, the config sync and the tick loop.
+// Periodic tasks: the schedule model, the database store, the config sync, the tick loop and the HTTP API.
 export * from './schedules/index.js';
 export {
   MANAGED_FIELDS, MISSED_RUN_POLICIES, OVERLAP_POLICIES, RUN_TRIGGERS, TASK_SOURCES, canonical, computeNextRun, parseTaskInput, withDefaultZone,
@@ -11,3 +11,6 @@ export {
   DEFAULT_TIMING, beatChangesChannel, beatTaskId, notifyScheduleChanged, planClaim, recoverStaleClaims, runHistory, runNow, startBeat,
   type BeatClient, type BeatOptions, type BeatTiming, type RunView, type RunningBeat,
 } from './scheduler.js';
+export { registerBeatRoutes, type BeatRouteDeps } from './routes.js';
+export type { BeatAudit, BeatChange, BeatGuard, BeatPermission } from './access.js';
+export type { PeriodicTaskView } from './contract.js';

@@ -1,8 +1,8 @@
 // A periodic task: its fields, their validation (form-friendly errors by field path), and when it is next due.
 import { z } from 'zod';
-import { badRequest } from '../platform/errors.js';
 import { MAX_JSON_DEPTH, valueDepth } from '../platform/input-limits.js';
 import { getTaskDefinition } from '../tasks/index.js';
+import { beatError } from './errors.js';
 import { MISSED_RUN_POLICIES, OVERLAP_POLICIES, type ManagedField, type PeriodicTask, type TaskFields } from './contract.js';
 import { nextRun, scheduleKind, scheduleSchema } from './schedules/index.js';
 
@@ -138,8 +138,7 @@ export function crossFieldErrors(fields: TaskFields): FieldErrors {
 }
 
 export function invalid(errors: FieldErrors): never {
-  const [path, message] = Object.entries(errors)[0] ?? ['', 'invalid periodic task'];
-  throw badRequest('invalid_periodic_task', path && path !== '_' ? `${path}: ${message}` : message, { fields: errors });
+  throw beatError.invalid_periodic_task(Object.keys(errors).length ? errors : { _: 'invalid periodic task' });
 }
 
 /** Stable JSON (sorted keys) to compare values. */

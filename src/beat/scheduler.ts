@@ -2,10 +2,11 @@
 // a compare-and-set on the task's cursor) and enqueued under a deterministic id, so a tick is
 // enqueued once however many beats see it, and BullMQ collapses a repeated enqueue of the same id.
 import { randomUUID } from 'node:crypto';
-import { AppError, errorMessage, notFound } from '../platform/errors.js';
+import { AppError, errorMessage } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
 import { closeRedis, createRedis, isRedisUnavailableError, type Keyspace, type Redis, type RedisTarget } from '../platform/redis.js';
 import type { TaskClient, TaskState } from '../tasks/index.js';
+import { beatError } from './errors.js';
 import { computeNextRun, pickFields, type PeriodicTaskRecord } from './model.js';
 import { beatTaskId } from './run-ids.js';
 import { dueTimesBetween } from './schedules/index.js';
@@ -197,14 +198,14 @@ export async function recoverStaleClaims(
 /** Enqueues a periodic task now, with its full options, recorded as a manual run. Works on disabled tasks too. */
 export async function runNow(ctx: { store: BeatStore; client: BeatClient; logger: Logger }, id: number): Promise<{ taskId: string }> {
   const task = await ctx.store.getRecord(id);
-  if (!task) throw notFound(`periodic task ${id} does not exist`);
+  if (!task) throw beatError.periodic_task_not_found(id);
   const now = Date.now();
   // Random (122 bits), never derived from the time: a manual run's id cannot be guessed either.
   const taskId = `beat-${id}-manual-${randomUUID().replaceAll('-', '')}`;
   await ctx.store.recordRun(id, { taskId, scheduledFor: now, trigger: 'manual' }, now);
   const refused = await enqueueRuns(ctx.store, ctx.client, ctx.logger, task, [{ taskId, scheduledFor: now, trigger: 'manual' }]);
   const why = refused.get(taskId);
-  if (why !== undefined) throw new AppError('run_failed', why.slice(0, 2000), 400);
+  if (why !== undefined) throw beatError.run_failed(why);
   return { taskId };
 }
 

@@ -3,12 +3,12 @@
 import { sql, type UpdateObject, type Updateable } from 'kysely';
 import type { Database, Db } from '../platform/db/index.js';
 import type { BeatPeriodicTaskTable } from '../platform/db/schema.js';
-import { notFound } from '../platform/errors.js';
 import {
   FIELD_DEFAULTS, MANAGED_FIELDS, canonical, computeNextRun, crossFieldErrors, invalid, parseTaskInput, pickFields, sameValue, toView,
   type ManagedField, type PeriodicTask, type PeriodicTaskRecord, type TaskFields, type TaskSource,
 } from './model.js';
 import type { Schedule } from './schedules/index.js';
+import { beatError } from './errors.js';
 import { loadRunIdKey } from './run-ids.js';
 import { decode, decodeRun, encodeFields, serializeWrite, type BeatRun, type Claim, type FieldColumns, type NewRun } from './rows.js';
 
@@ -107,7 +107,7 @@ export class BeatStore {
 
   private async require(id: number): Promise<PeriodicTaskRecord> {
     const r = await this.getRecord(id);
-    if (!r) throw notFound(`periodic task ${id} does not exist`);
+    if (!r) throw beatError.periodic_task_not_found(id);
     return r;
   }
 

@@ -1,8 +1,7 @@
 // Small built-in tasks for trying seler out, for the examples in the README, and for tests and benchmarks.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { defineTask } from '../tasks/define-task.js';
-import { PermanentFailure } from '../tasks/execute.js';
+import { PermanentFailure, defineTask } from '../tasks/index.js';
 
 declare module '../tasks/define-task.js' {
   interface TaskTypes {

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, waitFor, type TestApp } from '../../test/helpers/app.js';
+import { bearerApi, startTestApp, waitFor, type TestApp } from '../../test/helpers/app.js';
 import { startWorkerRole } from '../app.js';
 import { createToken, createUser, listLog } from '../admin/index.js';
 import { silentLogger } from '../platform/logger.js';
@@ -20,14 +20,7 @@ describe('the monitor API', () => {
   let app: TestApp;
   const tokens: Record<string, string> = {};
 
-  const call = async (who: string | null, method: string, path: string, body?: unknown) => {
-    const headers: Record<string, string> = {};
-    if (who) headers.authorization = `Bearer ${tokens[who]}`;
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(`${app.baseUrl}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-    const text = await res.text();
-    return { status: res.status, body: text ? (JSON.parse(text) as any) : undefined };
-  };
+  const call = bearerApi(() => app, tokens);
   const get = (path: string, who = 'viewer') => call(who, 'GET', path);
   const list = async (query: string) => {
     const res = await get(`/api/v1/monitor/tasks?${query}`);

@@ -2,7 +2,7 @@
 // consumers, warm shutdown, queue pause, rate limits at run time; who may, and bad input.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, waitFor, type TestApp } from '../../test/helpers/app.js';
+import { bearerApi, startTestApp, waitFor, type TestApp } from '../../test/helpers/app.js';
 import { createToken, createUser, listLog } from '../admin/index.js';
 import { liveWorkers } from '../tasks/index.js';
 
@@ -10,14 +10,7 @@ describe('operator controls', () => {
   let app: TestApp;
   const tokens: Record<string, string> = {};
 
-  const call = async (who: string | null, method: string, path: string, body?: unknown) => {
-    const headers: Record<string, string> = {};
-    if (who) headers.authorization = `Bearer ${tokens[who]}`;
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(`${app.baseUrl}/api/v1/monitor${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-    const text = await res.text();
-    return { status: res.status, body: text ? (JSON.parse(text) as any) : undefined };
-  };
+  const call = bearerApi(() => app, tokens, '/api/v1/monitor');
   const control = (body: unknown, who = 'operator', worker = app.worker!.name) => call(who, 'POST', `/workers/${encodeURIComponent(worker)}/control`, body);
   const heartbeat = async () => (await liveWorkers(app.runtime.redis, app.runtime.client.keys)).find((w) => w.name === app.worker!.name);
   const statusOf = async (id: string) => (await app.runtime.client.getTask(id))?.status;

@@ -139,7 +139,7 @@ export class TaskIndexer {
     const skipped: string[] = [];
     const events: TaskEvent[] = [];
     for (const [id, fields] of entries) {
-      let event: TaskEvent | null = null;
+      let event: TaskEvent | null;
       try {
         event = fields ? parseStreamEntry(stream, id, fields) : null;
       } catch {

@@ -3,7 +3,7 @@
 // two operators acting on the same ids at once.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, waitFor, type TestApp } from '../../test/helpers/app.js';
+import { bearerApi, startTestApp, waitFor, type TestApp } from '../../test/helpers/app.js';
 import { createToken, createUser, listLog } from '../admin/index.js';
 import { startWorkerRole } from '../app.js';
 import { defineTask, type RunningWorker } from '../tasks/index.js';
@@ -25,14 +25,7 @@ describe('the job browser', () => {
   const tokens: Record<string, string> = {};
   const extraWorkers: RunningWorker[] = [];
 
-  const call = async (who: string | null, method: string, path: string, body?: unknown) => {
-    const headers: Record<string, string> = {};
-    if (who) headers.authorization = `Bearer ${tokens[who]}`;
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(`${app.baseUrl}/api/v1/monitor${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-    const text = await res.text();
-    return { status: res.status, body: text ? (JSON.parse(text) as any) : undefined };
-  };
+  const call = bearerApi(() => app, tokens, '/api/v1/monitor');
   const jobs = async (queue: string, query: string, who = 'viewer') => {
     const res = await call(who, 'GET', `/queues/${queue}/jobs?${query}`);
     expect(res.status, JSON.stringify(res.body)).toBe(200);

@@ -14,7 +14,7 @@ import {
   type TaskClient,
 } from '../tasks/index.js';
 import type { FailedCleaned, FailedRetried, TaskDetail, TimelineEntry } from './contract.js';
-import type { MonKeys, MonitorState } from './keys.js';
+import type { MonKeys } from './keys.js';
 import { forgetTasks, getSummary, type TaskSummary } from './store.js';
 
 export type { TaskDetail, TimelineEntry } from './contract.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { signalDeduper, wantsAllocatorRelaunch, glibcVersion } from './allocator.js';
+import { allocatorEnv, signalDeduper, wantsAllocatorRelaunch, glibcVersion } from './allocator.js';
 
 describe('the allocator relaunch', () => {
   it('is for worker and start only, never over the user’s own MALLOC_ARENA_MAX, never twice', () => {
@@ -11,6 +11,14 @@ describe('the allocator relaunch', () => {
     }
     expect(wantsAllocatorRelaunch(['node', 'seler', 'worker'], { MALLOC_ARENA_MAX: '8' })).toBe(false);
     expect(wantsAllocatorRelaunch(['node', 'seler', 'worker'], { SELER_RELAUNCHED: '1' })).toBe(false);
+  });
+
+  it('the relaunched worker gets fixed mmap and trim thresholds, except those the user set', () => {
+    const env = allocatorEnv({ PATH: '/bin' });
+    expect(env).toMatchObject({ PATH: '/bin', MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '65536', MALLOC_TRIM_THRESHOLD_: '65536', SELER_RELAUNCHED: '1' });
+    const own = allocatorEnv({ MALLOC_MMAP_THRESHOLD_: '1048576' });
+    expect(own.MALLOC_MMAP_THRESHOLD_).toBe('1048576');
+    expect(own.MALLOC_TRIM_THRESHOLD_).toBe('65536');
   });
 
   it('a signal that came both directly and through the wrapper counts once; two from one source count twice', () => {

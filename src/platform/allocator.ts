@@ -3,10 +3,22 @@
 // MALLOC_ARENA_MAX is read by glibc when a process starts, so a worker that wants it relaunches
 // itself once with it set; its pool children inherit it. The parent stays as a thin wrapper that
 // passes signals on and exits with the child's code.
+// Fewer arenas are not enough: glibc raises its mmap threshold each time a large block is freed (up
+// to 32 MB), after which a progressive JPEG's coefficient buffers (up to ~90 MB for a 15-megapixel
+// photo) come from the arenas and stay in the process once freed, so a worker's RSS climbed from 75 MB
+// to 250 MB over a run of the photo corpus one image at a time. A fixed threshold (which also turns the
+// dynamic one off) and trim threshold send every block of 64 KiB or more back to the system when it is
+// freed: the same run stays at 75 MB between images, with no CPU cost measured (docs/performance.md).
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 
 export const ARENA_MAX = '2';
+/** What the relaunched worker gets; the thresholds only where the user has not set them. */
+export const ALLOCATOR_ENV: Readonly<Record<string, string>> = {
+  MALLOC_ARENA_MAX: ARENA_MAX,
+  MALLOC_MMAP_THRESHOLD_: '65536',
+  MALLOC_TRIM_THRESHOLD_: '65536',
+};
 const RELAUNCHED = 'SELER_RELAUNCHED';
 
 /** glibc's version, or undefined on musl, macOS and Windows. */
@@ -25,10 +37,15 @@ export function wantsAllocatorRelaunch(argv: string[], env: NodeJS.ProcessEnv = 
   return glibcVersion() !== undefined;
 }
 
-/** Runs this same command again with MALLOC_ARENA_MAX set; resolves with the exit code to end with. */
+/** The relaunched worker's environment: ALLOCATOR_ENV under the user's own settings. */
+export function allocatorEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { ...ALLOCATOR_ENV, ...env, [RELAUNCHED]: '1' };
+}
+
+/** Runs this same command again with MALLOC_ARENA_MAX (and the thresholds) set; resolves with the exit code to end with. */
 export function relaunchWithArenaMax(argv: string[]): Promise<number> {
   const child = spawn(process.execPath, [...process.execArgv, ...argv.slice(1)], {
-    env: { ...process.env, MALLOC_ARENA_MAX: ARENA_MAX, [RELAUNCHED]: '1' },
+    env: allocatorEnv(process.env),
     // A process group of its own: a terminal's Ctrl-C reaches the wrapper only, which passes it on once.
     detached: true,
     stdio: ['inherit', 'inherit', 'inherit', 'ipc'],

@@ -14,6 +14,36 @@ export class AppError extends Error {
   }
 }
 
+/** One code of a feature's error catalogue: its HTTP status, its message, and any details, made from what the call site knows. */
+export interface ErrorSpec<A extends unknown[] = never[]> {
+  status: number;
+  message: (...args: A) => string;
+  details?: (...args: A) => Record<string, unknown>;
+  /** Response headers that belong to the error (retryAfter for Retry-After on 429 and 503). */
+  headers?: (...args: A) => Record<string, string>;
+}
+
+/** The Retry-After header of an error: whole seconds, at least 1. */
+export const retryAfter = (seconds: number): Record<string, string> => ({ 'retry-after': String(Math.max(1, Math.ceil(seconds))) });
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any parameter list: each entry declares its own
+type AnySpec = ErrorSpec<any[]>;
+export type ErrorFactories<C extends Record<string, AnySpec>> = { [K in keyof C]: (...args: Parameters<C[K]['message']>) => AppError };
+
+/**
+ * A feature's errors, declared once (`<feature>/errors.ts`): every code it answers with, its status and
+ * its message. Returns one factory per code, all with the one signature `errors.<code>(what the message needs)`.
+ * docs/errors.md lists every catalogue (test/errors-doc.test.ts keeps them in step).
+ */
+export function errorCatalogue<const C extends Record<string, AnySpec>>(specs: C): ErrorFactories<C> {
+  const factories: Record<string, (...args: unknown[]) => AppError> = {};
+  for (const [code, spec] of Object.entries(specs)) {
+    factories[code] = (...args: unknown[]) => new AppError(code, spec.message(...args), spec.status, spec.details?.(...args), spec.headers?.(...args));
+  }
+  return factories as ErrorFactories<C>;
+}
+
+// The factories below predate the catalogues; features not yet moved to a catalogue still use them.
 export const badRequest = (code: string, message: string, details?: Record<string, unknown>) => new AppError(code, message, 400, details);
 export const notFound = (message: string, code = 'not_found') => new AppError(code, message, 404);
 export const tooLarge = (code: string, message: string) => new AppError(code, message, 413);
@@ -21,11 +51,9 @@ export const unsupportedMedia = (code: string, message: string) => new AppError(
 export const unprocessable = (code: string, message: string) => new AppError(code, message, 422);
 export const forbidden = (code: string, message: string) => new AppError(code, message, 403);
 /** 429: the caller should wait `retryAfterSeconds` (sent as Retry-After by the error handler). */
-export const tooManyRequests = (code: string, message: string, retryAfterSeconds: number) =>
-  new AppError(code, message, 429, undefined, { 'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))) });
+export const tooManyRequests = (code: string, message: string, retryAfterSeconds: number) => new AppError(code, message, 429, undefined, retryAfter(retryAfterSeconds));
 /** 503: a dependency (Redis, the database, the data directory) is not usable right now. */
-export const unavailable = (code: string, message: string, retryAfterSeconds = 5) =>
-  new AppError(code, message, 503, undefined, { 'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))) });
+export const unavailable = (code: string, message: string, retryAfterSeconds = 5) => new AppError(code, message, 503, undefined, retryAfter(retryAfterSeconds));
 
 /** A configuration problem: the process prints the message and exits 1. */
 export class ConfigError extends Error {

@@ -7,6 +7,10 @@ import { RedisUnavailableError, isCluster, type Redis } from './redis.js';
 
 /** How long a write waits for its replicas before the caller is told it may not survive a failover. */
 export const WAIT_REPLICAS_TIMEOUT_MS = 1000;
+/** One WAIT of a worker's hand-over check (see awaitReplicas). */
+const WAIT_STEP_MS = 50;
+/** How long replicas found lagging are taken to be still lagging, so each task does not wait again. */
+const LAGGING_MEMORY_MS = 5000;
 
 /** Bumped on every (re)connection of a server connection: a WAIT on a new connection says nothing about a write sent on the old one. */
 const connections = new WeakMap<Redis, { count: number }>();
@@ -57,17 +61,34 @@ export class ReplicaAcknowledgement {
     return result;
   }
 
+  private laggingSince: { connection: number; at: number } | undefined;
+
   /**
-   * Whether this connection's writes so far are held by the replicas (WAIT after the fact): a worker asks
-   * it of the write that handed it a task, and does not run a task that a demoted master handed out.
+   * Waits until the replicas hold this connection's writes so far (a worker asks it of the write that handed
+   * it a task). 'lost': the connection dropped first, so those writes went to a master that is gone or being
+   * demoted (Sentinel drops a demoted master's clients; a failover undoes its last writes); 'timed-out': the
+   * same master, but its replicas did not catch up within `giveUpAfterMs`. WAIT is asked in short steps: the
+   * connection also renews the locks of the tasks running, which must not queue behind a long WAIT. While
+   * the replicas have been lagging for a while on this connection (a replica down), it does not wait again.
    */
-  async confirmed(): Promise<boolean> {
-    try {
-      await this.write(async () => undefined);
-      return true;
-    } catch (err) {
-      if (err instanceof RedisUnavailableError) return false;
-      throw err;
+  async awaitReplicas(giveUpAfterMs: number): Promise<'confirmed' | 'lost' | 'timed-out'> {
+    if (this.replicas === 0) return 'confirmed';
+    const node = await this.server();
+    if (!node) return 'lost';
+    const connection = connectionCount(node).count;
+    const lagging = this.laggingSince?.connection === connection && Date.now() - this.laggingSince.at < LAGGING_MEMORY_MS;
+    const deadline = Date.now() + (lagging ? 0 : giveUpAfterMs);
+    for (;;) {
+      const confirmed = await node.call('WAIT', this.replicas, WAIT_STEP_MS).then(Number, () => -1);
+      if (confirmed < 0 || connectionCount(node).count !== connection || (await this.server()) !== node) return 'lost';
+      if (confirmed >= this.replicas) {
+        this.laggingSince = undefined;
+        return 'confirmed';
+      }
+      if (Date.now() >= deadline) {
+        if (!lagging) this.laggingSince = { connection, at: Date.now() };
+        return 'timed-out';
+      }
     }
   }
 

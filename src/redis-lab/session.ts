@@ -66,6 +66,7 @@ export class Session implements LabContext {
   }
 
   client(redis: Redis, label?: string): LabClient {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the methods of the client below have a `this` of their own
     const session = this;
     const record = (shown: { line: string; script?: string }): Step => {
       const step: Step = { ...(label ? { client: label } : {}), command: shown.line, ...(shown.script ? { script: shown.script } : {}) };

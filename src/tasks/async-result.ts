@@ -1,6 +1,6 @@
 // Celery's AsyncResult: a handle on one task id.
 import { AppError } from '../platform/errors.js';
-import type { TaskClient, TaskView } from './client.js';
+import type { TaskView } from './contract.js';
 import { isReady, type TaskState } from './states.js';
 
 export class TaskFailedError extends Error {
@@ -12,10 +12,17 @@ export class TaskFailedError extends Error {
   }
 }
 
+/** What a result handle uses of the task client (its TaskClient, described here so neither module needs the other to load). */
+export interface ResultClient {
+  getTask(id: string): Promise<TaskView | null>;
+  waitUntilReady(id: string, timeoutMs: number): Promise<TaskView | null>;
+  forget(id: string): Promise<boolean>;
+}
+
 export class AsyncResult<R = unknown> {
   constructor(
     readonly id: string,
-    private readonly client: TaskClient,
+    private readonly client: ResultClient,
   ) {}
 
   /** The Celery state, or undefined for an id that never existed or has expired (Celery would say PENDING). */

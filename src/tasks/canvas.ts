@@ -8,7 +8,11 @@
 import { randomUUID } from 'node:crypto';
 import { bullmq, type FlowJob, type FlowProducer } from './bullmq.js';
 import { badRequest } from '../platform/errors.js';
-import type { EnqueueOptions, PreparedJob, TaskClient, TaskView } from './client.js';
+import type { Keyspace, Redis } from '../platform/redis.js';
+import type { ReplicaAcknowledgement } from '../platform/replica-ack.js';
+import type { Queue } from './bullmq.js';
+import type { TaskView } from './contract.js';
+import type { EnqueueOptions, PreparedJob, Retention } from './job-shape.js';
 import { isReady } from './states.js';
 
 export interface Signature {
@@ -20,10 +24,22 @@ export interface Signature {
 
 export const signature = (task: string, options: Signature['options'] = {}, immutable = false): Signature => ({ task, options, immutable });
 
+/** What the canvas uses of the task client (its TaskClient, described here so neither module needs the other to load). */
+export interface CanvasClient {
+  readonly redis: Redis;
+  readonly bullPrefix: string;
+  readonly keys: Keyspace;
+  readonly retention: Retention;
+  readonly replicaAck: ReplicaAcknowledgement;
+  prepare(name: string, options?: EnqueueOptions): PreparedJob;
+  queue(name: string): Queue;
+  getTask(id: string): Promise<TaskView | null>;
+}
+
 export class Canvas {
   private producer: FlowProducer | undefined;
 
-  constructor(private readonly client: TaskClient) {}
+  constructor(private readonly client: CanvasClient) {}
 
   private flows(): FlowProducer {
     this.producer ??= new (bullmq().FlowProducer)({ connection: this.client.redis, prefix: this.client.bullPrefix });

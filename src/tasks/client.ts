@@ -5,60 +5,22 @@ import { AppError, badRequest, errorMessage } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
 import { isRedisUnavailableError, parseRedisUrl, type Keyspace, type Redis, type RedisTarget } from '../platform/redis.js';
 import { ReplicaAcknowledgement } from '../platform/replica-ack.js';
-import { DEFAULT_QUEUE, bindTaskCaller, getTaskDefinition, type CallOptions, type TaskProgress } from './define-task.js';
+import { DEFAULT_QUEUE, bindTaskCaller, getTaskDefinition, type TaskProgress } from './define-task.js';
 import { AsyncResult } from './async-result.js';
 import { bullKey } from './bull-keys.js';
 import { Canvas } from './canvas.js';
 import { EventHub, EventLog, bullEventsKey, eventsKey, readEventsSince, type EventStreamRef, type TaskEvent } from './events.js';
 import type { TaskError, TaskView } from './contract.js';
+import type { EnqueueOptions, JobPayload, PreparedJob, Retention } from './job-shape.js';
 import { scrubErrorMessage } from './error-text.js';
 import { isValidTaskId, taskIdProblem } from './ids.js';
 import { readJobSnapshot, type JobSnapshot } from './job-snapshot.js';
 import { newCancelToken, type TaskOwner } from './owner.js';
-import { REVOKED_PREFIX, isReady, stateFromJob, type TaskState } from './states.js';
+import { REVOKED_PREFIX, isReady, stateFromJob } from './states.js';
 
 export type { TaskError } from './contract.js';
 
-export interface Retention {
-  successSeconds: number;
-  failureSeconds: number;
-}
-
-export interface EnqueueOptions extends CallOptions {
-  /** An explicit task id (beat uses deterministic ids). */
-  taskId?: string;
-  /** The canvas prepends results of earlier tasks, so the schema cannot judge the arguments yet. */
-  skipArgsCheck?: boolean;
-  /**
-   * Set by the server's own upload routes (never from a request): the task belongs to an anonymous
-   * uploader, so the public task routes serve it to whoever holds its id, and enqueue returns a
-   * cancel token (only its SHA-256 is stored in the job).
-   */
-  anonymousOwner?: boolean;
-}
-
-export interface PreparedJob {
-  id: string;
-  name: string;
-  queue: string;
-  payload: JobPayload;
-  opts: JobsOptions & { jobId: string };
-  /** The secret that lets an anonymous owner cancel the task (anonymousOwner only); never stored. */
-  cancelToken?: string;
-}
-
-/** What a job carries besides BullMQ's own fields. */
-export interface JobPayload {
-  args: unknown[];
-  kwargs: Record<string, unknown>;
-  expiresAt?: number;
-  /** Explicit retries requested by the task so far. */
-  retries?: number;
-  /** Canvas: the results of the tasks this one waited for are prepended to its args (chain: one; chord: a list in this order). */
-  receives?: { kind: 'chain' } | { kind: 'chord'; order: string[] };
-  /** Who may see and cancel the task without staff permissions (see access.ts); absent: staff only. */
-  owner?: TaskOwner;
-}
+export type { EnqueueOptions, JobPayload, PreparedJob, Retention } from './job-shape.js';
 
 export type { TaskView };
 
@@ -173,9 +135,10 @@ export class TaskClient {
     const expiresAt =
       options.expires === undefined ? undefined : typeof options.expires === 'number' ? now + options.expires * 1000 : options.expires.getTime();
 
-    const id = options.taskId ?? (options.idempotencyKey ? idFromKey(options.idempotencyKey) : randomUUID());
-    const problem = taskIdProblem(id);
+    // Only an id from outside is checked: a UUID or idFromKey's hex is always a valid one.
+    const problem = options.taskId === undefined ? undefined : taskIdProblem(options.taskId);
     if (problem) throw badRequest('invalid_task_id', problem);
+    const id = options.taskId ?? (options.idempotencyKey ? idFromKey(options.idempotencyKey) : randomUUID());
     const cancel = options.anonymousOwner ? newCancelToken() : undefined;
     return {
       id,
@@ -189,7 +152,9 @@ export class TaskClient {
 
   async enqueue(name: string, options: EnqueueOptions = {}): Promise<{ id: string; cancelToken?: string }> {
     const prepared = this.prepare(name, options);
-    const job = await this.replicaAck.write(() => this.queue(prepared.queue).add(name, prepared.payload, prepared.opts));
+    const add = () => this.queue(prepared.queue).add(name, prepared.payload, prepared.opts);
+    // Without waitReplicas the write is the add itself (no wrapper's promise on the hot path).
+    const job = await (this.replicaAck.replicas > 0 ? this.replicaAck.write(add) : add());
     if (prepared.cancelToken) this.rememberPublic(job.id ?? prepared.id, prepared.queue);
     return { id: job.id ?? prepared.id, ...(prepared.cancelToken ? { cancelToken: prepared.cancelToken } : {}) };
   }

@@ -157,7 +157,7 @@ export async function loadTaskModules(paths: string[]): Promise<void> {
     try {
       await import(pathToFileURL(modulePath).href);
     } catch (err) {
-      throw new Error(`cannot load task module ${modulePath}: ${(err as Error).message}`);
+      throw new Error(`cannot load task module ${modulePath}: ${(err as Error).message}`, { cause: err });
     }
   }
 }

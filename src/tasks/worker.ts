@@ -224,12 +224,15 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const processor = async (job: Job, token?: string): Promise<unknown> => {
     const payload = (job.data ?? {}) as JobPayload;
     const queue = job.queueName;
-    if (!(await handOverConfirmed(queue))) {
-      // The master that handed this task over is losing a failover: the hand-over will be undone and the
-      // new master hands the task out again. Running it here would run it twice; leave it untouched.
-      logger.warn({ taskId: job.id, task: job.name }, 'not running a task its replicas have not confirmed handing over (Redis failover?)');
+    const handOver = await awaitHandOverReplicas(queue);
+    if (handOver === 'lost') {
+      // The connection that handed this task over dropped before its replicas confirmed the hand-over: the
+      // master is gone or being demoted (a failover), which undoes it, and the new master hands the task out
+      // again. Running it here too would run it twice: leave it untouched.
+      logger.warn({ taskId: job.id, task: job.name }, 'not running a task whose hand-over the replicas never confirmed (Redis failover?)');
       throw new DelayedError();
     }
+    if (handOver === 'timed-out') logger.warn({ taskId: job.id, task: job.name }, "running a task whose hand-over Redis's replicas have not confirmed yet");
     const task = new RunningTask(job, logger, (line) => client.queue(queue).addJobLog(job.id!, line, TASK_LOG_KEEP));
     const revokedReason = revoked.get(job.id!);
     if (revokedReason !== undefined) {
@@ -309,18 +312,21 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     }
   };
 
-  // With REDIS_URL's waitReplicas, a task runs only once the replicas hold its hand-over (see processor).
+  // With REDIS_URL's waitReplicas, a task runs once the replicas hold its hand-over (see processor). The wait
+  // happens inside the processor, so BullMQ keeps renewing the task's lock meanwhile.
   const handOverAcks = new WeakMap<Worker, ReplicaAcknowledgement>();
-  async function handOverConfirmed(queue: string): Promise<boolean> {
+  async function awaitHandOverReplicas(queue: string): Promise<'confirmed' | 'lost' | 'timed-out'> {
     const replicas = client.replicaAck.replicas;
     const consumer = consumers.get(queue);
-    if (replicas === 0 || !consumer) return true;
+    if (replicas === 0 || !consumer) return 'confirmed';
     let ack = handOverAcks.get(consumer);
     if (!ack) {
       ack = new ReplicaAcknowledgement((await consumer.backend.client) as unknown as Redis, replicas, keys.root);
       handOverAcks.set(consumer, ack);
     }
-    return ack.confirmed();
+    // Long enough for Sentinel to drop a demoted master's clients (which marks the hand-over lost), short
+    // enough that a replica that is down costs each task little.
+    return ack.awaitReplicas(Math.min(2000, Math.round(lockDurationMs / 4)));
   }
 
   const limiter = options.queueRateLimit ? parseRate(options.queueRateLimit) : undefined;

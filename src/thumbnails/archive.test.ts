@@ -5,7 +5,8 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Readable } from 'node:stream';
-import { archiveSize, streamArchive, uniqueNames, type ArchiveEntry } from './archive.js';
+import { createRequire } from 'node:module';
+import { archiveSize, nativeCrc32, streamArchive, uniqueNames, type ArchiveEntry } from './archive.js';
 import { makeJpeg, makePng, makeTiff } from './test-images.js';
 
 interface CentralEntry {
@@ -126,6 +127,16 @@ describe('streamArchive', () => {
       expect(e.data.equals(original)).toBe(true);
     });
     expect(opened).toEqual(entries.map((e) => e.name));
+  });
+
+  it('computes CRC-32s with Node’s native zlib.crc32, chunk by chunk, not buffer-crc32’s JavaScript', () => {
+    const yazlCrc = createRequire(createRequire(import.meta.url).resolve('yazl'))('buffer-crc32') as { unsigned: unknown };
+    expect(yazlCrc.unsigned).toBe(nativeCrc32);
+    const data = Buffer.from(Array.from({ length: 100_000 }, (_, i) => (i * 7919) % 251));
+    let running = 0;
+    for (let at = 0; at < data.length; at += 16384) running = nativeCrc32(data.subarray(at, at + 16384), running);
+    expect(running).toBe(zlib.crc32(data));
+    expect(nativeCrc32(Buffer.from('123456789'))).toBe(0xcbf43926); // the CRC-32 check value
   });
 
   it('passes unzip -t and extracts byte for byte (unzip is a test prerequisite, see the README)', async () => {

@@ -1,18 +1,10 @@
 // The Thumbnailer's JSON shapes that the browser reads too, and (re-exported) the default limits
 // the configuration reads. The page (web/src) imports it: nothing here touches a Node API.
 import type { TaskState } from '../tasks/contract.js';
-import type { Fit, LossyFormat, OutputFormat, Position } from './options.js';
+import type { Fit, LossyFormat, OutputFormat, Position, UploadLimits } from './options.js';
 
-export { DEFAULT_LIMITS } from './options.js';
+export { DEFAULT_LIMITS, type UploadLimits } from './options.js';
 
-/** The limits an upload is checked against (SELER_MAX_* settings), as GET /api/v1/config reports them. */
-export interface UploadLimits {
-  maxUploadBytes: number;
-  maxFiles: number;
-  maxPixels: number;
-  maxSizes: number;
-  maxDimension: number;
-}
 
 /** GET /api/v1/config: what the upload form may offer. */
 export interface ThumbnailerSettings {

@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../platform/errors.js';
-import { makeThumbnails, probeImage, sniffFormat, type Fit, type OutputFormat } from './image.js';
+import { DECODE_BUDGET_BYTES, decodeSlots, makeThumbnails, probeImage, sniffFormat, type Fit, type OutputFormat } from './image.js';
 import type { Size } from './naming.js';
 import { DEFAULT_QUALITY, type Position } from './options.js';
 import {
@@ -249,6 +249,43 @@ describe('makeThumbnails: pixels', () => {
     const [r, g, b] = await pixel(thumb.data, 7, 5);
     expect(r).toBeGreaterThan(200);
     expect(g! + b!).toBeLessThan(60);
+  });
+});
+
+describe('makeThumbnails: memory', () => {
+  it('decodes at most one original per core at once, however many are asked for together', async () => {
+    const input = await makeNoisyJpeg(1200, 800);
+    const info = await probeImage(input, { maxPixels: MAX_PIXELS });
+    decodeSlots.highest = 0;
+    const many = 4 * decodeSlots.limit + 1;
+    const results = await Promise.all(
+      Array.from({ length: many }, () => makeThumbnails(input, { sizes: [{ width: 64, height: 64 }], format: 'jpeg', fit: 'inside', stem: 'p', maxPixels: MAX_PIXELS, info })),
+    );
+    expect(results.every((r) => r.thumbnails[0]!.width === 64)).toBe(true);
+    // Counted, not timed: all of them reached the decode in the same turn, so the bound was reached and held.
+    expect(decodeSlots.highest).toBe(decodeSlots.limit);
+    expect(decodeSlots.inUse).toBe(0);
+  });
+
+  it('decodes that hold the whole image stay within the budget together', async () => {
+    const progressive = await sharp(await makeNoisyJpeg(600, 400)).jpeg({ progressive: true, chromaSubsampling: '4:2:0' }).toBuffer();
+    const info = await probeImage(progressive, { maxPixels: MAX_PIXELS });
+    expect(info.wholeImageBytes).toBe(600 * 400 * 3 * 2); // three planes of 2-byte coefficients
+    expect((await probeImage(await makeNoisyJpeg(600, 400), { maxPixels: MAX_PIXELS })).wholeImageBytes).toBeUndefined();
+    // As if each were a 20-megapixel progressive photo: two would not fit the budget.
+    const heavy = { ...info, wholeImageBytes: Math.ceil(DECODE_BUDGET_BYTES * 0.6) };
+    decodeSlots.highest = 0;
+    decodeSlots.heaviest = 0;
+    const options = { sizes: [{ width: 64, height: 64 }], format: 'jpeg' as const, fit: 'inside' as const, stem: 'p', maxPixels: MAX_PIXELS };
+    await Promise.all(Array.from({ length: 5 }, () => makeThumbnails(progressive, { ...options, info: heavy })));
+    expect(decodeSlots.heaviest).toBe(heavy.wholeImageBytes);
+    expect(decodeSlots.highest).toBe(1);
+    expect(decodeSlots.inUse).toBe(0);
+  });
+
+  it('a decode that fails gives its slot back', async () => {
+    await expect(thumbs(truncated(await makeJpeg({ width: 400, height: 300 }), 0.3), [{ width: 64, height: 64 }])).rejects.toThrow();
+    expect(decodeSlots.inUse).toBe(0);
   });
 });
 

@@ -1,5 +1,6 @@
 // The image pipeline: identify an upload from its bytes, then make every thumbnail from one decode.
 import { open } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import sharp from 'sharp';
 import type { Metadata, Sharp } from 'sharp';
 import { errorMessage, tooLarge, unprocessable, unsupportedMedia } from '../platform/errors.js';
@@ -16,6 +17,7 @@ import {
   type OutputFormat,
   type Position,
 } from './options.js';
+import { Slots } from './slots.js';
 
 export type { Fit, InputFormat, OutputFormat, Position };
 export type ThumbnailFormat = InputFormat;
@@ -35,6 +37,8 @@ export interface ImageInfo {
   pages: number;
   hasAlpha: boolean;
   orientation?: number;
+  /** Set when decoding holds the whole image, not a strip: progressive JPEG, interlaced PNG/GIF. */
+  wholeImageBytes?: number;
   /** Canonical extension: jpg png gif webp tiff avif. */
   ext: string;
   mime: string;
@@ -55,6 +59,15 @@ const kindOf = (format: ThumbnailFormat) => ({ ext: FORMAT_KINDS[format].ext, mi
 // The operation cache keeps decoded inputs alive (a 16 MB JPEG peaked at 322 MB RSS with it, 188 MB
 // without) and never hits: every upload is different.
 sharp.cache(false);
+
+/**
+ * Originals decoded at once in this process, whatever the worker's concurrency: one per core, and
+ * those that hold the whole image (a progressive JPEG keeps all its DCT coefficients: ~90 MB for a
+ * 15-megapixel photo) within DECODE_BUDGET_BYTES together. Decodes are where a worker's memory goes, and
+ * more of them than cores buy no speed. Tasks beyond the bounds wait here; one decode alone always runs.
+ */
+export const DECODE_BUDGET_BYTES = 100 * 1024 * 1024;
+export const decodeSlots = new Slots(availableParallelism(), DECODE_BUDGET_BYTES);
 
 const WHITE = { r: 255, g: 255, b: 255, alpha: 1 };
 const TRANSPARENT = { r: 0, g: 0, b: 0, alpha: 0 };
@@ -133,7 +146,21 @@ export async function probeImage(input: Buffer | string, limits: { maxPixels: nu
   }
   const info: ImageInfo = { format, width, height, pages: meta.pages ?? 1, hasAlpha: meta.hasAlpha ?? false, ...kindOf(format) };
   if (meta.orientation !== undefined) info.orientation = meta.orientation;
+  const whole = wholeImageBytes(meta, width, height);
+  if (whole > 0) info.wholeImageBytes = whole;
   return info;
+}
+
+/**
+ * What a decode keeps for the whole image: a progressive JPEG's DCT coefficients (2 bytes per
+ * coefficient and plane), an interlaced PNG's or GIF's pixels. Other decodes stream strips (0 here).
+ * Three full planes even for subsampled chroma: a 4:2:0 progressive photo of 5640×3172 took 85 MB,
+ * not the 54 MB its coefficients alone would need.
+ */
+function wholeImageBytes(meta: Metadata, width: number, height: number): number {
+  if (meta.format === 'jpeg' && meta.isProgressive) return width * height * ((meta.channels ?? 3) < 3 ? 1 : 3) * 2;
+  if ((meta.format === 'png' || meta.format === 'gif') && meta.isProgressive) return width * height * (meta.channels ?? 4);
+  return 0;
 }
 
 /** 'original' keeps the input format, except TIFF (which browsers cannot show) becomes PNG with alpha, JPEG without. */
@@ -249,7 +276,7 @@ export async function makeThumbnails(
   const scale = Math.min(1, Math.max(...options.sizes.map((s) => scaleFor(options.fit, s, ow, oh))));
   const original = { width: ow, height: oh };
   const target = { width: Math.max(1, Math.round(ow * scale)), height: Math.max(1, Math.round(oh * scale)) };
-  const decoded = await decode(input, target, original, options.maxPixels);
+  const decoded = await decodeSlots.run(() => decode(input, target, original, options.maxPixels), info.wholeImageBytes ?? 0);
   // Sizes encode in parallel (sharp runs each on a libuv thread); progress counts completions.
   let done = 0;
   const thumbnails = await Promise.all(

@@ -9,18 +9,30 @@ import { pipeline } from 'node:stream/promises';
 import { AppError, errorMessage } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
 import { isObjectNotFound, isStorageUnavailable, type ObjectStore } from '../platform/storage/index.js';
-import type { TaskContext } from '../tasks/index.js';
+import type { TaskContext, TaskTypes } from '../tasks/index.js';
 import { archiveSize, uniqueNames } from './archive.js';
 import { displayName, safeFileName } from './naming.js';
 import { cleanupMedia, manifestKey, resultKey, uploadKey, type ArchiveManifest } from './storage.js';
 import type { MakeThumbnailsResult, ThumbnailFile } from './contract.js';
-import type { MakeThumbnailsRequest, ThumbnailSettings } from './task.js';
 
 // sharp is loaded on the first thumbnail.
 const image = () => import('./image.js');
 
 export const archiveUrl = (taskId: string) => `/api/v1/tasks/${encodeURIComponent(taskId)}/archive`;
 export const fileUrl = (taskId: string, name: string) => `/api/v1/tasks/${encodeURIComponent(taskId)}/files/${encodeURIComponent(name)}`;
+
+/** What a worker hands the thumbnail tasks (ctx.resources.thumbnails), built from the configuration. */
+export interface ThumbnailSettings {
+  store: ObjectStore;
+  /** This host's scratch directory (copies of originals read from S3). */
+  scratchDir: string;
+  maxPixels: number;
+  /** Uploads and results older than this are removed by `thumbnails.cleanup`. */
+  mediaTtlSeconds: number;
+}
+
+/** The argument of `thumbnails.make` as its schema (task.ts) gives it. */
+export type MakeThumbnailsRequest = TaskTypes['thumbnails.make']['args'][0];
 
 export async function makeThumbnails(request: MakeThumbnailsRequest, ctx: TaskContext, settings: ThumbnailSettings): Promise<MakeThumbnailsResult> {
   const { store, maxPixels } = settings;

@@ -2,7 +2,15 @@
 // the crop positions, the quality range, the default limits, and how to tell an image from its first
 // bytes. The server (routes, uploads, the task, the config) and the page (web/src, built by Vite)
 // both read this module, so it imports nothing at run time and touches no Node API.
-import type { UploadLimits } from './contract.js';
+
+/** The limits an upload is checked against (SELER_MAX_* settings), as GET /api/v1/config reports them. */
+export interface UploadLimits {
+  maxUploadBytes: number;
+  maxFiles: number;
+  maxPixels: number;
+  maxSizes: number;
+  maxDimension: number;
+}
 
 /** The formats an upload may be in, as detected from its bytes (never its name or Content-Type). */
 export const INPUT_FORMATS = ['jpeg', 'png', 'gif', 'webp', 'tiff', 'avif'] as const;

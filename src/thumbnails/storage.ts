@@ -109,8 +109,14 @@ async function teeIntoStore(store: ObjectStore, key: string, source: Readable, s
       const drained = () => {
         if (--waiting === 0) done();
       };
-      if (!spool.write(chunk)) (waiting++, spool.once('drain', drained));
-      if (!toStore.write(chunk)) (waiting++, toStore.once('drain', drained));
+      if (!spool.write(chunk)) {
+        waiting++;
+        spool.once('drain', drained);
+      }
+      if (!toStore.write(chunk)) {
+        waiting++;
+        toStore.once('drain', drained);
+      }
       if (waiting === 0) done();
     },
     final(done) {

@@ -2,15 +2,14 @@
 // argument schemas. What they do is in make-thumbnails.ts, imported on a task's first run: `seler call`
 // and the web server register every task and should not load the archive, storage and image code.
 import { z } from 'zod';
-import { defineTask } from '../tasks/define-task.js';
-import type { TaskContext } from '../tasks/index.js';
-import type { ObjectStore } from '../platform/storage/index.js';
+import { defineTask, type TaskContext } from '../tasks/index.js';
 import { FITS, MAX_ARCHIVE_NAME, OUTPUT_FORMATS, POSITIONS, QUALITY_RANGE } from './options.js';
 import type { MakeThumbnailsResult, ThumbnailFile } from './contract.js';
+import type { ThumbnailSettings } from './make-thumbnails.js';
 
 export const THUMBNAILS_QUEUE = 'thumbnails';
 
-export type { ThumbnailFile, MakeThumbnailsResult };
+export type { ThumbnailFile, MakeThumbnailsResult, ThumbnailSettings };
 
 const makeRequestSchema = z.object({
   files: z.array(z.object({ upload: z.string().uuid(), name: z.string().max(1000) })).min(1),
@@ -25,8 +24,6 @@ const makeRequestSchema = z.object({
 const makeArgsSchema = z.tuple([makeRequestSchema]);
 const cleanupArgsSchema = z.union([z.tuple([]), z.tuple([z.number().int().min(0)])]);
 
-export type MakeThumbnailsRequest = z.output<typeof makeRequestSchema>;
-
 declare module '../tasks/define-task.js' {
   interface TaskTypes {
     'thumbnails.make': { args: z.output<typeof makeArgsSchema>; kwargs: Record<string, never>; result: MakeThumbnailsResult };
@@ -35,15 +32,6 @@ declare module '../tasks/define-task.js' {
   interface TaskResources {
     thumbnails: ThumbnailSettings;
   }
-}
-
-export interface ThumbnailSettings {
-  store: ObjectStore;
-  /** This host's scratch directory (copies of originals read from S3). */
-  scratchDir: string;
-  maxPixels: number;
-  /** Uploads and results older than this are removed by `thumbnails.cleanup`. */
-  mediaTtlSeconds: number;
 }
 
 /** The worker's composition root hands the tasks their store and limits as ctx.resources.thumbnails. */

@@ -90,7 +90,7 @@ describe('seler start on the embedded defaults', () => {
       expect(ready).toEqual([
         `seler is ready at ${base}  (data ${dataDir}, database ${path.join(dataDir, 'seler.db')}, Redis ${testRedisUrl()}; no superuser yet: create one with "npx seler createsuperuser")`,
       ]);
-      expect(logs).toMatch(/^\d\d:\d\d:\d\d\.\d{3} INFO  connected to Redis  role=web redis=\S+ kind=single version=\S+$/m);
+      expect(logs).toMatch(/^\d\d:\d\d:\d\d\.\d{3} INFO {2}connected to Redis {2}role=web redis=\S+ kind=single version=\S+$/m);
       expect(logs).not.toMatch(/^\{/m);
     } finally {
       child.kill('SIGTERM');

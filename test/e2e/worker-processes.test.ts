@@ -88,6 +88,7 @@ describe.skipIf(glibcVersion() === undefined)('the allocator (glibc)', () => {
     const pid = workerPid(a.child);
     expect(pid).not.toBe(a.child.pid);
     expect(environOf(pid)).toContain('MALLOC_ARENA_MAX=2');
+    expect(environOf(pid)).toContain('MALLOC_MMAP_THRESHOLD_=65536');
     expect(environOf(a.child.pid!)).not.toContain('MALLOC_ARENA_MAX=2');
     a.child.kill('SIGKILL');
     await a.exited;
@@ -156,7 +157,7 @@ describe('shutdown', () => {
     expect(Date.now() - stopAt).toBeLessThan(3500);
     expect(await status(id)).toBe('PENDING');
 
-    const b = startWorker();
+    startWorker();
     await waitFor(async () => (await status(id)) === 'SUCCESS', 30_000, 100);
     expect(runs(id)).toBe(2);
   }, 90_000);

@@ -58,3 +58,18 @@ export async function waitFor<T>(fn: () => Promise<T | undefined | null | false>
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/**
+ * A JSON API caller that logs in with a bearer token per user name (`null`: anonymous). `base` is
+ * prepended to every path; the body is parsed when there is one.
+ */
+export function bearerApi(app: () => TestApp, tokens: Record<string, string>, base = '') {
+  return async (who: string | null, method: string, path: string, body?: unknown) => {
+    const headers: Record<string, string> = {};
+    if (who) headers.authorization = `Bearer ${tokens[who]}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const res = await fetch(`${app().baseUrl}${base}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await res.text();
+    return { status: res.status, body: text ? (JSON.parse(text) as any) : undefined };
+  };
+}

@@ -45,6 +45,7 @@ export async function createTestDatabase(dialect: Dialect): Promise<TestDatabase
       throw new Error(
         `PostgreSQL tests need a server: cannot create a database on ${admin.description} (${(err as Error).message}). ` +
           'Start PostgreSQL on 127.0.0.1:5432 or set SELER_TEST_DATABASE_URL.',
+        { cause: err },
       );
     }
     const u = new URL(adminUrl);

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 export function redisServerPids(dataDir: string): number[] {
-  let out = '';
+  let out: string;
   try {
     out = execFileSync('pgrep', ['-af', 'redis-server'], { encoding: 'utf8' });
   } catch {

@@ -117,7 +117,7 @@ export async function startSwift(options: SwiftOptions = {}): Promise<Swift> {
       await waitUntilReady(info, [ports.account, ports.container, ports.object], host, wrap, options.startTimeoutMs ?? 60_000);
     } catch (err) {
       const tails = servers.map(([name]) => `${name}: ${tail(path.join(logs, name + '.log'))}`).join('\n');
-      throw new Error(`Swift did not start: ${(err as Error).message}\n${tails}`);
+      throw new Error(`Swift did not start: ${(err as Error).message}\n${tails}`, { cause: err });
     }
     return { ...info, createBucket: (name) => createBucket(info, name), stop };
   } catch (err) {
@@ -395,7 +395,7 @@ function isZombie(pid: number): boolean {
 
 /** Removes the Swift dirs in the temp dir whose watched process is gone, killing what they left. */
 function reapStaleSwifts(): void {
-  let entries: string[] = [];
+  let entries: string[];
   try {
     entries = readdirSync(tmpdir()).filter((name) => name.startsWith(DIR_PREFIX));
   } catch {

@@ -56,7 +56,7 @@ const crontabSchema = z
     // Fields that are each fine can still never meet: day 31 with only April and June.
     const parts = CRON_FIELDS.map((n) => cronField(n, c[n]));
     if (parts.some((p) => typeof p !== 'string')) return;
-    let never = false;
+    let never: boolean;
     try {
       const { fields } = CronExpressionParser.parse(parts.join(' '), { tz: 'UTC' });
       const longest = Math.max(...fields.month.values.map((m) => DAYS_IN_MONTH[Number(m) - 1]!));

@@ -198,7 +198,7 @@ export class LocalObjectStore implements ObjectStore {
           await handle.close();
         }
       } catch (err) {
-        throw new Error(`the data directory ${dir} is not writable (${errorMessage(err).split(',')[0]})`);
+        throw new Error(`the data directory ${dir} is not writable (${errorMessage(err).split(',')[0]})`, { cause: err });
       } finally {
         await rm(probe, { force: true }).catch(() => {});
       }

@@ -222,7 +222,7 @@ export class S3ObjectStore implements ObjectStore {
       );
     } catch (err) {
       const translated = translate(err, `the object store ${this.description} is not usable`);
-      throw new Error(errorMessage(translated));
+      throw new Error(errorMessage(translated), { cause: err });
     }
   }
 

@@ -86,7 +86,7 @@ async function allGroups(): Promise<Group[]> {
 export async function renderUserForm(ctx: RouteContext, id?: number): Promise<void> {
   const me = currentUser();
   let user: User | undefined;
-  let groups: Group[] = [];
+  let groups: Group[];
   let catalogue;
   try {
     [user, catalogue, groups] = await Promise.all([

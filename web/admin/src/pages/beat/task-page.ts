@@ -25,7 +25,7 @@ export const loadRegistered = (): Promise<RegisteredTask[]> => registeredTasks((
 
 export async function renderTaskPage(ctx: RouteContext, id?: number): Promise<void> {
   let task: PeriodicTask | undefined;
-  let registered: RegisteredTask[] = [];
+  let registered: RegisteredTask[];
   try {
     [task, registered] = await Promise.all([id === undefined ? undefined : api.get<PeriodicTask>(`${BASE}/${id}`), loadRegistered().catch(() => [])]);
   } catch (err) {

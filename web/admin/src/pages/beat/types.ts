@@ -1,6 +1,5 @@
-// The periodic-task API's shapes as the console uses them (src/admin/api-periodic-schemas.ts).
-import type { PeriodicTaskView } from '../../../../../src/admin/contract.js';
-import type { TaskSource } from '../../../../../src/beat/contract.js';
+// The periodic-task API's shapes as the console uses them (src/beat/schemas.ts).
+import type { PeriodicTaskView, TaskSource } from '../../../../../src/beat/contract.js';
 import type { Schedule, ScheduleKind } from '../../../../../src/beat/schedules/types.js';
 
 // The schedule and periodic-task shapes are the server's own declarations (type-only imports: no

@@ -1,6 +1,7 @@
 // Periodic tasks over JSON (django-celery-beat's admin as an API): list, read, create, change, delete,
 // run now, run history, reset to the declared values, bulk enable/disable/delete. Guarded by the
-// periodictask permissions, audited, and every change wakes the beats (the `notify` option).
+// periodictask permissions, audited, and every change wakes the beats (the `notify` option). The
+// guard and the audit log are handed in (app.ts gives the admin's), as to the monitor's routes.
 //
 // Bodies are validated by the beat model, not by the route schema, so every bad field comes back as
 // 400 {error:{code:'invalid_periodic_task', message, fields:{"schedule.crontab.minute": "…"}}}.
@@ -8,40 +9,37 @@
 // (the response says so). Builtin tasks cannot be deleted, only disabled or changed.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
-import {
-  MANAGED_FIELDS, canonical, describeSchedule, parseTaskInput, runHistory, runNow,
-  type BeatClient, type BeatStore, type FieldErrors, type ListQuery, type ManagedField, type PeriodicTask, type PeriodicTaskInput,
-} from '../beat/index.js';
-import { AppError, errorMessage, notFound } from '../platform/errors.js';
+import { added, changed, deleted, type AuditAction, type AuditActor, type ChangeMessage } from '../platform/audit.js';
+import { errorMessage } from '../platform/errors.js';
+import { pageQueryProps, parseId } from '../platform/json-api.js';
 import type { Logger } from '../platform/logger.js';
 import { getTaskDefinition } from '../tasks/index.js';
-import { audit } from './api.js';
+import type { BeatAudit, BeatGuard, BeatPermission } from './access.js';
+import type { PeriodicTaskView } from './contract.js';
+import { beatError } from './errors.js';
+import { MANAGED_FIELDS, canonical, parseTaskInput, type FieldErrors, type ManagedField, type PeriodicTask, type PeriodicTaskInput } from './model.js';
+import { registerScheduleRoutes } from './schedule-routes.js';
+import { describeSchedule } from './schedules/index.js';
+import { runHistory, runNow, type BeatClient } from './scheduler.js';
 import {
   PERIODIC_TAGS, bulkBodySchema, bulkResultSchema, deletedSchema, errors, idParams, pageOf, periodicTaskListQuery, periodicTaskSchema,
   passThrough, periodicTaskWriteSchema, resetBodySchema, runSchema, type SortField,
-} from './api-periodic-schemas.js';
-import { pageQueryProps } from './api-schemas.js';
-import { registerScheduleRoutes } from './api-schedules.js';
-import { added, changed, deleted } from './audit.js';
-import type { PeriodicTaskView } from './contract.js';
-import { requirePerm, requireUser, type AdminAuth } from './auth-plugin.js';
-import { assertPerm } from './permissions.js';
-import { invalid, parseId } from './store-util.js';
-import type { AuthUser } from './users.js';
+} from './schemas.js';
+import type { BeatStore, ListQuery } from './store.js';
 
-export interface PeriodicTaskApiOptions {
-  /** The admin's auth (registerAdminAuth's result); defaults to the one registered on the app. */
-  auth?: AdminAuth;
+export interface BeatRouteDeps {
   store: BeatStore;
   /** Enqueues runs (run now) and reads their states (run history). */
   client: BeatClient;
+  guard: BeatGuard;
+  audit: BeatAudit;
   /** Called after every change to periodic tasks (the app passes notifyScheduleChanged); failures are logged, not returned. */
   notify?: () => unknown;
   /** SELER_TIMEZONE: crontabs without a zone, and the local times of previews. Defaults to the store's. */
   timezone?: string;
+  logger: Logger;
 }
 
-export const INVALID = 'invalid_periodic_task';
 const BASE = '/api/v1/admin/periodic-tasks';
 
 /** The periodic task as the API returns it. */
@@ -94,25 +92,23 @@ function checkWrite(body: unknown, timezone: string, current?: PeriodicTask): un
       if (!('task' in rest)) errs.task ??= 'task is required';
       if (!('schedule' in rest)) errs.schedule ??= 'choose exactly one schedule kind';
     }
-    throw invalid(INVALID, errs);
+    throw beatError.invalid_periodic_task(errs);
   }
   return rest;
 }
 
-const noTask = (id: number | string) => notFound(`No periodic task with id ${id}.`, 'periodic_task_not_found');
-
 /** The :id of a route whose parts are not schema-checked: 400 as the schema-checked routes answer when it is not an id. */
 function idOf(request: FastifyRequest): number {
   const id = parseId((request.params as { id?: unknown }).id);
-  if (id === null) throw new AppError('invalid_request', 'params/id must be a positive integer', 400);
+  if (id === null) throw beatError.invalid_request('params/id must be a positive integer');
   return id;
 }
 
-export function registerPeriodicTaskApi(app: FastifyInstance, options: PeriodicTaskApiOptions): void {
-  const auth = options.auth ?? app.adminAuth;
-  const { store, client } = options;
+/** The periodic-task and schedule routes under /api/v1/admin (periodic-tasks, schedules, registered-tasks). */
+export function registerBeatRoutes(app: FastifyInstance, options: BeatRouteDeps): void {
+  const { store, client, guard, audit } = options;
   const timezone = options.timezone ?? store.timezone;
-  const logger: Logger = auth.logger;
+  const { logger } = options;
   const notify = async () => {
     try {
       await options.notify?.();
@@ -120,10 +116,10 @@ export function registerPeriodicTaskApi(app: FastifyInstance, options: PeriodicT
       logger.warn({ err: errorMessage(err) }, 'could not notify the beats of a periodic-task change (they re-check within seconds)');
     }
   };
-  const record = (actor: AuthUser, task: { id: number; name: string }, action: 'add' | 'change' | 'delete' | 'other', message: Parameters<typeof audit>[2]['message']) =>
-    audit(auth, actor, { action, objectType: 'periodictask', objectId: task.id, objectRepr: task.name, message });
+  const record = (actor: AuditActor, task: { id: number; name: string }, action: AuditAction, message: ChangeMessage | string) =>
+    audit(actor, { action, objectType: 'periodictask', objectId: task.id, objectRepr: task.name, message });
   /** Audits and announces a change when a field moved; the task as the API returns it. */
-  const afterChange = async (actor: AuthUser, before: PeriodicTask, after: PeriodicTask) => {
+  const afterChange = async (actor: AuditActor, before: PeriodicTask, after: PeriodicTask) => {
     const fields = changedFields(before, after);
     if (fields.length) {
       await record(actor, after, 'change', changed(fields));
@@ -133,7 +129,7 @@ export function registerPeriodicTaskApi(app: FastifyInstance, options: PeriodicT
   };
   const find = async (id: number) => {
     const task = await store.get(id);
-    if (!task) throw noTask(id);
+    if (!task) throw beatError.periodic_task_not_found(id);
     return task;
   };
 
@@ -141,7 +137,7 @@ export function registerPeriodicTaskApi(app: FastifyInstance, options: PeriodicT
     BASE,
     { schema: { tags: PERIODIC_TAGS, summary: 'Periodic tasks: search, filter, sort, page (needs view_periodictask)', querystring: periodicTaskListQuery, response: { 200: pageOf(periodicTaskSchema, 'A page of periodic tasks'), ...errors } } },
     async (request) => {
-      await requirePerm(request, 'view_periodictask');
+      await guard(request, 'view_periodictask');
       const { sort = 'name', ...query } = request.query;
       const desc = sort.startsWith('-');
       const page = await store.list({ ...query, sort: (desc ? sort.slice(1) : sort) as SortField, order: desc ? 'desc' : 'asc' });
@@ -153,7 +149,7 @@ export function registerPeriodicTaskApi(app: FastifyInstance, options: PeriodicT
     `${BASE}/:id`,
     { schema: { tags: PERIODIC_TAGS, summary: 'One periodic task (needs view_periodictask)', params: idParams, response: { 200: periodicTaskSchema, ...errors } } },
     async (request) => {
-      await requirePerm(request, 'view_periodictask');
+      await guard(request, 'view_periodictask');
       return render(await find(request.params.id));
     },
   );
@@ -171,7 +167,7 @@ export function registerPeriodicTaskApi(app: FastifyInstance, options: PeriodicT
       },
     },
     async (request, reply) => {
-      const actor = await requirePerm(request, 'add_periodictask');
+      const actor = await guard(request, 'add_periodictask');
       const task = await store.create(checkWrite(request.body, timezone));
       await record(actor, task, 'add', added());
       await notify();
@@ -193,7 +189,7 @@ export function registerPeriodicTaskApi(app: FastifyInstance, options: PeriodicT
       },
     },
     async (request) => {
-      const actor = await requirePerm(request, 'change_periodictask');
+      const actor = await guard(request, 'change_periodictask');
       const before = await find(idOf(request));
       return afterChange(actor, before, await store.update(before.id, checkWrite(request.body, timezone, before)));
     },
@@ -212,9 +208,9 @@ export function registerPeriodicTaskApi(app: FastifyInstance, options: PeriodicT
       },
     },
     async (request) => {
-      const actor = await requirePerm(request, 'delete_periodictask');
+      const actor = await guard(request, 'delete_periodictask');
       const task = await find(idOf(request));
-      if (!(await store.delete(task.id, { allowConfig: true }))) throw noTask(task.id);
+      if (!(await store.delete(task.id, { allowConfig: true }))) throw beatError.periodic_task_not_found(task.id);
       await record(actor, task, 'delete', deleted());
       await notify();
       const restored = task.source === 'config';
@@ -242,7 +238,7 @@ export function registerPeriodicTaskApi(app: FastifyInstance, options: PeriodicT
       },
     },
     async (request, reply) => {
-      const actor = await requirePerm(request, 'change_periodictask');
+      const actor = await guard(request, 'change_periodictask');
       const task = await find(idOf(request));
       const { taskId } = await runNow({ store, client, logger }, task.id);
       await record(actor, task, 'other', `Ran now as task ${taskId}.`);
@@ -262,7 +258,7 @@ export function registerPeriodicTaskApi(app: FastifyInstance, options: PeriodicT
       },
     },
     async (request) => {
-      await requirePerm(request, 'view_periodictask');
+      await guard(request, 'view_periodictask');
       const task = await find(request.params.id);
       const page = await runHistory(store, client, task.id, request.query);
       return {
@@ -290,14 +286,14 @@ export function registerPeriodicTaskApi(app: FastifyInstance, options: PeriodicT
       },
     },
     async (request) => {
-      const actor = await requirePerm(request, 'change_periodictask');
+      const actor = await guard(request, 'change_periodictask');
       const before = await find(idOf(request));
       const body = (request.body ?? {}) as { fields?: unknown };
       const fields = body.fields;
       if (typeof body !== 'object' || Array.isArray(body) || Object.keys(body).some((k) => k !== 'fields'))
-        throw invalid(INVALID, { _: 'the body may only be {"fields": [...]}' });
+        throw beatError.invalid_periodic_task({ _: 'the body may only be {"fields": [...]}' });
       if (fields !== undefined && (!Array.isArray(fields) || fields.some((f) => !(MANAGED_FIELDS as unknown[]).includes(f))))
-        throw invalid(INVALID, { fields: `fields must be a list of: ${MANAGED_FIELDS.join(', ')}` });
+        throw beatError.invalid_periodic_task({ fields: `fields must be a list of: ${MANAGED_FIELDS.join(', ')}` });
       return afterChange(actor, before, await store.resetToDeclared(before.id, fields as ManagedField[] | undefined));
     },
   );
@@ -315,16 +311,16 @@ export function registerPeriodicTaskApi(app: FastifyInstance, options: PeriodicT
       },
     },
     async (request) => {
-      const actor = await requireUser(request);
+      const actor = await guard(request, null);
       const body = request.body as { ids?: unknown; action?: unknown } | null;
       const errs: FieldErrors = {};
       const ids = Array.isArray(body?.ids) ? body.ids.map(parseId) : null;
       if (!ids || ids.length === 0 || ids.length > 1000 || ids.some((id) => id === null)) errs.ids = 'ids must be a list of 1 to 1000 periodic task ids';
       const action = body?.action;
       if (action !== 'enable' && action !== 'disable' && action !== 'delete') errs.action = 'action must be one of enable, disable, delete';
-      if (Object.keys(errs).length) throw invalid('invalid_bulk_action', errs);
-      const perm = action === 'delete' ? 'delete_periodictask' : 'change_periodictask';
-      assertPerm(actor, perm);
+      if (Object.keys(errs).length) throw beatError.invalid_bulk_action(errs);
+      const perm: BeatPermission = action === 'delete' ? 'delete_periodictask' : 'change_periodictask';
+      await guard(request, perm);
       const result = { action: action as string, changed: [] as number[], unchanged: [] as number[], notFound: [] as number[], refused: [] as { id: number; message: string }[], restoredOnBeatStart: [] as number[] };
       for (const id of [...new Set(ids as number[])]) {
         const task = await store.get(id);
@@ -354,5 +350,5 @@ export function registerPeriodicTaskApi(app: FastifyInstance, options: PeriodicT
     },
   );
 
-  registerScheduleRoutes(app, { store, timezone });
+  registerScheduleRoutes(app, { store, timezone, guard });
 }

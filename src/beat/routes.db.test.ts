@@ -5,13 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, waitFor } from '../../test/helpers/app.js';
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../../test/helpers/db.js';
 import { deleteKeys, testRedis, testRedisUrl, uniquePrefix } from '../../test/helpers/redis.js';
-import { BeatStore, beatChangesChannel, parseDeclaredEntry, syncStaticSchedules } from '../beat/index.js';
+import { auditLog, createToken, staffGuard } from '../admin/index.js';
+import { BeatStore, beatChangesChannel, parseDeclaredEntry, registerBeatRoutes, syncStaticSchedules } from './index.js';
 import '../demo/tasks.js';
 import { keyspace, type Redis } from '../platform/redis.js';
 import { TaskClient, startWorker, type RunningWorker } from '../tasks/index.js';
-import { registerPeriodicTaskApi } from './api-periodic-tasks.js';
-import { TEST_PASSWORD, makeUser, startAdminTestServer, type AdminTestClient, type AdminTestServer } from './test-server.js';
-import { createToken } from './tokens.js';
+import { TEST_PASSWORD, makeUser, startAdminTestServer, type AdminTestClient, type AdminTestServer } from '../admin/test-server.js';
 
 const BASE = '/api/v1/admin/periodic-tasks';
 const every = (n: number, period = 'seconds') => ({ interval: { every: n, period } });
@@ -50,7 +49,7 @@ describe.each(DIALECTS)('periodic task API on %s', (dialect) => {
     client = new TaskClient({ redis, redisTarget: testRedisUrl(), keys: keyspace(prefix), retention: { successSeconds: 3600, failureSeconds: 3600 }, eventsMaxLen: 10_000, logger });
     store = new BeatStore(t.db, { timezone: 'Europe/Warsaw' });
     server = await startAdminTestServer(t.db, {
-      routes: (app) => registerPeriodicTaskApi(app, { store, client, timezone: 'Europe/Warsaw', notify: () => void notified++ }),
+      routes: (app) => registerBeatRoutes(app, { store, client, logger, timezone: 'Europe/Warsaw', notify: () => void notified++, guard: staffGuard, audit: auditLog(t.db) }),
     });
     await makeUser(t.db, 'root', { isSuperuser: true });
     root = server.client();

@@ -5,18 +5,19 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import {
-  canonical, describeSchedule, intervalMs, offsetAt, parseSchedule, scheduleKind, upcomingRuns, withDefaultZone,
-  type BeatStore, type FieldErrors, type Schedule, type ScheduleKind,
-} from '../beat/index.js';
-import { AppError, badRequest } from '../platform/errors.js';
+import { AppError } from '../platform/errors.js';
+import { pageWindow } from '../platform/json-api.js';
 import { registeredTasks } from '../tasks/index.js';
+import type { BeatGuard } from './access.js';
+import { beatError } from './errors.js';
+import { canonical, withDefaultZone, type FieldErrors } from './model.js';
+import {
+  describeSchedule, intervalMs, offsetAt, parseSchedule, scheduleKind, upcomingRuns, type Schedule, type ScheduleKind,
+} from './schedules/index.js';
 import {
   PERIODIC_TAGS, SCHEDULE_TAGS, errors, pageOf, passThrough, previewBodySchema, previewSchema, registeredTaskSchema, scheduleListQuery, scheduleUsageSchema,
-} from './api-periodic-schemas.js';
-import { requirePerm, requireUser } from './auth-plugin.js';
-import type { Permission } from './permissions.js';
-import { invalid, pageWindow } from './store-util.js';
+} from './schemas.js';
+import type { BeatStore } from './store.js';
 
 const PREVIEW_COUNT = 5;
 
@@ -33,7 +34,7 @@ const startTimeSchema = z.iso.datetime({ offset: true }).nullable().optional();
 
 /** The preview of POST /api/v1/admin/schedules/preview; throws 400 invalid_schedule naming each field ("schedule.crontab.minute"). */
 export function previewSchedule(body: unknown, timezone: string, now = Date.now()) {
-  if (!body || typeof body !== 'object' || Array.isArray(body)) throw invalid('invalid_schedule', { _: 'send {"schedule": {...}, "startTime"?: "…"}' });
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw beatError.invalid_schedule({ _: 'send {"schedule": {...}, "startTime"?: "…"}' });
   const { schedule: raw, startTime, ...rest } = body as Record<string, unknown>;
   const errs: FieldErrors = {};
   for (const key of Object.keys(rest)) errs[key] = `unknown field "${key}"`;
@@ -47,7 +48,7 @@ export function previewSchedule(body: unknown, timezone: string, now = Date.now(
     if (parsed.ok) schedule = parsed.schedule;
     else for (const e of parsed.errors) errs[e.path ? `schedule.${e.path}` : 'schedule'] ??= e.message;
   }
-  if (Object.keys(errs).length || !schedule) throw invalid('invalid_schedule', errs);
+  if (Object.keys(errs).length || !schedule) throw beatError.invalid_schedule(errs);
   const zone = 'crontab' in schedule ? schedule.crontab.timezone : timezone;
   const start = typeof startTime === 'string' ? Date.parse(startTime) : null;
   const from = start !== null && start - 1 > now ? start - 1 : now;
@@ -81,8 +82,8 @@ function jsonSchemaOf(schema: z.ZodType | undefined): unknown {
   }
 }
 
-export function registerScheduleRoutes(app: FastifyInstance, options: { store: BeatStore; timezone: string }): void {
-  const { store } = options;
+export function registerScheduleRoutes(app: FastifyInstance, options: { store: BeatStore; timezone: string; guard: BeatGuard }): void {
+  const { store, guard } = options;
 
   app.post(
     '/api/v1/admin/schedules/preview',
@@ -100,9 +101,9 @@ export function registerScheduleRoutes(app: FastifyInstance, options: { store: B
       },
     },
     async (request) => {
-      await requireUser(request);
+      await guard(request, null);
       const query = request.query as { errors?: unknown };
-      if (query.errors !== undefined && query.errors !== 'inline') throw badRequest('invalid_query', 'errors must be "inline" when given');
+      if (query.errors !== undefined && query.errors !== 'inline') throw beatError.invalid_query('errors must be "inline" when given');
       try {
         return await previewSchedule(request.body, options.timezone);
       } catch (err) {
@@ -124,7 +125,7 @@ export function registerScheduleRoutes(app: FastifyInstance, options: { store: B
     },
     async (request) => {
       const { kind, search, enabled, sort = 'schedule' } = request.query;
-      await requirePerm(request, `view_${kind}schedule` as Permission);
+      await guard(request, `view_${kind}schedule`);
       const needle = search?.trim().toLowerCase();
       const all = (await store.tasksBySchedule(kind))
         .map(({ schedule, tasks }) => {
@@ -158,7 +159,7 @@ export function registerScheduleRoutes(app: FastifyInstance, options: { store: B
         response: { 200: { type: 'array', items: registeredTaskSchema }, 401: errors[401], 403: errors[403] } },
     },
     async (request) => {
-      await requireUser(request);
+      await guard(request, null);
       return registeredTasks().map((t) => ({
         name: t.name,
         queue: t.options.queue,

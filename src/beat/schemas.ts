@@ -2,8 +2,10 @@
 // serializers: a property missing here is dropped from the response). Request bodies of these routes
 // are validated by the beat model, which names each bad field; the body schemas here document them.
 import type { FastifySchemaCompiler } from 'fastify';
-import { MANAGED_FIELDS, MISSED_RUN_POLICIES, OVERLAP_POLICIES, RUN_TRIGGERS, SCHEDULE_KINDS, TASK_SOURCES } from '../beat/index.js';
-import { dateTime, errors, idParams, invalidSchema, nullableDateTime, pageOf, pageQueryProps } from './api-schemas.js';
+import { dateTime, errors, idParams, invalidSchema, nullableDateTime, pageOf, pageQueryProps } from '../platform/json-api.js';
+import { MISSED_RUN_POLICIES, OVERLAP_POLICIES, RUN_TRIGGERS, TASK_SOURCES } from './contract.js';
+import { MANAGED_FIELDS } from './model.js';
+import { SCHEDULE_KINDS } from './schedules/index.js';
 
 /** Lets a body through untouched (the model validates it with field errors); a route using it checks its params by hand. */
 export const passThrough: FastifySchemaCompiler<unknown> = () => (data: unknown) => ({ value: data });

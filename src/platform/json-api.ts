@@ -1,0 +1,83 @@
+// What seler's JSON APIs share: pages, ids, and 400s that name each bad field (`fieldErrors`, an entry
+// of a feature's error catalogue), with their JSON schemas (the documentation at /docs and the
+// response serializers).
+import type { ErrorSpec } from './errors.js';
+import { errorSchema } from './http.js';
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+  page: number;
+  pageSize: number;
+}
+
+export interface PageQuery {
+  page?: number;
+  pageSize?: number;
+}
+
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 200;
+/** Beyond it a page cannot hold anything (offset page × pageSize stays a safe integer in SQL). */
+export const MAX_PAGE = 1_000_000;
+/** Ids are 32-bit integers in both dialects (PostgreSQL's integer refuses more). */
+export const MAX_ID = 2_147_483_647;
+
+export function pageWindow(query: PageQuery): { page: number; pageSize: number; offset: number } {
+  const page = Math.max(1, Math.floor(query.page ?? 1));
+  const pageSize = Math.min(MAX_PAGE_SIZE, Math.max(1, Math.floor(query.pageSize ?? DEFAULT_PAGE_SIZE)));
+  return { page, pageSize, offset: (page - 1) * pageSize };
+}
+
+/** An id from a URL or a body: a positive safe integer, or null. */
+export function parseId(value: unknown): number | null {
+  const n = typeof value === 'number' ? value : typeof value === 'string' && /^\d{1,15}$/.test(value) ? Number(value) : NaN;
+  return Number.isSafeInteger(n) && n > 0 ? n : null;
+}
+
+/** Every bad field in one sentence: "name: is required schedule: choose …" (`_` is the body as a whole). */
+export function fieldsSentence(fields: Record<string, string>): string {
+  return Object.entries(fields)
+    .map(([field, problem]) => (field === '_' ? problem : `${field}: ${problem}`))
+    .join(' ');
+}
+
+/** A catalogue entry (errorCatalogue) for a 400 naming each bad field: `{error:{code, message, fields:{name: sentence}}}`. */
+export const fieldErrors = {
+  status: 400,
+  message: (fields: Record<string, string>) => fieldsSentence(fields),
+  details: (fields: Record<string, string>) => ({ fields }),
+} satisfies ErrorSpec<[Record<string, string>]>;
+
+export const dateTime = { type: 'string', format: 'date-time' } as const;
+export const nullableDateTime = { type: ['string', 'null'], format: 'date-time' } as const;
+
+export const idParams = { type: 'object', properties: { id: { type: 'integer', minimum: 1, maximum: MAX_ID } }, required: ['id'] } as const;
+
+export const pageQueryProps = {
+  page: { type: 'integer', minimum: 1, maximum: MAX_PAGE, default: 1 },
+  pageSize: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: 50 },
+} as const;
+
+export function pageOf(item: object, description: string) {
+  return {
+    type: 'object',
+    description,
+    properties: { items: { type: 'array', items: item }, total: { type: 'integer' }, page: { type: 'integer' }, pageSize: { type: 'integer' } },
+  } as const;
+}
+
+/** A 400 that names each bad field: `{error:{code, message, fields:{field: sentence}}}`. */
+export const invalidSchema = {
+  type: 'object',
+  properties: {
+    error: {
+      type: 'object',
+      properties: { code: { type: 'string' }, message: { type: 'string' }, fields: { type: 'object', additionalProperties: { type: 'string' } } },
+      required: ['code', 'message'],
+    },
+  },
+} as const;
+
+/** The error responses of a guarded JSON route. */
+export const errors = { 400: invalidSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema } as const;

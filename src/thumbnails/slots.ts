@@ -1,0 +1,55 @@
+// A counting semaphore with an optional budget: at most `limit` callers inside `run` at once, and their
+// weights together within `budget` (a caller alone always gets in, however heavy). Callers get in in
+// the order they came: a light one never overtakes a heavy one waiting for room.
+
+export class Slots {
+  private active = 0;
+  private used = 0;
+  private readonly waiting: { weight: number; enter: () => void }[] = [];
+  /** The most ever inside `run` at once, and the most weight (tests pin the bounds with them). */
+  highest = 0;
+  heaviest = 0;
+
+  constructor(
+    readonly limit: number,
+    readonly budget = Infinity,
+  ) {
+    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`a slot limit is a whole number ≥ 1, not ${limit}`);
+    if (!(budget > 0)) throw new RangeError(`a slot budget is a number > 0, not ${budget}`);
+  }
+
+  get inUse(): number {
+    return this.active;
+  }
+
+  async run<T>(work: () => Promise<T>, weight = 0): Promise<T> {
+    if (this.waiting.length > 0 || !this.fits(weight)) await new Promise<void>((enter) => this.waiting.push({ weight, enter }));
+    else this.enter(weight);
+    try {
+      return await work();
+    } finally {
+      this.active--;
+      this.used -= weight;
+      this.admit();
+    }
+  }
+
+  private fits(weight: number): boolean {
+    return this.active === 0 || (this.active < this.limit && this.used + weight <= this.budget);
+  }
+
+  private enter(weight: number): void {
+    this.active++;
+    this.used += weight;
+    this.highest = Math.max(this.highest, this.active);
+    this.heaviest = Math.max(this.heaviest, this.used);
+  }
+
+  private admit(): void {
+    while (this.waiting.length > 0 && this.fits(this.waiting[0]!.weight)) {
+      const next = this.waiting.shift()!;
+      this.enter(next.weight);
+      next.enter();
+    }
+  }
+}
