@@ -2,7 +2,10 @@
 // argument schemas. What they do is in make-thumbnails.ts, imported on a task's first run: `seler call`
 // and the web server register every task and should not load the archive, storage and image code.
 import { z } from 'zod';
-import { defineTask, type TaskContext } from '../tasks/index.js';
+// defineTask from its own module, the entry task modules use: the folder's index brings the worker and the
+// routes, which `seler call` (it registers every task) should not load.
+import { defineTask } from '../tasks/define-task.js';
+import type { TaskContext } from '../tasks/index.js';
 import { FITS, MAX_ARCHIVE_NAME, OUTPUT_FORMATS, POSITIONS, QUALITY_RANGE } from './options.js';
 import type { MakeThumbnailsResult, ThumbnailFile } from './contract.js';
 import type { ThumbnailSettings } from './make-thumbnails.js';
