@@ -258,12 +258,14 @@ describe('light commands load only what they need', () => {
   // What tasks do, as opposed to what they are (name, queue, argument schema): `call` registers every task
   // but runs none, so the thumbnail task's zip writer, storage and naming code stay unloaded.
   const taskWork = /node_modules\/yazl\/|\/src\/thumbnails\/(make-thumbnails|archive|storage|naming)\.ts|\/src\/platform\/storage\/(index|local|s3|metered)\.ts/;
+  // The task layer's worker and HTTP side (what its index.ts brings): task modules declare through define-task.ts.
+  const taskRuntime = /\/src\/tasks\/(index|worker|pool|routes|access|queue-admin|queue-jobs)\.ts|\/src\/platform\/(http|openapi|sse)\.ts/;
   it.each([
-    [['--help'], [heavy, bullmq, taskWork]],
-    [['call', 'demo.add', '--args', '[1, 2]'], [heavy, taskWork]],
-    [['result', 'RESULT_ID'], [heavy, bullmq, taskWork]],
-    [['inspect', 'ping', '--timeout', '0.2'], [heavy, bullmq, taskWork]],
-    [['lab', '--help'], [heavy, bullmq, taskWork]],
+    [['--help'], [heavy, bullmq, taskWork, taskRuntime]],
+    [['call', 'demo.add', '--args', '[1, 2]'], [heavy, taskWork, taskRuntime]],
+    [['result', 'RESULT_ID'], [heavy, bullmq, taskWork, taskRuntime]],
+    [['inspect', 'ping', '--timeout', '0.2'], [heavy, bullmq, taskWork, taskRuntime]],
+    [['lab', '--help'], [heavy, bullmq, taskWork, taskRuntime]],
   ])(
     'seler %j',
     async (args, forbidden) => {
