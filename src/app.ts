@@ -14,7 +14,7 @@ import type { Logger } from './platform/logger.js';
 import { announceDatabase, type DatabaseAnnouncer } from './platform/db-identity.js';
 import { closeRedis, keyspace, type RedisTarget, pingWithin, watchRedisConnection, type Redis } from './platform/redis.js';
 import { REDIS_COMMAND_TIMEOUT_MS, connectConfiguredRedis, resolveRedisTarget } from './redis-connection.js';
-import { TaskAccess, TaskClient, registerTaskRoutes, registeredTasks, startWorker, type PoolKind, type RunningWorker } from './tasks/index.js';
+import { TaskAccess, TaskClient, registerTaskRoutes, registeredTasks, startWorker, type PoolKind, type RunningWorker, type TaskResources } from './tasks/index.js';
 import { bootstrapModuleUrl, loadTasks } from './task-modules.js';
 import { ConfigSync, PeriodicTasks, RunClaims, notifyScheduleChanged, registerBeatRoutes, startBeat, syncStaticSchedules, type RunningBeat } from './beat/index.js';
 import {
@@ -36,6 +36,8 @@ export interface Runtime {
   client: TaskClient;
   /** Where uploads and results are kept (the data dir's media/, or S3). */
   store: ObjectStore;
+  /** What this process's worker hands its tasks (ctx.resources): the thumbnail store and limits. */
+  taskResources: Partial<TaskResources>;
   db?: Db;
   /** Present with the database: what the other processes on this Redis use (conflicts are shown in /readyz). */
   databases?: DatabaseAnnouncer;
@@ -78,7 +80,7 @@ export async function openRuntime(config: Config, logger: Logger, options: { dat
   });
   await prepareScratch(scratchDirOf(config.dataDir));
   if (config.storage.kind === 's3') logger.info({ storage: store.description }, 'objects are kept in S3');
-  await loadTasks(config, store);
+  const taskResources = await loadTasks(config, store);
   const client = new TaskClient({
     redis,
     redisTarget: target,
@@ -95,6 +97,7 @@ export async function openRuntime(config: Config, logger: Logger, options: { dat
     redis,
     client,
     store,
+    taskResources,
     db,
     databases,
     async close() {
@@ -264,6 +267,7 @@ export async function startWorkerRole(runtime: Runtime, options: WorkerRoleOptio
     softTimeLimitMs: options.softTimeLimitSeconds ? options.softTimeLimitSeconds * 1000 : undefined,
     timeLimitMs: options.timeLimitSeconds ? options.timeLimitSeconds * 1000 : undefined,
     queueRateLimit: options.rateLimit,
+    resources: runtime.taskResources,
     bootstrap: { module: bootstrapModuleUrl, payload: config },
     onShutdownRequested: options.onShutdownRequested,
   });

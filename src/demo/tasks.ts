@@ -1,7 +1,9 @@
 // Small built-in tasks for trying seler out, for the examples in the README, and for tests and benchmarks.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { PermanentFailure, defineTask } from '../tasks/authoring.js';
+// defineTask from its own module, the entry task modules use: the folder's index brings the worker and the
+// routes, which `seler call` (it registers every task) should not load.
+import { defineTask } from '../tasks/define-task.js';
 
 declare module '../tasks/define-task.js' {
   interface TaskTypes {
@@ -41,7 +43,9 @@ export const sleepTask = defineTask(
 export const fail = defineTask(
   'demo.fail',
   { description: 'Always fails with the given message (retried unless permanent).', maxAttempts: 1 },
-  ([message], kwargs) => {
+  async ([message], kwargs) => {
+    // Loaded when it runs: by then the worker has loaded the task layer anyway.
+    const { PermanentFailure } = await import('../tasks/index.js');
     if (kwargs.permanent) throw new PermanentFailure(message ?? 'demo failure');
     throw new Error(message ?? 'demo failure');
   },

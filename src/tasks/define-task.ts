@@ -18,6 +18,15 @@ export type ResultOf<N extends TaskName> = Entry<N>['result'];
 
 export type { TaskProgress };
 
+/**
+ * What a process hands its tasks, each feature under its own name, declared the way TaskTypes is:
+ *   declare module '../tasks/index.js' { interface TaskResources { thumbnails: ThumbnailSettings } }
+ * The composition root builds them from the configuration and gives them to the worker (startWorker's
+ * `resources`, a pool child's bootstrap): no module-level state, two runtimes in one process each see their own.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface TaskResources {}
+
 export interface TaskContext {
   id: string;
   name: string;
@@ -35,6 +44,8 @@ export interface TaskContext {
    */
   log: TaskLog;
   progress(progress: TaskProgress): Promise<void>;
+  /** What this worker's process hands its tasks; an entry is missing where the process has none to give. */
+  resources: Partial<TaskResources>;
   /** Ends this run and schedules another after the countdown (Celery's self.retry); counts against maxAttempts unless forced. */
   retry(options?: { countdownSeconds?: number; reason?: string; force?: boolean }): never;
 }

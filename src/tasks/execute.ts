@@ -2,7 +2,7 @@
 // Time limits: the soft limit aborts the task's AbortSignal with a SoftTimeLimitExceeded reason, which
 // the task may catch to clean up; the hard limit gives up on the task with TimeLimitExceeded.
 import type { Logger } from '../platform/logger.js';
-import { getTaskDefinition, type TaskContext, type TaskProgress } from './define-task.js';
+import { getTaskDefinition, type TaskContext, type TaskProgress, type TaskResources } from './define-task.js';
 import { makeTaskLog, type TaskLog } from './task-log.js';
 
 export class SoftTimeLimitExceeded extends Error {
@@ -141,6 +141,7 @@ class Context implements TaskContext {
   constructor(
     request: ExecutionRequest,
     private readonly hooks: ExecutionHooks,
+    readonly resources: Partial<TaskResources>,
     /** Set when time limits apply: the task's own controller, which the worker's signal also aborts. */
     private readonly controller?: AbortController,
   ) {
@@ -162,14 +163,14 @@ class Context implements TaskContext {
   }
 }
 
-export async function runInProcess(request: ExecutionRequest, hooks: ExecutionHooks): Promise<unknown> {
+export async function runInProcess(request: ExecutionRequest, hooks: ExecutionHooks, resources: Partial<TaskResources> = {}): Promise<unknown> {
   const definition = getTaskDefinition(request.name);
   if (!definition) throw new PermanentFailure(`task "${request.name}" is not registered in this worker`, 'unknown_task');
   const softMs = request.softTimeLimitMs ?? definition.options.softTimeLimitMs;
   const hardMs = request.timeLimitMs ?? definition.options.timeLimitMs;
   // Without time limits the worker's own signal is the task's: no controller, no timers (and the
   // worker makes that one only if the task asks for it).
-  if (!softMs && !hardMs) return definition.handler(request.args, request.kwargs, new Context(request, hooks));
+  if (!softMs && !hardMs) return definition.handler(request.args, request.kwargs, new Context(request, hooks, resources));
 
   const controller = new AbortController();
   const forward = () => controller.abort(hooks.signal.reason);
@@ -190,7 +191,7 @@ export async function runInProcess(request: ExecutionRequest, hooks: ExecutionHo
     );
   }
   try {
-    const running = Promise.resolve().then(() => definition.handler(request.args, request.kwargs, new Context(request, hooks, controller)));
+    const running = Promise.resolve().then(() => definition.handler(request.args, request.kwargs, new Context(request, hooks, resources, controller)));
     return await (hardLimit ? Promise.race([running, hardLimit]) : running);
   } catch (err) {
     // An abort caused by a time limit surfaces as the limit's own error, whatever the task threw.
@@ -206,10 +207,10 @@ function isAbortError(err: unknown): boolean {
   return err instanceof Error && (err.name === 'AbortError' || err instanceof SoftTimeLimitExceeded || err instanceof TimeLimitExceeded);
 }
 
-export function asyncExecutor(): Executor {
+export function asyncExecutor(resources: Partial<TaskResources> = {}): Executor {
   return {
     kind: 'async',
-    run: runInProcess,
+    run: (request, hooks) => runInProcess(request, hooks, resources),
     terminate: () => false,
     close: async () => {},
   };

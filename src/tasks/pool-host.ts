@@ -2,6 +2,7 @@
 // bootstrap module its parent names, then runs one task at a time on request.
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { createLogger } from '../platform/logger.js';
+import type { TaskResources } from './define-task.js';
 import { runInProcess, serializeForTransport, type ExecutionRequest } from './execute.js';
 import { TASK_LOG_MAX_LINES } from './task-log.js';
 
@@ -24,6 +25,9 @@ export interface HostOptions {
   payload: unknown;
   logLevel: string;
 }
+
+/** What the bootstrap module answered: the tasks' ctx.resources in this child. */
+let resources: Partial<TaskResources> = {};
 
 const send = (message: ChildMessage): void => {
   if (isMainThread) process.send!(message);
@@ -65,7 +69,7 @@ async function handle(message: ParentMessage): Promise<void> {
       progress: (progress) => send({ type: 'progress', id: request.id, progress }),
       // The parent keeps the lines with the job; messages arrive in order, before 'done'.
       keepLogLine,
-    });
+    }, resources);
     flushLog();
     send({ type: 'done', id: request.id, result, memory: memory() });
   } catch (err) {
@@ -77,8 +81,8 @@ async function handle(message: ParentMessage): Promise<void> {
 }
 
 try {
-  const bootstrap = (await import(options.bootstrap)) as { bootstrapPoolChild(payload: unknown): Promise<void> };
-  await bootstrap.bootstrapPoolChild(options.payload);
+  const bootstrap = (await import(options.bootstrap)) as { bootstrapPoolChild(payload: unknown): Promise<Partial<TaskResources> | void> };
+  resources = (await bootstrap.bootstrapPoolChild(options.payload)) ?? {};
   const onMessage = (message: ParentMessage) => void handle(message);
   if (isMainThread) {
     process.on('message', onMessage);

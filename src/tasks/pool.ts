@@ -18,7 +18,7 @@ import type { ChildMessage, HostOptions, ParentMessage } from './pool-host.js';
 export interface PoolOptions {
   kind: 'threads' | 'process';
   size: number;
-  /** A module URL exporting bootstrapPoolChild(payload), which loads the tasks inside a child. */
+  /** A module URL exporting bootstrapPoolChild(payload), which loads the tasks inside a child and answers their ctx.resources. */
   bootstrap: string;
   /** Handed to bootstrapPoolChild (the configuration, so a child sees what its parent sees). */
   bootstrapPayload: unknown;

@@ -1,3 +1,5 @@
+import { existsSync, utimesSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, waitFor, type TestApp } from '../../test/helpers/app.js';
@@ -164,5 +166,17 @@ describe('in the threads pool', () => {
     expect(view.status, JSON.stringify(view.error)).toBe('SUCCESS');
     expect(view.result).toMatchObject({ pid: process.pid });
     expect((view.result as { threadId: number }).threadId).toBeGreaterThan(0);
+  });
+
+  it('hands a thread’s tasks what its bootstrap answered (ctx.resources): thumbnails.cleanup cleans this app’s store', async () => {
+    const old = path.join(app.config.mediaDir, 'uploads', 'old-upload');
+    writeFileSync(old, Buffer.alloc(10));
+    const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
+    utimesSync(old, twoHoursAgo, twoHoursAgo);
+    const { id } = await app.runtime.client.enqueue('thumbnails.cleanup', { args: [3600] });
+    const view = await settled(app, id);
+    expect(view.status, JSON.stringify(view.error)).toBe('SUCCESS');
+    expect(view.result).toEqual({ removed: 1, bytes: 10 });
+    expect(existsSync(old)).toBe(false);
   });
 });

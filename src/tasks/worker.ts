@@ -26,7 +26,7 @@ import {
   type WorkerControl,
   type WorkerInfo,
 } from './control.js';
-import { getTaskDefinition, registeredTasks, type TaskProgress } from './define-task.js';
+import { getTaskDefinition, registeredTasks, type TaskProgress, type TaskResources } from './define-task.js';
 import { asyncExecutor, isPermanent, type ExecutionHooks, type Executor } from './execute.js';
 import { childPool } from './pool.js';
 import { parseRate, takeRateToken } from './rate-limit.js';
@@ -53,6 +53,8 @@ export interface WorkerOptions {
   timeLimitMs?: number;
   /** "10/m": at most that many tasks started per period from each consumed queue, across all workers. */
   queueRateLimit?: string;
+  /** What the tasks get as ctx.resources (in the threads and process pools, the bootstrap's answer instead). */
+  resources?: Partial<TaskResources>;
   /** For the threads and process pools: the module that loads the tasks in a child, and its argument. */
   bootstrap?: { module: string; payload: unknown };
   /**
@@ -86,7 +88,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   if (pool !== 'async' && !options.bootstrap) throw new Error(`the ${pool} pool needs a bootstrap module to load tasks in its children`);
   const executor: Executor =
     pool === 'async'
-      ? asyncExecutor()
+      ? asyncExecutor(options.resources)
       : childPool({
           kind: pool,
           size: options.concurrency,

@@ -38,6 +38,34 @@ it('thumbnails.cleanup removes uploads and results past the retention and keeps 
   expect(readdirSync(path.join(media.results, 'mixed-task')).sort()).toEqual(['a_8x8.jpg', 'manifest.json']);
 });
 
+// The store and retention reach the task through its worker (ctx.resources), not through module state:
+// with two seler runtimes in one process, each worker's tasks use their own runtime's store (before, the
+// runtime opened last configured the thumbnail tasks of both).
+it('two runtimes in one process: each worker cleans its own store', async () => {
+  const other = await startTestApp({ web: false, env: { SELER_MEDIA_TTL: '3600' } });
+  try {
+    const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
+    const oldUpload = (config: TestApp['config']) => {
+      const file = path.join(config.mediaDir, 'uploads', 'old-upload');
+      writeFileSync(file, Buffer.alloc(100));
+      utimesSync(file, twoHoursAgo, twoHoursAgo);
+      return path.join(config.mediaDir, 'uploads');
+    };
+    const mine = oldUpload(app.config);
+    const theirs = oldUpload(other.config);
+    const { id } = await app.runtime.client.enqueue('thumbnails.cleanup');
+    const view = await waitFor(async () => {
+      const v = await app.runtime.client.getTask(id);
+      return v?.status === 'SUCCESS' || v?.status === 'FAILURE' ? v : undefined;
+    });
+    expect(view.status, JSON.stringify(view.error)).toBe('SUCCESS');
+    expect(readdirSync(mine)).not.toContain('old-upload');
+    expect(readdirSync(theirs)).toContain('old-upload');
+  } finally {
+    await other.close();
+  }
+});
+
 it('cleanup by age works the same on S3 (the real Swift): ages from the listing, a task’s results together', async () => {
   const { testSwift, uniqueBucket } = await import('../../test/helpers/s3.js');
   const { S3ObjectStore } = await import('../platform/storage/s3.js');

@@ -264,12 +264,17 @@ describe('light commands load only what they need', () => {
 
   // BullMQ only where a job is queued: reading a task and asking the workers go to Redis directly.
   const bullmq = /node_modules\/bullmq\//;
+  // What tasks do, as opposed to what they are (name, queue, argument schema): `call` registers every task
+  // but runs none, so the thumbnail task's zip writer, storage and naming code stay unloaded.
+  const taskWork = /node_modules\/yazl\/|\/src\/thumbnails\/(make-thumbnails|archive|storage|naming)\.ts|\/src\/platform\/storage\/(index|local|s3|metered)\.ts/;
+  // The task layer's worker and HTTP side (what its index.ts brings): task modules declare through define-task.ts.
+  const taskRuntime = /\/src\/tasks\/(index|worker|pool|routes|access|queue-admin|queue-jobs)\.ts|\/src\/platform\/(http|openapi|sse)\.ts/;
   it.each([
-    [['--help'], [heavy, bullmq]],
-    [['call', 'demo.add', '--args', '[1, 2]'], [heavy]],
-    [['result', 'RESULT_ID'], [heavy, bullmq]],
-    [['inspect', 'ping', '--timeout', '0.2'], [heavy, bullmq]],
-    [['lab', '--help'], [heavy, bullmq]],
+    [['--help'], [heavy, bullmq, taskWork, taskRuntime]],
+    [['call', 'demo.add', '--args', '[1, 2]'], [heavy, taskWork, taskRuntime]],
+    [['result', 'RESULT_ID'], [heavy, bullmq, taskWork, taskRuntime]],
+    [['inspect', 'ping', '--timeout', '0.2'], [heavy, bullmq, taskWork, taskRuntime]],
+    [['lab', '--help'], [heavy, bullmq, taskWork, taskRuntime]],
   ])(
     'seler %j',
     async (args, forbidden) => {
@@ -283,6 +288,7 @@ describe('light commands load only what they need', () => {
       expect(loaded.some((url) => url.includes('/node_modules/commander/'))).toBe(true); // the trace works
       expect(loaded.some((url) => url.includes('/node_modules/ioredis/') || args[0] === '--help' || args[0] === 'lab')).toBe(true); // require() is traced too
       expect(loaded.filter((url) => forbidden.some((re) => re.test(url)))).toEqual([]);
+      if (args[0] === 'call') expect(loaded.some((url) => url.includes('/src/thumbnails/task.ts'))).toBe(true); // the declarations are loaded
     },
   );
 });
