@@ -8,7 +8,7 @@
 //     admin's), and each revoke is written to the admin history.
 // An anonymous caller gets the same 404 for an unknown id, a malformed id and a task that is not theirs.
 import type { FastifyRequest } from 'fastify';
-import { forbidden, notFound } from '../platform/errors.js';
+import { taskError } from './errors.js';
 import type { TaskClient } from './client.js';
 import type { TaskView } from './contract.js';
 import { isValidTaskId } from './ids.js';
@@ -44,7 +44,7 @@ export interface TaskAccessResult {
 }
 
 /** The one answer for an id an anonymous caller may not see, whatever the reason. */
-export const taskNotFound = () => notFound('No such task: it never existed, its result has expired, or it is not yours to see.', 'task_not_found');
+export const taskNotFound = () => taskError.task_not_found();
 
 /** What the holder of an upload's id sees: the state, progress, result and {code, message} of an error; no arguments. */
 export function publicView(view: TaskView): Partial<TaskView> {
@@ -109,7 +109,7 @@ export class TaskAccess {
     const owner: TaskOwner | undefined = await client.taskOwner(id);
     if (owner && options.token !== undefined && !options.terminate) {
       if (!cancelTokenMatches(owner, options.token))
-        throw forbidden('invalid_cancel_token', 'That cancel token does not belong to this task.');
+        throw taskError.invalid_cancel_token();
       const view = await client.revoke(id, { reason: 'cancelled by the uploader' });
       if (!view) throw taskNotFound();
       return publicView(view);
@@ -117,8 +117,8 @@ export class TaskAccess {
     const actor = await this.staff(request, 'change_task');
     if (!actor) {
       if (!owner) throw taskNotFound();
-      if (options.terminate) throw forbidden('terminate_not_allowed', 'Terminating a running task needs a staff account with the change_task permission; revoke it (without terminate) with its cancel token.');
-      throw forbidden('cancel_token_required', `Cancelling needs the cancel token returned with the upload (header ${CANCEL_TOKEN_HEADER}, or ?token=).`);
+      if (options.terminate) throw taskError.terminate_not_allowed();
+      throw taskError.cancel_token_required(CANCEL_TOKEN_HEADER);
     }
     const current = await client.getTask(id);
     if (!current) throw taskNotFound();

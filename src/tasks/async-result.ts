@@ -1,5 +1,5 @@
 // Celery's AsyncResult: a handle on one task id.
-import { AppError } from '../platform/errors.js';
+import { taskError } from './errors.js';
 import type { TaskView } from './contract.js';
 import { isReady, type TaskState } from './states.js';
 
@@ -39,8 +39,8 @@ export class AsyncResult<R = unknown> {
   async get(options: { timeoutSeconds?: number; propagate?: boolean } = {}): Promise<R> {
     const timeoutSeconds = options.timeoutSeconds ?? 30;
     const view = await this.client.waitUntilReady(this.id, timeoutSeconds * 1000);
-    if (!view) throw new AppError('task_not_found', `no task with id "${this.id}"`, 404);
-    if (!isReady(view.status)) throw new AppError('timeout', `task ${this.id} is still ${view.status} after ${timeoutSeconds} s`, 408);
+    if (!view) throw taskError.task_not_found(this.id);
+    if (!isReady(view.status)) throw taskError.timeout(this.id, view.status, timeoutSeconds);
     if (view.status !== 'SUCCESS' && options.propagate !== false) throw new TaskFailedError(view);
     return view.result as R;
   }

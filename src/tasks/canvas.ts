@@ -7,7 +7,7 @@
 // A flow's parent job waits in BullMQ's waiting-children state, which reads as PENDING.
 import { randomUUID } from 'node:crypto';
 import { bullmq, type FlowJob, type FlowProducer } from './bullmq.js';
-import { badRequest } from '../platform/errors.js';
+import { taskError } from './errors.js';
 import type { Keyspace, Redis } from '../platform/redis.js';
 import type { ReplicaAcknowledgement } from '../platform/replica-ack.js';
 import type { Queue } from './bullmq.js';
@@ -63,7 +63,7 @@ export class Canvas {
 
   /** Returns the id of the last task (its result is the chain's result) and every id, first to last. */
   async chain(signatures: Signature[]): Promise<{ id: string; ids: string[] }> {
-    if (signatures.length === 0) throw badRequest('empty_chain', 'a chain needs at least one task');
+    if (signatures.length === 0) throw taskError.empty_chain();
     let child: FlowJob | undefined;
     const prepared: PreparedJob[] = [];
     signatures.forEach((sig, index) => {
@@ -78,7 +78,7 @@ export class Canvas {
 
   /** Queues the tasks in parallel and remembers the group, so its results can be collected in order. */
   async group(signatures: Signature[]): Promise<{ groupId: string; ids: string[] }> {
-    if (signatures.length === 0) throw badRequest('empty_group', 'a group needs at least one task');
+    if (signatures.length === 0) throw taskError.empty_group();
     const prepared = signatures.map((sig) => this.client.prepare(sig.task, sig.options));
     const groupId = randomUUID();
     await this.client.replicaAck.write(() => Promise.all(prepared.map((p) => this.client.queue(p.queue).add(p.name, p.payload, p.opts))));
@@ -88,7 +88,7 @@ export class Canvas {
   }
 
   async chord(header: Signature[], callback: Signature): Promise<{ id: string; ids: string[] }> {
-    if (header.length === 0) throw badRequest('empty_chord', 'a chord needs at least one task in its header');
+    if (header.length === 0) throw taskError.empty_chord();
     const members = header.map((sig) => this.node(sig, false));
     const order = members.map((m) => m.prepared.id);
     const { flow, prepared } = this.node(

@@ -1,7 +1,8 @@
 // Enqueue tasks, look up their state and result, revoke them. The only place (with worker.ts) that speaks BullMQ.
 import { createHash, randomUUID } from 'node:crypto';
 import { bullmq, type JobsOptions, type Queue } from './bullmq.js';
-import { AppError, badRequest, errorMessage } from '../platform/errors.js';
+import { AppError, errorMessage } from '../platform/errors.js';
+import { taskError } from './errors.js';
 import type { Logger } from '../platform/logger.js';
 import { isRedisUnavailableError, parseRedisUrl, type Keyspace, type Redis, type RedisTarget } from '../platform/redis.js';
 import { ReplicaAcknowledgement } from '../platform/replica-ack.js';
@@ -112,23 +113,23 @@ export class TaskClient {
     const definition = getTaskDefinition(name);
     const args = options.args ?? [];
     const kwargs = options.kwargs ?? {};
-    if (!Array.isArray(args)) throw badRequest('invalid_args', 'args must be a JSON array');
-    if (typeof kwargs !== 'object' || kwargs === null || Array.isArray(kwargs)) throw badRequest('invalid_kwargs', 'kwargs must be a JSON object');
+    if (!Array.isArray(args)) throw taskError.invalid_args('args must be a JSON array');
+    if (typeof kwargs !== 'object' || kwargs === null || Array.isArray(kwargs)) throw taskError.invalid_kwargs('kwargs must be a JSON object');
     if (definition?.options.argsSchema && !options.skipArgsCheck) {
       const parsed = definition.options.argsSchema.safeParse(args);
-      if (!parsed.success) throw badRequest('invalid_args', `arguments of ${name}: ${parsed.error.issues[0]?.message}`);
+      if (!parsed.success) throw taskError.invalid_args(`arguments of ${name}: ${parsed.error.issues[0]?.message}`);
     }
     if (definition?.options.kwargsSchema) {
       const parsed = definition.options.kwargsSchema.safeParse(kwargs);
-      if (!parsed.success) throw badRequest('invalid_kwargs', `keyword arguments of ${name}: ${parsed.error.issues[0]?.message}`);
+      if (!parsed.success) throw taskError.invalid_kwargs(`keyword arguments of ${name}: ${parsed.error.issues[0]?.message}`);
     }
     const queueName = options.queue ?? definition?.options.queue ?? DEFAULT_QUEUE;
-    if (!/^[\w.-]{1,100}$/.test(queueName)) throw badRequest('invalid_queue', `queue name "${queueName}" may contain letters, digits, "_", "." and "-"`);
+    if (!/^[\w.-]{1,100}$/.test(queueName)) throw taskError.invalid_queue(queueName);
 
     const now = Date.now();
     let delay = 0;
     if (options.countdown !== undefined) {
-      if (!(options.countdown >= 0)) throw badRequest('invalid_countdown', 'countdown must be a number of seconds ≥ 0');
+      if (!(options.countdown >= 0)) throw taskError.invalid_countdown();
       delay = Math.round(options.countdown * 1000);
     }
     if (options.eta) delay = Math.max(0, options.eta.getTime() - now);
@@ -137,7 +138,7 @@ export class TaskClient {
 
     // Only an id from outside is checked: a UUID or idFromKey's hex is always a valid one.
     const problem = options.taskId === undefined ? undefined : taskIdProblem(options.taskId);
-    if (problem) throw badRequest('invalid_task_id', problem);
+    if (problem) throw taskError.invalid_task_id(problem);
     const id = options.taskId ?? (options.idempotencyKey ? idFromKey(options.idempotencyKey) : randomUUID());
     const cancel = options.anonymousOwner ? newCancelToken() : undefined;
     return {
@@ -321,7 +322,7 @@ export class TaskClient {
     const job = await bullmq().Job.fromId(this.queue(queueName), id);
     if (!job) return false;
     const state = await job.getState();
-    if (state === 'active') throw new AppError('task_running', `task "${id}" is running; revoke it before forgetting it`, 409);
+    if (state === 'active') throw taskError.task_running(id);
     await job.remove();
     await this.options.redis.zrem(this.options.keys.key('revoked'), id);
     return true;
