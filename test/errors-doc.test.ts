@@ -7,8 +7,9 @@ import { BEAT_ERRORS } from '../src/beat/errors.js';
 import { packageRoot } from '../src/package-info.js';
 import type { ErrorSpec } from '../src/platform/errors.js';
 import { TASK_ERRORS } from '../src/tasks/errors.js';
+import { THUMBNAIL_ERRORS } from '../src/thumbnails/errors.js';
 
-const CATALOGUES: Record<string, Record<string, Pick<ErrorSpec, 'status'>>> = { admin: ADMIN_ERRORS, beat: BEAT_ERRORS, tasks: TASK_ERRORS };
+const CATALOGUES: Record<string, Record<string, Pick<ErrorSpec, 'status'>>> = { admin: ADMIN_ERRORS, beat: BEAT_ERRORS, tasks: TASK_ERRORS, thumbnails: THUMBNAIL_ERRORS };
 
 /** The `| \`code\` | status |` rows of the section `## <feature>`. */
 function documented(feature: string): Record<string, number> {

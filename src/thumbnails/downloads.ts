@@ -2,13 +2,13 @@
 // URL of the store when SELER_STORAGE_REDIRECT=presigned. The zip is always streamed by the web role:
 // it is assembled on the fly from the stored originals and thumbnails, so no object holds it.
 import type { FastifyReply } from 'fastify';
-import { notFound } from '../platform/errors.js';
+import { thumbnailError } from './errors.js';
 import { isObjectNotFound, isStorageUnavailable, type ObjectStore } from '../platform/storage/index.js';
 import { streamArchive } from './archive.js';
 import { contentDisposition } from './naming.js';
 import { manifestKey, storageUnavailable, type ArchiveManifest } from './storage.js';
 
-const gone = () => notFound('The file has been cleaned up (past the retention period).', 'file_gone');
+const gone = () => thumbnailError.file_gone();
 
 /** A store that cannot answer is a 503, a missing object the 404 `file_gone`; anything else is thrown as it is. */
 function translate(err: unknown): unknown {

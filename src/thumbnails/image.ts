@@ -3,7 +3,8 @@ import { open } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import sharp from 'sharp';
 import type { Metadata, Sharp } from 'sharp';
-import { errorMessage, tooLarge, unprocessable, unsupportedMedia } from '../platform/errors.js';
+import { errorMessage } from '../platform/errors.js';
+import { thumbnailError } from './errors.js';
 import { thumbnailName, type Size } from './naming.js';
 import {
   DEFAULT_POSITION,
@@ -118,7 +119,7 @@ function describeRefused(meta: Metadata): string {
  */
 export async function probeImage(input: Buffer | string, limits: { maxPixels: number }): Promise<ImageInfo> {
   if (typeof input !== 'string' && input.length === 0) {
-    throw unsupportedMedia('unsupported_format', `The file is empty; ${ACCEPTED}.`);
+    throw thumbnailError.unsupported_format(`The file is empty; ${ACCEPTED}.`);
   }
   let meta: Metadata;
   try {
@@ -128,19 +129,18 @@ export async function probeImage(input: Buffer | string, limits: { maxPixels: nu
     if (/^Input file is missing/.test(errorMessage(err))) throw err;
     const claimed = sniffFormat(await readHead(input));
     if (claimed !== undefined && claimed !== 'heic') {
-      throw unprocessable('undecodable_image', `The ${claimed.toUpperCase()} image is corrupt and cannot be read (${firstLine(err)}).`);
+      throw thumbnailError.undecodable_image(`The ${claimed.toUpperCase()} image is corrupt and cannot be read (${firstLine(err)}).`);
     }
     const what = claimed === 'heic' ? 'HEIC/HEIF images are not supported' : 'The file is not an image in a supported format';
-    throw unsupportedMedia('unsupported_format', `${what}; ${ACCEPTED}.`);
+    throw thumbnailError.unsupported_format(`${what}; ${ACCEPTED}.`);
   }
   const format = acceptedFormat(meta);
-  if (format === undefined) throw unsupportedMedia('unsupported_format', `${describeRefused(meta)}; ${ACCEPTED}.`);
+  if (format === undefined) throw thumbnailError.unsupported_format(`${describeRefused(meta)}; ${ACCEPTED}.`);
   const width = meta.width;
   const height = meta.pageHeight ?? meta.height;
-  if (!width || !height) throw unprocessable('undecodable_image', `The ${format.toUpperCase()} image has no dimensions.`);
+  if (!width || !height) throw thumbnailError.undecodable_image(`The ${format.toUpperCase()} image has no dimensions.`);
   if (width * height > limits.maxPixels) {
-    throw tooLarge(
-      'too_many_pixels',
+    throw thumbnailError.too_many_pixels(
       `The image is ${width}x${height} = ${(width * height).toLocaleString('en')} pixels; the limit is ${limits.maxPixels.toLocaleString('en')} pixels.`,
     );
   }
@@ -201,9 +201,9 @@ async function decode(input: Buffer | string, target: Size, original: Size, maxP
     return { data, width: info.width, height: info.height, channels: info.channels };
   } catch (err) {
     if (/pixel limit/i.test(errorMessage(err))) {
-      throw tooLarge('too_many_pixels', `The image has more than ${maxPixels.toLocaleString('en')} pixels.`);
+      throw thumbnailError.too_many_pixels(`The image has more than ${maxPixels.toLocaleString('en')} pixels.`);
     }
-    throw unprocessable('undecodable_image', `The image is truncated or corrupt and cannot be decoded (${firstLine(err)}).`);
+    throw thumbnailError.undecodable_image(`The image is truncated or corrupt and cannot be decoded (${firstLine(err)}).`);
   }
 }
 

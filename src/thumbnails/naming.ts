@@ -1,5 +1,5 @@
 // Thumbnail sizes from user text, and file names that are safe inside a zip, on disk and in headers.
-import { badRequest } from '../platform/errors.js';
+import { thumbnailError } from './errors.js';
 import { FORMAT_KINDS, INPUT_FORMATS } from './options.js';
 
 export interface Size {
@@ -18,13 +18,13 @@ export function parseSizes(text: string | undefined, limits: { maxSizes: number;
   for (const token of tokens) {
     const m = /^(\d{1,9})(?:[xX×](\d{1,9}))?$/.exec(token);
     if (!m) {
-      throw badRequest('invalid_sizes', `Invalid size "${token.slice(0, 40)}": use WIDTHxHEIGHT (e.g. 128x128) or one number for a square, separated by commas.`);
+      throw thumbnailError.invalid_sizes(`Invalid size "${token.slice(0, 40)}": use WIDTHxHEIGHT (e.g. 128x128) or one number for a square, separated by commas.`);
     }
     const width = Number(m[1]);
     const height = m[2] === undefined ? width : Number(m[2]);
-    if (width < 1 || height < 1) throw badRequest('invalid_sizes', `Invalid size "${token}": width and height must be at least 1.`);
+    if (width < 1 || height < 1) throw thumbnailError.invalid_sizes(`Invalid size "${token}": width and height must be at least 1.`);
     if (width > limits.maxDimension || height > limits.maxDimension) {
-      throw badRequest('invalid_sizes', `Invalid size "${token}": width and height must be at most ${limits.maxDimension}.`);
+      throw thumbnailError.invalid_sizes(`Invalid size "${token}": width and height must be at most ${limits.maxDimension}.`);
     }
     const key = `${width}x${height}`;
     if (seen.has(key)) continue;
@@ -32,7 +32,7 @@ export function parseSizes(text: string | undefined, limits: { maxSizes: number;
     sizes.push({ width, height });
   }
   if (sizes.length > limits.maxSizes) {
-    throw badRequest('invalid_sizes', `Too many sizes (${sizes.length}): at most ${limits.maxSizes} per request.`);
+    throw thumbnailError.invalid_sizes(`Too many sizes (${sizes.length}): at most ${limits.maxSizes} per request.`);
   }
   return sizes;
 }

@@ -1,7 +1,7 @@
 // The Thumbnailer's HTTP API: the REST contract, downloads, and the lab's own two endpoints.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Limits } from '../config.js';
-import { notFound } from '../platform/errors.js';
+import { thumbnailError } from './errors.js';
 import { errorSchema } from '../platform/http.js';
 import type { ObjectStore } from '../platform/storage/index.js';
 import { CANCEL_TOKEN_HEADER, taskNotFound, type TaskAccess, type TaskClient } from '../tasks/index.js';
@@ -258,7 +258,7 @@ export function registerThumbnailRoutes(app: FastifyInstance, deps: ThumbnailRou
       const { task, result } = await finishedThumbnailTask(access, request, request.params.id);
       // Only names the task itself produced are served; the request's name is never used as a path.
       const file = result.files.find((f) => f.name === request.params.name);
-      if (!file) throw notFound(`Task "${task.id}" has no file "${request.params.name}".`, 'file_not_found');
+      if (!file) throw thumbnailError.file_not_found(task.id, request.params.name);
       return sendObject(reply, store, resultKey(task.id, file.name), { type: mimeOf(file.format), downloadName: file.name, disposition: 'inline', ...downloads });
     },
   );
@@ -267,7 +267,7 @@ export function registerThumbnailRoutes(app: FastifyInstance, deps: ThumbnailRou
 async function finishedThumbnailTask(access: TaskAccess, request: FastifyRequest, id: string) {
   const { view: task } = await access.read(request, id);
   if (task.name !== 'thumbnails.make') throw taskNotFound();
-  if (task.status !== 'SUCCESS') throw notFound(`Task "${id}" has no files yet (status ${task.status}).`, 'not_ready');
+  if (task.status !== 'SUCCESS') throw thumbnailError.not_ready(id, task.status);
   return { task, result: task.result as MakeThumbnailsResult };
 }
 

@@ -9,7 +9,8 @@ import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { unavailable, type AppError } from '../platform/errors.js';
+import type { AppError } from '../platform/errors.js';
+import { thumbnailError } from './errors.js';
 import { isStorageUnavailable, LocalObjectStore, openObjectStore, type ObjectStore, type StorageTarget } from '../platform/storage/index.js';
 
 /** The Thumbnailer's store: on the local store, the uploads/ and results/ directories are made and probed. */
@@ -53,7 +54,7 @@ export function storageUnavailable(err?: unknown): AppError {
         : reason === 'unreachable'
           ? 'its storage cannot be reached'
           : 'its storage is not writable';
-  return unavailable('storage_unavailable', `The server cannot store uploads right now (${why}); try again later.`, 30);
+  return thumbnailError.storage_unavailable(why);
 }
 
 /** Called with each chunk's size before it is written; throwing (or rejecting) ends the upload. */

@@ -6,7 +6,7 @@
 import { isIPv6 } from 'node:net';
 import type { Logger } from '../platform/logger.js';
 import { isRedisUnavailableError, type Keyspace, type Redis } from '../platform/redis.js';
-import { tooManyRequests } from '../platform/errors.js';
+import { thumbnailError } from './errors.js';
 import { luaScript } from '../platform/lua.js';
 import type { Meter } from './storage.js';
 
@@ -73,14 +73,10 @@ export class UploadBudget {
   private refusal(which: 'requests' | 'bytes', ms: number) {
     if (which === 'requests') {
       const r = this.settings.requests!;
-      return tooManyRequests('upload_rate_limited', `Too many uploads: at most ${r.count} per ${minutes(r.periodMs)}. Try again in ${Math.ceil(ms / 1000)} s.`, ms / 1000);
+      return thumbnailError.upload_rate_limited(r.count, minutes(r.periodMs), ms / 1000);
     }
     const b = this.settings.bytes!;
-    return tooManyRequests(
-      'upload_budget_exceeded',
-      `Upload budget used up: at most ${Math.round(b.count / 1024 / 1024)} MB of images per ${minutes(b.periodMs)}. Try again in ${Math.ceil(ms / 1000)} s.`,
-      ms / 1000,
-    );
+    return thumbnailError.upload_budget_exceeded(Math.round(b.count / 1024 / 1024), minutes(b.periodMs), ms / 1000);
   }
 
   /**

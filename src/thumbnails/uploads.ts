@@ -3,7 +3,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { FastifyRequest } from 'fastify';
 import type { Limits } from '../config.js';
-import { AppError, badRequest, tooLarge, unprocessable } from '../platform/errors.js';
+import { AppError } from '../platform/errors.js';
+import { thumbnailError } from './errors.js';
 import { isImageComplete } from './complete.js';
 import { probeImage, type ImageInfo } from './image.js';
 import { archiveNameFor, displayName, parseSizes, safeFileName, type Size } from './naming.js';
@@ -118,13 +119,13 @@ export async function receiveThumbnailRequest(request: FastifyRequest, options: 
   let metering: ReturnType<UploadBudget['meter']> | undefined;
   const files: ReceivedFile[] = [];
   try {
-    if (!request.isMultipart()) throw badRequest('not_multipart', 'Send the images as multipart/form-data.');
+    if (!request.isMultipart()) throw thumbnailError.not_multipart();
     if (options.storageReady) await options.storageReady().catch(() => Promise.reject(storageUnavailable()));
     const announced = Number(request.headers['content-length']);
     if (budget) metering = budget.meter(client, await budget.admit(client, Number.isFinite(announced) ? announced : 0));
     const { fields, refused } = await readParts(request, options, files, metering?.meter);
     if (refused.length > 0) throw refusal(refused);
-    if (files.length === 0) throw badRequest('no_files', `Attach at least one image in the field "${options.fileField}".`);
+    if (files.length === 0) throw thumbnailError.no_files(options.fileField);
     const choices = parseChoices(fields);
     const sizes = parseSizes(fields.sizes ?? options.defaultSizes, { maxSizes: limits.maxSizes, maxDimension: limits.maxDimension });
     idleTimeout(raw, 0);
@@ -141,11 +142,11 @@ export async function receiveThumbnailRequest(request: FastifyRequest, options: 
 
 /** The format, fit, quality, crop position and zip name fields, checked against options.ts. */
 export function parseChoices(fields: Record<string, string | undefined>): Pick<ThumbnailRequest, 'format' | 'fit' | 'quality' | 'position'> {
-  const pick = <T extends string>(field: string, allowed: readonly T[], fallback: T): T => {
+  const pick = <T extends string>(field: 'format' | 'fit' | 'position', allowed: readonly T[], fallback: T): T => {
     // "center" is sharp's other spelling of the centre gravity.
     const value = (fields[field] ?? '').trim().toLowerCase().replace(/^center$/, 'centre') || fallback;
     if (!(allowed as readonly string[]).includes(value)) {
-      throw badRequest(`invalid_${field}`, `${field} must be one of ${allowed.join(', ')}; got "${value.slice(0, 40)}".`);
+      throw thumbnailError[`invalid_${field}`](value, allowed);
     }
     return value as T;
   };
@@ -153,7 +154,7 @@ export function parseChoices(fields: Record<string, string | undefined>): Pick<T
   const fit = pick('fit', FITS, DEFAULT_FIT);
   const position = pick('position', POSITIONS, DEFAULT_POSITION);
   if (fields.position?.trim() && position !== DEFAULT_POSITION && fit !== 'cover') {
-    throw badRequest('invalid_position', `position "${position}" applies only to fit=cover (the other fits keep the whole image).`);
+    throw thumbnailError.invalid_position(position);
   }
   const choices: ReturnType<typeof parseChoices> = { format, fit };
   if (fit === 'cover') choices.position = position;
@@ -161,12 +162,12 @@ export function parseChoices(fields: Record<string, string | undefined>): Pick<T
   if (quality) {
     const { min, max } = QUALITY_RANGE;
     if (!/^\d{1,3}$/.test(quality) || Number(quality) < min || Number(quality) > max) {
-      throw badRequest('invalid_quality', `quality must be a whole number from ${min} to ${max}; got "${quality.slice(0, 40)}".`);
+      throw thumbnailError.invalid_quality(quality, min, max);
     }
     choices.quality = Number(quality);
   }
   if ((fields.archiveName?.length ?? 0) > MAX_ARCHIVE_NAME * 4) {
-    throw badRequest('invalid_archive_name', `archiveName is longer than ${MAX_ARCHIVE_NAME} characters.`);
+    throw thumbnailError.invalid_archive_name(MAX_ARCHIVE_NAME);
   }
   return choices;
 }
@@ -202,32 +203,32 @@ async function readParts(
   });
   for await (const part of parts) {
     if (part.type === 'field') {
-      if (part.valueTruncated) throw badRequest('field_too_long', `The field "${part.fieldname.slice(0, 40)}" is longer than ${MAX_FIELD_BYTES} bytes.`);
+      if (part.valueTruncated) throw thumbnailError.field_too_long(part.fieldname, MAX_FIELD_BYTES);
       if (typeof part.value === 'string') fields[part.fieldname] = part.value;
       continue;
     }
     const shown = displayName(part.filename ?? '');
     if (part.fieldname !== options.fileField) {
       part.file.destroy();
-      throw badRequest('unexpected_file_field', `Files go in the field "${options.fileField}", not "${part.fieldname.slice(0, 40)}".`);
+      throw thumbnailError.unexpected_file_field(options.fileField, part.fieldname);
     }
     const saved = await saveUpload(options.store, options.scratchDir, part.file, meter);
     const stored = { upload: saved.id, key: saved.key, file: saved.file, release: saved.release, bytes: saved.bytes };
     if (part.file.truncated) {
       await discardUploads(options.store, [stored]);
-      refuse(shown, tooLarge('file_too_large', `The file is larger than the limit of ${formatMb(limits.maxUploadBytes)}.`));
+      refuse(shown, thumbnailError.file_too_large('The file', formatMb(limits.maxUploadBytes)));
       continue;
     }
     if (saved.bytes === 0) {
       await discardUploads(options.store, [stored]);
-      refuse(shown, unprocessable('empty_file', 'The file is empty.'));
+      refuse(shown, thumbnailError.empty_file());
       continue;
     }
     let info: ImageInfo;
     try {
       info = await probeImage(saved.file, { maxPixels: limits.maxPixels });
       if (!(await isImageComplete(saved.file, info.format))) {
-        throw unprocessable('undecodable_image', `The ${info.format.toUpperCase()} image is incomplete (${END_MARKERS[info.format]}); upload the whole file.`);
+        throw thumbnailError.undecodable_image(`The ${info.format.toUpperCase()} image is incomplete (${END_MARKERS[info.format]}); upload the whole file.`);
       }
     } catch (err) {
       await discardUploads(options.store, [stored]);
@@ -250,13 +251,13 @@ function translateMultipartError(err: unknown, limits: Limits): unknown {
   if (err instanceof AppError) return err;
   const code = (err as { code?: string }).code;
   if (code === 'FST_FILES_LIMIT' || code === 'FST_PARTS_LIMIT')
-    return tooLarge('too_many_files', `At most ${limits.maxFiles} files per request.`);
-  if (code === 'FST_REQ_FILE_TOO_LARGE') return tooLarge('file_too_large', `A file is larger than the limit of ${formatMb(limits.maxUploadBytes)}.`);
-  if (code === 'FST_FIELDS_LIMIT') return badRequest('too_many_fields', 'Too many form fields.');
+    return thumbnailError.too_many_files(limits.maxFiles);
+  if (code === 'FST_REQ_FILE_TOO_LARGE') return thumbnailError.file_too_large('A file', formatMb(limits.maxUploadBytes));
+  if (code === 'FST_FIELDS_LIMIT') return thumbnailError.too_many_fields();
   if (code === 'FST_PROTO_VIOLATION' || code === 'FST_INVALID_MULTIPART_CONTENT_TYPE')
-    return badRequest('bad_multipart', 'The multipart body is malformed.');
+    return thumbnailError.bad_multipart();
   if (err instanceof Error && /Unexpected end of (form|multipart)|Malformed part header|boundary/i.test(err.message))
-    return badRequest('bad_multipart', `The multipart body is malformed: ${err.message}.`);
+    return thumbnailError.bad_multipart(err.message);
   return err;
 }
 
