@@ -2,7 +2,7 @@
 // warm shutdown; pausing a queue; a task's rate limit at run time. Each needs change_worker and is
 // written to the admin history.
 import type { FastifyInstance } from 'fastify';
-import { AppError, badRequest, notFound } from '../platform/errors.js';
+import { monitoringError } from './errors.js';
 import { closeRedis, createRedis, type RedisTarget } from '../platform/redis.js';
 import {
   MAX_CONCURRENCY,
@@ -38,18 +38,18 @@ function parseControl(body: unknown): WorkerControl {
   const b = (body ?? {}) as Record<string, unknown>;
   const command = b.command;
   if (typeof command !== 'string' || !(WORKER_CONTROL_COMMANDS as readonly string[]).includes(command))
-    throw badRequest('invalid_command', `command must be one of ${WORKER_CONTROL_COMMANDS.join(', ')}`);
+    throw monitoringError.invalid_command(WORKER_CONTROL_COMMANDS);
   switch (command) {
     case 'concurrency': {
       const value = b.value;
       if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_CONCURRENCY)
-        throw badRequest('invalid_concurrency', `value must be a whole number from 1 to ${MAX_CONCURRENCY}`);
+        throw monitoringError.invalid_concurrency(MAX_CONCURRENCY);
       return { command, value };
     }
     case 'add-consumer':
     case 'cancel-consumer': {
       const queue = b.queue;
-      if (typeof queue !== 'string' || !QUEUE_NAME.test(queue)) throw badRequest('invalid_queue', 'queue must be a queue name: letters, digits, "_", "." and "-" (at most 100)');
+      if (typeof queue !== 'string' || !QUEUE_NAME.test(queue)) throw monitoringError.invalid_queue();
       return { command, queue };
     }
     default:
@@ -93,7 +93,7 @@ export function registerControlRoutes(app: FastifyInstance, deps: ControlRouteDe
       const actor = await guard(request, 'change_worker');
       const control = parseControl(request.body);
       const name = request.params.name;
-      if (!(await liveWorkers(redis, client.keys)).some((w) => w.name === name)) throw notFound(`No worker named "${name.slice(0, 300)}" is online.`, 'worker_not_found');
+      if (!(await liveWorkers(redis, client.keys)).some((w) => w.name === name)) throw monitoringError.worker_not_found(name);
       const blocking = createRedis(deps.redisTarget, { name: 'seler-web-control', maxRetriesPerRequest: 1 });
       let replies;
       try {
@@ -102,8 +102,8 @@ export function registerControlRoutes(app: FastifyInstance, deps: ControlRouteDe
         await closeRedis(blocking, 200);
       }
       const reply = replies.find((r) => r.worker === name)?.reply;
-      if (!reply) throw new AppError('worker_no_reply', `The worker "${name}" did not answer within ${REPLY_TIMEOUT_MS / 1000} s.`, 504);
-      if (!reply.ok) throw badRequest('control_refused', reply.error);
+      if (!reply) throw monitoringError.worker_no_reply(name, REPLY_TIMEOUT_MS / 1000);
+      if (!reply.ok) throw monitoringError.control_refused(reply.error);
       if (reply.changed) await audit(actor, { action: 'change', objectType: 'worker', objectId: name, objectRepr: name, message: describeControl(control) });
       return { worker: name, ...reply };
     },
@@ -125,7 +125,7 @@ export function registerControlRoutes(app: FastifyInstance, deps: ControlRouteDe
       async (request) => {
         const actor = await guard(request, 'change_worker');
         const queueName = request.params.name;
-        if (!(await knownQueueNames(client)).includes(queueName)) throw notFound(`No queue named "${queueName.slice(0, 100)}".`, 'queue_not_found');
+        if (!(await knownQueueNames(client)).includes(queueName)) throw monitoringError.queue_not_found(queueName.slice(0, 100));
         const queue = client.queue(queueName);
         const changed = (await queue.isPaused()) !== pause;
         if (changed) {
@@ -176,13 +176,13 @@ export function registerControlRoutes(app: FastifyInstance, deps: ControlRouteDe
       const actor = await guard(request, 'change_worker');
       const task = checkTaskName(request.params.task);
       const rate = (request.body as { rate?: unknown } | null)?.rate;
-      if (typeof rate !== 'string' || rate.length > 20) throw badRequest('invalid_rate_limit', 'rate must be a text such as "10/s", "100/m", "1000/h", "5000/d" or "none"');
+      if (typeof rate !== 'string' || rate.length > 20) throw monitoringError.invalid_rate_limit();
       const normalized = rate.trim() === 'none' ? 'none' : rate.trim();
       if (normalized !== 'none') {
         try {
           parseRate(normalized);
         } catch (err) {
-          throw badRequest('invalid_rate_limit', (err as Error).message);
+          throw monitoringError.invalid_rate_limit((err as Error).message);
         }
       }
       await setRateLimit(redis, client.keys, task, normalized);
@@ -213,7 +213,7 @@ export function registerControlRoutes(app: FastifyInstance, deps: ControlRouteDe
 
 /** Only a registered task can be limited: a typo must not create a limit nobody sees take effect. */
 function checkTaskName(task: string): string {
-  if (!getTaskDefinition(task)) throw notFound(`No registered task named "${task.slice(0, 200)}".`, 'task_type_not_found');
+  if (!getTaskDefinition(task)) throw monitoringError.task_type_not_found(task);
   return task;
 }
 

@@ -2,7 +2,7 @@
 // a time, and retry / remove / promote of a selection of ids, answered id by id and written to the
 // admin history. Permissions are checked before the input, so a stranger learns nothing from a 400.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { badRequest, notFound } from '../platform/errors.js';
+import { monitoringError } from './errors.js';
 import {
   JOB_ACTIONS,
   MAX_BULK_IDS,
@@ -40,21 +40,21 @@ const ACTION: Record<JobAction, { perm: MonitorPermission; verb: string; summary
   remove: { perm: 'delete_task', verb: 'Removed', summary: 'Delete the given tasks of a queue and their results, in any state but running. Needs delete_task' },
 };
 
-function wholeNumber(raw: unknown, field: string, min: number, max: number, fallback: number): number {
+function wholeNumber(raw: unknown, field: 'page' | 'limit', min: number, max: number, fallback: number): number {
   if (raw === undefined || raw === '') return fallback;
   const n = typeof raw === 'string' && /^\d{1,9}$/.test(raw) ? Number(raw) : NaN;
-  if (!Number.isInteger(n) || n < min || n > max) throw badRequest(`invalid_${field}`, `${field} must be a whole number from ${min} to ${max}`);
+  if (!Number.isInteger(n) || n < min || n > max) throw monitoringError[`invalid_${field}`](min, max);
   return n;
 }
 
 async function requireQueue(client: TaskClient, name: string): Promise<void> {
-  if (!QUEUE_NAME.test(name) || !(await knownQueueNames(client)).includes(name)) throw notFound(`No queue named "${name.slice(0, 100)}".`, 'queue_not_found');
+  if (!QUEUE_NAME.test(name) || !(await knownQueueNames(client)).includes(name)) throw monitoringError.queue_not_found(name.slice(0, 100));
 }
 
 function parseIds(body: unknown): string[] {
   const ids = (body as { ids?: unknown } | null)?.ids;
   if (!Array.isArray(ids) || ids.length === 0 || ids.length > MAX_BULK_IDS || !ids.every((id) => typeof id === 'string'))
-    throw badRequest('invalid_ids', `ids must be a list of 1 to ${MAX_BULK_IDS} task ids (text)`);
+    throw monitoringError.invalid_ids(MAX_BULK_IDS);
   return ids as string[];
 }
 
@@ -78,13 +78,13 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobRouteDeps): voi
       await guard(request, 'view_task');
       const query = request.query ?? {};
       const unknown = Object.keys(query).find((k) => !['state', 'page', 'limit', 'order'].includes(k));
-      if (unknown) throw badRequest('invalid_request', `unknown query parameter "${unknown.slice(0, 40)}"`);
+      if (unknown) throw monitoringError.invalid_request(unknown);
       const state = query.state ?? 'waiting';
-      if (!isJobState(state)) throw badRequest('invalid_state', `state must be one of ${JOB_STATES.join(', ')}`);
+      if (!isJobState(state)) throw monitoringError.invalid_state(JOB_STATES);
       const page = wholeNumber(query.page, 'page', 1, 1_000_000, 1);
       const limit = wholeNumber(query.limit, 'limit', 1, MAX_JOBS_PAGE, 25);
       const order = query.order ?? 'desc';
-      if (order !== 'asc' && order !== 'desc') throw badRequest('invalid_order', 'order must be asc or desc');
+      if (order !== 'asc' && order !== 'desc') throw monitoringError.invalid_order();
       const name = request.params.name;
       await requireQueue(client, name);
       const result = await listQueueJobs(client, name, state, { page, limit, order });

@@ -5,6 +5,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Counter, Histogram, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
 import { AppError } from '../platform/errors.js';
+import { monitoringError } from './errors.js';
 import { knownQueueNames, queueStats, type QueueStats, type TaskClient } from '../tasks/index.js';
 import { collectWorkers, type WorkerView } from './collectors.js';
 import { RUNTIME_BUCKETS_SECONDS, type MonKeys } from './keys.js';
@@ -133,7 +134,7 @@ export function registerMetrics(app: FastifyInstance, deps: { client: TaskClient
     const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
     const given = match ? createHash('sha256').update(match[1]!).digest() : undefined;
     if (!given || !timingSafeEqual(given, tokenDigest!))
-      throw new AppError(match ? 'invalid_token' : 'not_authenticated', 'GET /metrics needs "Authorization: Bearer <SELER_METRICS_TOKEN>".', 401);
+      throw match ? monitoringError.invalid_token() : monitoringError.not_authenticated();
   };
 
   app.get(

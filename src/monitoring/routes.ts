@@ -1,6 +1,6 @@
 // The monitor's JSON API under /api/v1/monitor (reads, actions) and its live event stream (SSE).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { badRequest } from '../platform/errors.js';
+import { monitoringError } from './errors.js';
 import { closeStreamsOnShutdown, openEventStream } from '../platform/sse.js';
 import { EVENT_CURSOR_PATTERN, eventCursor, isValidTaskId, type EventHub, type TaskClient, type TaskEvent } from '../tasks/index.js';
 import { collectQueues, collectWorkers } from './collectors.js';
@@ -51,7 +51,7 @@ export const STATE_OF_EVENT: Record<string, MonitorState> = {
 function parseTime(value: string | undefined, field: string): number | undefined {
   if (value === undefined || value === '') return undefined;
   const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
-  if (!Number.isFinite(ms)) throw badRequest('invalid_time', `${field} must be an ISO date-time or Unix milliseconds`);
+  if (!Number.isFinite(ms)) throw monitoringError.invalid_time(field);
   return ms;
 }
 

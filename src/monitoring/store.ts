@@ -1,5 +1,5 @@
 // Reading the monitor's task index: summaries, the filtered and paginated task list, forgetting tasks.
-import { badRequest } from '../platform/errors.js';
+import { monitoringError } from './errors.js';
 import type { Redis } from '../platform/redis.js';
 import { isValidTaskId } from '../tasks/index.js';
 import type { FilterChoices, ListResult, TaskRow } from './contract.js';
@@ -109,7 +109,7 @@ export function encodeCursor(score: string | number, id: string): string {
 export function decodeCursor(cursor: string): { score: string; id: string } {
   const text = Buffer.from(cursor, 'base64url').toString('utf8');
   const [score, id] = text.split('\n');
-  if (!score || !id || !/^-?\d+(\.\d+)?$/.test(score) || !isValidTaskId(id)) throw badRequest('invalid_cursor', 'cursor is not one this API returned');
+  if (!score || !id || !/^-?\d+(\.\d+)?$/.test(score) || !isValidTaskId(id)) throw monitoringError.invalid_cursor();
   return { score, id };
 }
 
@@ -117,7 +117,7 @@ export async function listTasks(redis: Redis, mk: MonKeys, query: ListQuery): Pr
   const limit = Math.min(MAX_LIMIT, Math.max(1, Math.floor(query.limit ?? DEFAULT_LIMIT)));
   const scanLimit = Math.min(MAX_SCAN, Math.max(1, Math.floor(query.scan ?? DEFAULT_SCAN)));
   const order = query.order ?? 'desc';
-  if (query.state && !TASK_STATES.includes(query.state)) throw badRequest('invalid_state', `state must be one of ${TASK_STATES.join(', ')}`);
+  if (query.state && !TASK_STATES.includes(query.state)) throw monitoringError.invalid_state(TASK_STATES);
   const text = query.q?.trim() ?? '';
 
   // An exact task id answers at once (when the other filters allow it).

@@ -1,6 +1,6 @@
 // One task in full (the live job, with what the index remembers), and the operator's actions on tasks
 // and queues: revoke, retry, run now, delete, retry or clean a queue's failed tasks.
-import { AppError, notFound } from '../platform/errors.js';
+import { monitoringError } from './errors.js';
 import {
   cleanFailedOfQueue,
   isReady,
@@ -46,7 +46,7 @@ export async function taskDetail(client: TaskClient, mk: MonKeys, id: string): P
   if (!view) {
     // The job is gone (deleted, or past its retention): the index must not keep showing it.
     await forgetTasks(client.redis, mk, [id]).catch(() => {});
-    throw notFound(`No task with id "${id}" (it never existed or its result has expired).`, 'task_not_found');
+    throw monitoringError.task_not_found(id, true);
   }
   const [summary, bullState, log] = await Promise.all([getSummary(client.redis, mk, id), jobState(client, view.queue, id), readTaskLog(client, view.queue, id)]);
   const ready = isReady(view.status);
@@ -88,13 +88,12 @@ export interface Actor {
   username: string;
 }
 
-const conflict = (code: string, message: string) => new AppError(code, message, 409);
-export const missing = (id: string) => notFound(`No task with id "${id.slice(0, 200)}".`, 'task_not_found');
+export const missing = (id: string) => monitoringError.task_not_found(id);
 
 export async function revokeTask(client: TaskClient, id: string, actor: Actor, options: { terminate?: boolean; reason?: string }) {
   const view = await client.getTask(id);
   if (!view) throw missing(id);
-  if (isReady(view.status)) throw conflict('task_finished', `Task "${id}" is already ${view.status}; only a task that has not finished can be revoked.`);
+  if (isReady(view.status)) throw monitoringError.task_finished(id, view.status);
   const reason = options.reason?.trim() || `revoked by ${actor.username}`;
   await client.revoke(id, { terminate: !!options.terminate, reason });
   return { name: view.name, reason };
@@ -104,14 +103,14 @@ export async function retryTask(client: TaskClient, id: string, actor: Actor) {
   const result = await retryFailedTask(client, id, actor.username);
   if (!result.ok && result.reason === 'not_found') throw missing(id);
   const view = await client.getTask(id);
-  if (!result.ok) throw conflict('task_not_failed', `Only a FAILURE task can be retried; task "${id}" is ${view?.status ?? result.state}.`);
+  if (!result.ok) throw monitoringError.task_not_failed(id, view?.status ?? result.state);
   return { name: view?.name ?? '' };
 }
 
 export async function promoteTask(client: TaskClient, id: string) {
   const result = await promoteDelayedTask(client, id);
   if (!result.ok && result.reason === 'not_found') throw missing(id);
-  if (!result.ok) throw conflict('task_not_delayed', `Only a delayed task (countdown, eta or retry back-off) can be run now; task "${id}" is ${result.state}.`);
+  if (!result.ok) throw monitoringError.task_not_delayed(id, result.state);
   return { name: (await client.getTask(id))?.name ?? '' };
 }
 
@@ -122,7 +121,7 @@ export async function promoteTask(client: TaskClient, id: string) {
 export async function runTaskAgain(client: TaskClient, id: string): Promise<{ id: string; name: string }> {
   const view = await client.getTask(id);
   if (!view) throw missing(id);
-  if (!isReady(view.status)) throw conflict('task_not_finished', `Task "${id}" is ${view.status}; only a finished task can be run again.`);
+  if (!isReady(view.status)) throw monitoringError.task_not_finished(id, view.status);
   const { id: newId } = await client.enqueue(view.name, { args: view.args, kwargs: view.kwargs, queue: view.queue });
   return { id: newId, name: view.name };
 }
@@ -136,7 +135,7 @@ export async function deleteTask(client: TaskClient, mk: MonKeys, id: string) {
 }
 
 async function requireQueue(client: TaskClient, queue: string): Promise<void> {
-  if (!(await knownQueueNames(client)).includes(queue)) throw notFound(`No queue named "${queue}".`, 'queue_not_found');
+  if (!(await knownQueueNames(client)).includes(queue)) throw monitoringError.queue_not_found(queue);
 }
 
 export async function retryFailedTasks(client: TaskClient, queue: string, actor: Actor, limit: number): Promise<FailedRetried> {
