@@ -7,10 +7,11 @@ import { BEAT_ERRORS } from '../src/beat/errors.js';
 import { MONITORING_ERRORS } from '../src/monitoring/errors.js';
 import { packageRoot } from '../src/package-info.js';
 import type { ErrorSpec } from '../src/platform/errors.js';
+import { PLATFORM_ERRORS } from '../src/platform/platform-errors.js';
 import { TASK_ERRORS } from '../src/tasks/errors.js';
 import { THUMBNAIL_ERRORS } from '../src/thumbnails/errors.js';
 
-const CATALOGUES: Record<string, Record<string, Pick<ErrorSpec, 'status'>>> = { admin: ADMIN_ERRORS, beat: BEAT_ERRORS, monitoring: MONITORING_ERRORS, tasks: TASK_ERRORS, thumbnails: THUMBNAIL_ERRORS };
+const CATALOGUES: Record<string, Record<string, Pick<ErrorSpec, 'status'>>> = { admin: ADMIN_ERRORS, beat: BEAT_ERRORS, monitoring: MONITORING_ERRORS, platform: PLATFORM_ERRORS, tasks: TASK_ERRORS, thumbnails: THUMBNAIL_ERRORS };
 
 /** The `| \`code\` | status |` rows of the section `## <feature>`. */
 function documented(feature: string): Record<string, number> {

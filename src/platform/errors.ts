@@ -43,13 +43,8 @@ export function errorCatalogue<const C extends Record<string, AnySpec>>(specs: C
   return factories as ErrorFactories<C>;
 }
 
-// The factories below predate the catalogues; features not yet moved to a catalogue still use them.
-export const badRequest = (code: string, message: string, details?: Record<string, unknown>) => new AppError(code, message, 400, details);
-export const notFound = (message: string, code = 'not_found') => new AppError(code, message, 404);
-export const tooLarge = (code: string, message: string) => new AppError(code, message, 413);
-export const unsupportedMedia = (code: string, message: string) => new AppError(code, message, 415);
-export const unprocessable = (code: string, message: string) => new AppError(code, message, 422);
-export const forbidden = (code: string, message: string) => new AppError(code, message, 403);
+// For a code whose status depends on the case (sse.ts `too_many_streams`: 429 for a client, 503 for the
+// server); docs/errors.md lists the few codes outside the catalogues.
 /** 429: the caller should wait `retryAfterSeconds` (sent as Retry-After by the error handler). */
 export const tooManyRequests = (code: string, message: string, retryAfterSeconds: number) => new AppError(code, message, 429, undefined, retryAfter(retryAfterSeconds));
 /** 503: a dependency (Redis, the database, the data directory) is not usable right now. */

@@ -4,7 +4,8 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
-import { AppError, tooManyRequests, unavailable } from './errors.js';
+import { AppError } from './errors.js';
+import { platformError } from './platform-errors.js';
 import { installInputLimits } from './input-limits.js';
 import type { Logger } from './logger.js';
 import { clusterErrorSentence, isRedisUnavailableError, type Redis } from './redis.js';
@@ -30,7 +31,8 @@ export interface HttpOptions {
   eventStreams?: Partial<EventStreamLimits>;
 }
 
-const REDIS_UNAVAILABLE = () => unavailable('redis_unavailable', 'Redis is not answering right now (restarting or unreachable); try again in a few seconds.', 5);
+/** An error sent as the body alone (no headers or details): for answers made outside the error handler. */
+const errorBody = (error: AppError) => ({ error: { code: error.code, message: error.message } });
 
 /** A route as registered (one per method), with its schema: for tests that walk every route. */
 export interface RegisteredRoute {
@@ -87,10 +89,12 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
     // Room for any task id (up to 200 characters) in a path; longer parts and undecodable URLs get the error contract, not Fastify's own body.
     routerOptions: { maxParamLength: 256 },
     frameworkErrors: (error, _request, reply: FastifyReply) => {
-      const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH';
-      void reply
-        .status(tooLong ? 414 : (error.statusCode ?? 400))
-        .send({ error: { code: tooLong ? 'uri_too_long' : 'bad_url', message: tooLong ? 'A part of the URL path is too long.' : 'The URL could not be decoded.' } });
+      if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+        const tooLong = platformError.uri_too_long();
+        void reply.status(tooLong.status).send(errorBody(tooLong));
+        return;
+      }
+      void reply.status(error.statusCode ?? 400).send({ error: { code: 'bad_url', message: 'The URL could not be decoded.' } });
     },
   }) as unknown as FastifyInstance;
 
@@ -111,12 +115,12 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
 
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
     // Redis down, restarting or hung: a clear 503 the client can retry, not a 500 (logged once by the connection watch).
-    if (!(error instanceof AppError) && isRedisUnavailableError(error)) error = REDIS_UNAVAILABLE();
+    if (!(error instanceof AppError) && isRedisUnavailableError(error)) error = platformError.redis_unavailable();
     // A Cluster redirect or cross-slot refusal is a deployment mistake: one sentence, logged without a stack.
     const clusterSentence = error instanceof AppError ? undefined : clusterErrorSentence(error);
     if (clusterSentence) {
       request.log.error({ redis: clusterSentence }, 'Redis refused the command');
-      error = unavailable('redis_misconfigured', clusterSentence);
+      error = platformError.redis_misconfigured(clusterSentence);
     }
     if (error instanceof AppError) {
       if (error.headers) reply.headers(error.headers);
@@ -124,18 +128,21 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
     }
     const status = error.statusCode ?? 500;
     if (error.validation) {
-      return reply.status(400).send({ error: { code: 'invalid_request', message: `${error.validationContext ?? 'request'}: ${error.message}` } });
+      const invalid = platformError.invalid_request(`${error.validationContext ?? 'request'}: ${error.message}`);
+      return reply.status(invalid.status).send(errorBody(invalid));
     }
     if (status >= 400 && status < 500) {
       return reply.status(status).send({ error: { code: fastifyCode(error), message: error.message } });
     }
     request.log.error({ err: error }, 'unhandled error');
-    return reply.status(500).send({ error: { code: 'internal_error', message: 'Something went wrong on our side; it has been logged.' } });
+    const internal = platformError.internal_error();
+    return reply.status(internal.status).send(errorBody(internal));
   });
 
-  app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send({ error: { code: 'not_found', message: `No route for ${request.method} ${request.url.split('?')[0]}` } }),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    const missing = platformError.not_found(request.method, request.url.split('?')[0]!);
+    return reply.status(missing.status).send(errorBody(missing));
+  });
 
   await app.register(rateLimit, {
     global: false,
@@ -143,7 +150,7 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
     // A Redis that does not answer must not turn every limited route into a 500: let the request through.
     skipOnError: true,
     errorResponseBuilder: (_request, context) =>
-      tooManyRequests('rate_limited', `Too many requests: try again in ${context.after}.`, context.ttl / 1000),
+      platformError.rate_limited(context.after, context.ttl / 1000),
   });
 
   // Security headers on every response (pages, files, JSON, errors); a page that needs its own CSP sets it in its reply.
@@ -195,7 +202,8 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
         const warnings = (await options.readyWarnings?.().catch(() => [])) ?? [];
         return warnings.length ? { status: 'ready', warnings } : { status: 'ready' };
       } catch (err) {
-        return reply.status(503).send({ error: { code: 'not_ready', message: (err as Error).message } });
+        const notReady = platformError.not_ready((err as Error).message);
+        return reply.status(503).send(errorBody(notReady)); // the literal the route's typed responses accept
       }
     },
   );

@@ -4,7 +4,7 @@
 // text "Infinity" or "1e1000" into Infinity, and skips minimum/maximum for it) get a 400, as do
 // strings with NUL characters (PostgreSQL's text refuses them).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { badRequest } from './errors.js';
+import { platformError } from './platform-errors.js';
 
 /** Deepest nesting of arrays and objects a JSON body (or a JSON text field) may have. */
 export const MAX_JSON_DEPTH = 64;
@@ -72,7 +72,7 @@ function checkValues(request: FastifyRequest): void {
   for (const [part, value] of [['query', request.query], ['params', request.params], ['body', request.body]] as const) {
     if (value === undefined || value === null || typeof value !== 'object') continue;
     const problem = badValue(value, part);
-    if (problem) throw badRequest('invalid_request', `${problem}.`);
+    if (problem) throw platformError.invalid_request(`${problem}.`);
   }
 }
 
@@ -83,7 +83,7 @@ export function installInputLimits(app: FastifyInstance): void {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = body as string;
     if (jsonTextDepth(text, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
-      done(badRequest('json_too_deep', `The JSON body nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep.`), undefined);
+      done(platformError.json_too_deep(MAX_JSON_DEPTH), undefined);
       return;
     }
     defaultJson(request, text, done);
