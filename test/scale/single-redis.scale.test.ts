@@ -4,7 +4,7 @@
 // scenario counts acknowledged work against what ended and prints its figures ([scale] lines).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Agent, Bed, repoRoot, inFlightAt, readExecutions, report, startPostgres, startSeler, startSingleRedis, tally, waitForEnds, type BedPostgres, type Host, type SelerProcess } from './bed/index.js';
+import { Agent, Bed, repoRoot, inFlightAt, inFlightIds, readExecutions, report, startPostgres, startSeler, startSingleRedis, tally, waitForEnds, type BedPostgres, type Host, type SelerProcess } from './bed/index.js';
 import { scaleConfig } from './bed/seler.js';
 
 const CONCURRENCY = 4;
@@ -242,17 +242,6 @@ describe('web hosts', () => {
     expect((bullmq as { SUCCESS: number }).SUCCESS).toBeGreaterThan(enqueued);
   });
 });
-
-function inFlightIds(executions: ReturnType<typeof readExecutions>, host: string, at: number): Set<string> {
-  const open = new Set<string>();
-  for (const e of executions) {
-    if (e.at > at) break;
-    if (e.host !== host) continue;
-    if (e.event === 'start') open.add(e.id);
-    else open.delete(e.id);
-  }
-  return open;
-}
 
 async function until(check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;

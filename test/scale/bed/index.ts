@@ -4,6 +4,6 @@ export { Agent } from './agent-client.js';
 export { startPostgres, type BedPostgres } from './postgres.js';
 export { startSeler, repoRoot, type Role, type SelerProcess } from './seler.js';
 export { startSingleRedis, startBedSentinel, startBedCluster, inNamespace, restartRedis } from './redis.js';
-export { readExecutions, tally, inFlightAt, report, waitForEnds, type Execution, type Tally } from './tally.js';
+export { readExecutions, tally, inFlightAt, inFlightIds, report, waitForEnds, type Execution, type Tally } from './tally.js';
 export { run } from './sh.js';
 export { faultUnderLoad, type FaultRun } from './scenario.js';

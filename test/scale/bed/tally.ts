@@ -71,8 +71,8 @@ export function tally(acked: string[], executions: Execution[]): Tally {
   };
 }
 
-/** Tasks started on `host` before `at` that had not ended there by then (in flight at a fault). */
-export function inFlightAt(executions: Execution[], host: string, at: number): number {
+/** The tasks started on `host` before `at` that had not ended there by then (in flight at a fault). */
+export function inFlightIds(executions: Execution[], host: string, at: number): Set<string> {
   const open = new Set<string>();
   for (const e of executions) {
     if (e.at > at) break;
@@ -80,7 +80,12 @@ export function inFlightAt(executions: Execution[], host: string, at: number): n
     if (e.event === 'start') open.add(e.id);
     else open.delete(e.id);
   }
-  return open.size;
+  return open;
+}
+
+/** How many tasks were in flight on `host` at `at`. */
+export function inFlightAt(executions: Execution[], host: string, at: number): number {
+  return inFlightIds(executions, host, at).size;
 }
 
 /** One line of figures in the run's output (the README's scaling section quotes these). */
