@@ -4,7 +4,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser } from '../../src/admin/index.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
-import { collectPageErrors, launchBrowser, logInToAdmin } from '../helpers/browser.js';
+import { closeBrowser, collectPageErrors, launchBrowser, logInToAdmin } from '../helpers/browser.js';
 
 let app: TestApp;
 let browser: Browser;
@@ -15,9 +15,9 @@ beforeAll(async () => {
   browser = await launchBrowser();
 }, 60_000);
 afterAll(async () => {
-  await browser?.close();
+  await closeBrowser(browser);
   await app?.close();
-});
+}, 90_000);
 
 const csp = (headers: Headers) => Object.fromEntries((headers.get('content-security-policy') ?? '').split(';').map((d) => d.trim().split(/\s+/)).filter((d) => d[0]).map(([k, ...v]) => [k!, v]));
 

@@ -50,3 +50,14 @@ export async function saveScreenshot(page: Page, name: string): Promise<void> {
   await page.waitForTimeout(300); // let the last live update settle
   await page.screenshot({ path: path.join(dir, name) });
 }
+
+/**
+ * Closes the browser, waiting at most `timeoutMs`: a Chromium that does not answer its close (seen once
+ * in CI, holding a file's teardown past its timeout) is left to exit with this test process's pipe.
+ */
+export async function closeBrowser(browser: Browser | undefined, timeoutMs = 20_000): Promise<void> {
+  if (!browser) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([browser.close().catch(() => {}), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+  clearTimeout(timer);
+}
