@@ -14,6 +14,7 @@ declare module '../tasks/define-task.js' {
     'demo.spin': { args: [number]; kwargs: Record<string, never>; result: { pid: number; threadId: number } };
     'demo.flaky': { args: [number]; kwargs: { countdown?: number }; result: { attempt: number } };
     'demo.log': { args: [number, string?]; kwargs: { lineChars?: number }; result: { lines: number } };
+    'demo.call': { args: [number, number]; kwargs: Record<string, never>; result: { id: string } };
   }
 }
 
@@ -85,4 +86,13 @@ export const logLines = defineTask(
     for (let n = 1; n <= count; n++) ctx.log('%s line %d%s', text ?? 'log', n, filler ? ` ${filler}` : '');
     return { lines: count };
   },
+);
+
+export const callAdd = defineTask(
+  'demo.call',
+  {
+    description: 'Queues demo.add with its two numbers from inside the task (ctx.delay, through its own worker\'s client) and returns that id.',
+    argsSchema: z.tuple([z.number(), z.number()]),
+  },
+  ([a, b], _kwargs, ctx) => ctx.delay(add, a, b),
 );

@@ -21,27 +21,27 @@ const result = (id: string) => app.runtime.client.asyncResult(id).get({ timeoutS
 
 describe('AsyncResult and delay/applyAsync', () => {
   it('delay() queues with the task defaults and get() waits for the result', async () => {
-    const { id } = await add.delay(20, 22);
+    const { id } = await app.runtime.client.delay(add, 20, 22);
     expect(await result(id)).toBe(42);
     expect(await app.runtime.client.asyncResult(id).ready()).toBe(true);
   });
 
   it('applyAsync() takes options; get() raises the failure with its code', async () => {
-    const { id } = await fail.applyAsync({ args: ['nope'], kwargs: { permanent: true }, queue: 'default' });
+    const { id } = await app.runtime.client.applyAsync(fail, { args: ['nope'], kwargs: { permanent: true }, queue: 'default' });
     const error = await result(id).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TaskFailedError);
     expect(error).toMatchObject({ code: 'permanent_failure' });
   });
 
   it('get() gives up after its timeout, and an unknown id is not PENDING', async () => {
-    const { id } = await add.applyAsync({ args: [1, 1], countdown: 60 });
+    const { id } = await app.runtime.client.applyAsync(add, { args: [1, 1], countdown: 60 });
     await expect(app.runtime.client.asyncResult(id).get({ timeoutSeconds: 0.3 })).rejects.toMatchObject({ code: 'timeout' });
     expect(await app.runtime.client.asyncResult('never-was').state()).toBeUndefined();
     await app.runtime.client.revoke(id);
   });
 
   it('forget() removes a finished result', async () => {
-    const { id } = await add.delay(1, 2);
+    const { id } = await app.runtime.client.delay(add, 1, 2);
     await result(id);
     expect(await app.runtime.client.asyncResult(id).forget()).toBe(true);
     expect(await app.runtime.client.getTask(id)).toBeNull();

@@ -6,7 +6,7 @@ import { taskError } from './errors.js';
 import type { Logger } from '../platform/logger.js';
 import { isRedisUnavailableError, parseRedisUrl, type Keyspace, type Redis, type RedisTarget } from '../platform/redis.js';
 import { ReplicaAcknowledgement } from '../platform/replica-ack.js';
-import { DEFAULT_QUEUE, bindTaskCaller, getTaskDefinition, type TaskProgress } from './define-task.js';
+import { DEFAULT_QUEUE, getTaskDefinition, taskCaller, type TaskCaller, type TaskProgress } from './define-task.js';
 import { AsyncResult } from './async-result.js';
 import { bullKey } from './bull-keys.js';
 import { Canvas } from './canvas.js';
@@ -40,8 +40,12 @@ export interface TaskClientOptions {
   logger: Logger;
 }
 
-export class TaskClient {
+export class TaskClient implements TaskCaller {
   readonly events: EventLog;
+  /** Celery's `task.delay(*args)` through this client: `client.delay(add, 2, 2)`. */
+  readonly delay: TaskCaller['delay'];
+  /** Celery's `task.apply_async(...)` through this client: `client.applyAsync(add, { args: [2, 2], countdown: 60 })`. */
+  readonly applyAsync: TaskCaller['applyAsync'];
   private readonly queues = new Map<string, Queue>();
   private readonly knownQueues = new Set<string>([DEFAULT_QUEUE]);
   /**
@@ -59,8 +63,7 @@ export class TaskClient {
     const target = typeof options.redisTarget === 'string' ? parseRedisUrl(options.redisTarget) : options.redisTarget;
     this.replicaAck = new ReplicaAcknowledgement(options.redis, target.kind === 'single' ? 0 : target.waitReplicas, options.keys.root);
     this.events = new EventLog(options.redis, eventsKey(options.keys), options.eventsMaxLen);
-    // The most recently opened client serves `task.delay()` and `task.applyAsync()` in this process.
-    bindTaskCaller({ call: (name, callOptions) => this.enqueue(name, callOptions) });
+    ({ delay: this.delay, applyAsync: this.applyAsync } = taskCaller((name, callOptions) => this.enqueue(name, callOptions)));
   }
 
   get keys(): Keyspace {

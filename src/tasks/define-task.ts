@@ -46,6 +46,10 @@ export interface TaskContext {
   progress(progress: TaskProgress): Promise<void>;
   /** What this worker's process hands its tasks; an entry is missing where the process has none to give. */
   resources: Partial<TaskResources>;
+  /** Celery's `other.delay(*args)` from inside a task: `ctx.delay(other, ...args)` queues it through this worker's own client. */
+  delay: TaskCaller['delay'];
+  /** Celery's `other.apply_async(...)` from inside a task: `ctx.applyAsync(other, { args, countdown, ... })`, through this worker's client. */
+  applyAsync: TaskCaller['applyAsync'];
   /** Ends this run and schedules another after the countdown (Celery's self.retry); counts against maxAttempts unless forced. */
   retry(options?: { countdownSeconds?: number; reason?: string; force?: boolean }): never;
 }
@@ -92,33 +96,55 @@ export interface CallOptions {
   idempotencyKey?: string;
 }
 
-/** What `delay` and `applyAsync` need; the runtime binds one with bindTaskCaller. */
+/** A call's arguments and options, typed by the task. */
+export type ApplyOptions<A extends unknown[], K extends object> = Omit<CallOptions, 'args' | 'kwargs'> & { args?: A; kwargs?: K };
+
+/**
+ * Who queues a call: a task's `ctx` (its worker's client) or a TaskClient. seler keeps no process-wide
+ * client: two clients in one process (two Redis key spaces) each enqueue only where they were told to.
+ */
 export interface TaskCaller {
-  call(name: string, options: CallOptions): Promise<{ id: string }>;
+  /** Celery's `task.delay(*args)`: the task's default options. */
+  delay<A extends unknown[], K extends object, R>(task: TaskDefinition<A, K, R>, ...args: A): Promise<{ id: string }>;
+  /** Celery's `task.apply_async(args, kwargs, countdown=…)`. */
+  applyAsync<A extends unknown[], K extends object, R>(task: TaskDefinition<A, K, R>, options: ApplyOptions<A, K>): Promise<{ id: string }>;
 }
+
+/** A TaskCaller over one enqueue function; its methods are own functions, so a task may destructure them. */
+export function taskCaller(enqueue: (name: string, options: CallOptions) => Promise<{ id: string }>): TaskCaller {
+  return {
+    delay: (task, ...args) => enqueue(task.name, { args }),
+    applyAsync: (task, options) => enqueue(task.name, options as CallOptions),
+  };
+}
+
+/**
+ * Not a way to enqueue: there is no client the task could know of. Calling it throws, naming what to use:
+ * `ctx.delay(task, ...args)` inside a task, `client.delay(task, ...args)` with a TaskClient elsewhere.
+ */
+type NeedsACaller = (useCtxDelayInsideATaskOrClientDelayElsewhere: never) => never;
 
 export interface TaskDefinition<A extends unknown[] = unknown[], K extends object = Record<string, unknown>, R = unknown> {
   name: string;
   options: TaskOptions & { queue: string; maxAttempts: number; retryBackoffMs: number };
   handler: TaskHandler<A, K, R>;
-  /** Celery's `delay(*args)`: queue a call with these arguments and the task's default options. */
-  delay(...args: A): Promise<{ id: string }>;
-  /** Celery's `apply_async`: queue a call with arguments and options. */
-  applyAsync(options: Omit<CallOptions, 'args' | 'kwargs'> & { args?: A; kwargs?: K }): Promise<{ id: string }>;
+  /** Throws: queue a call with `ctx.delay(task, ...args)` inside a task, `client.delay(task, ...args)` elsewhere. */
+  delay: NeedsACaller;
+  /** Throws: queue a call with `ctx.applyAsync(task, {...})` inside a task, `client.applyAsync(task, {...})` elsewhere. */
+  applyAsync: NeedsACaller;
 }
 
 export const DEFAULT_QUEUE = 'default';
 
 const registry = new Map<string, TaskDefinition>();
-let caller: TaskCaller | undefined;
 
-export function bindTaskCaller(value: TaskCaller | undefined): void {
-  caller = value;
-}
-
-function boundCaller(): TaskCaller {
-  if (!caller) throw new Error('no task client is bound in this process yet (the runtime binds one when it opens)');
-  return caller;
+function noCaller(name: string, method: 'delay' | 'applyAsync'): NeedsACaller {
+  return () => {
+    throw new Error(
+      `${name}.${method}() has no client to queue through (seler keeps no process-wide client): ` +
+        `inside a task call ctx.${method}(task, …), elsewhere client.${method}(task, …) with your TaskClient`,
+    );
+  };
 }
 
 export function defineTask<N extends TaskName>(
@@ -135,8 +161,8 @@ export function defineTask(name: string, options: TaskOptions, handler: TaskHand
     name,
     options: { maxAttempts: 1, retryBackoffMs: 1000, ...options, queue: options.queue ?? DEFAULT_QUEUE },
     handler,
-    delay: (...args) => boundCaller().call(name, { args }),
-    applyAsync: (options) => boundCaller().call(name, options as CallOptions),
+    delay: noCaller(name, 'delay'),
+    applyAsync: noCaller(name, 'applyAsync'),
   };
   registry.set(name, definition);
   return definition;

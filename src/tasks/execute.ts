@@ -2,7 +2,7 @@
 // Time limits: the soft limit aborts the task's AbortSignal with a SoftTimeLimitExceeded reason, which
 // the task may catch to clean up; the hard limit gives up on the task with TimeLimitExceeded.
 import type { Logger } from '../platform/logger.js';
-import { getTaskDefinition, type TaskContext, type TaskProgress, type TaskResources } from './define-task.js';
+import { getTaskDefinition, type TaskCaller, type TaskContext, type TaskProgress, type TaskResources } from './define-task.js';
 import { makeTaskLog, type TaskLog } from './task-log.js';
 
 export class SoftTimeLimitExceeded extends Error {
@@ -136,12 +136,16 @@ class Context implements TaskContext {
   readonly retry = retry;
   /** An own function (not a method), so a task may destructure it. */
   readonly progress: (progress: TaskProgress) => Promise<void>;
+  /** The executor's caller's own functions: nothing made per task. */
+  readonly delay: TaskCaller['delay'];
+  readonly applyAsync: TaskCaller['applyAsync'];
+  readonly resources: Partial<TaskResources>;
   private taskLog?: TaskLog;
 
   constructor(
     request: ExecutionRequest,
     private readonly hooks: ExecutionHooks,
-    readonly resources: Partial<TaskResources>,
+    services: TaskServices,
     /** Set when time limits apply: the task's own controller, which the worker's signal also aborts. */
     private readonly controller?: AbortController,
   ) {
@@ -151,6 +155,9 @@ class Context implements TaskContext {
     this.attempt = request.attempt;
     this.retries = request.retries;
     this.progress = async (progress) => hooks.progress(progress);
+    this.resources = services.resources;
+    this.delay = services.caller.delay;
+    this.applyAsync = services.caller.applyAsync;
   }
 
   get signal(): AbortSignal {
@@ -163,14 +170,20 @@ class Context implements TaskContext {
   }
 }
 
-export async function runInProcess(request: ExecutionRequest, hooks: ExecutionHooks, resources: Partial<TaskResources> = {}): Promise<unknown> {
+/** What a worker hands its tasks' ctx: its resources, and the caller behind ctx.delay (its own client; in a pool child, a message to the parent). */
+export interface TaskServices {
+  resources: Partial<TaskResources>;
+  caller: TaskCaller;
+}
+
+export async function runInProcess(request: ExecutionRequest, hooks: ExecutionHooks, services: TaskServices): Promise<unknown> {
   const definition = getTaskDefinition(request.name);
   if (!definition) throw new PermanentFailure(`task "${request.name}" is not registered in this worker`, 'unknown_task');
   const softMs = request.softTimeLimitMs ?? definition.options.softTimeLimitMs;
   const hardMs = request.timeLimitMs ?? definition.options.timeLimitMs;
   // Without time limits the worker's own signal is the task's: no controller, no timers (and the
   // worker makes that one only if the task asks for it).
-  if (!softMs && !hardMs) return definition.handler(request.args, request.kwargs, new Context(request, hooks, resources));
+  if (!softMs && !hardMs) return definition.handler(request.args, request.kwargs, new Context(request, hooks, services));
 
   const controller = new AbortController();
   const forward = () => controller.abort(hooks.signal.reason);
@@ -191,7 +204,7 @@ export async function runInProcess(request: ExecutionRequest, hooks: ExecutionHo
     );
   }
   try {
-    const running = Promise.resolve().then(() => definition.handler(request.args, request.kwargs, new Context(request, hooks, resources, controller)));
+    const running = Promise.resolve().then(() => definition.handler(request.args, request.kwargs, new Context(request, hooks, services, controller)));
     return await (hardLimit ? Promise.race([running, hardLimit]) : running);
   } catch (err) {
     // An abort caused by a time limit surfaces as the limit's own error, whatever the task threw.
@@ -207,10 +220,10 @@ function isAbortError(err: unknown): boolean {
   return err instanceof Error && (err.name === 'AbortError' || err instanceof SoftTimeLimitExceeded || err instanceof TimeLimitExceeded);
 }
 
-export function asyncExecutor(resources: Partial<TaskResources> = {}): Executor {
+export function asyncExecutor(services: TaskServices): Executor {
   return {
     kind: 'async',
-    run: (request, hooks) => runInProcess(request, hooks, resources),
+    run: (request, hooks) => runInProcess(request, hooks, services),
     terminate: () => false,
     close: async () => {},
   };

@@ -1,5 +1,5 @@
-export { defineTask, getTaskDefinition, registeredTasks, loadTaskModules, DEFAULT_QUEUE } from './define-task.js';
-export type { TaskTypes, TaskContext, TaskOptions, TaskProgress, TaskDefinition, TaskName, TaskResources } from './define-task.js';
+export { defineTask, getTaskDefinition, registeredTasks, loadTaskModules, taskCaller, DEFAULT_QUEUE } from './define-task.js';
+export type { TaskTypes, TaskContext, TaskOptions, TaskProgress, TaskDefinition, TaskName, TaskResources, TaskCaller, CallOptions, ApplyOptions } from './define-task.js';
 export { isValidTaskId, taskIdProblem, RESERVED_TASK_IDS, TASK_ID_PATTERN } from './ids.js';
 export { TaskClient, type EnqueueOptions, type TaskView, type TaskError, type Retention } from './client.js';
 export { EventHub, EventLog, eventsKey, bullEventsKey, parseEvent, parseStreamEntry, enrichEvents, eventCursor, compareStreamIds, EVENT_CURSOR_PATTERN, type EventStreamRef, type TaskEvent, type TaskEventType } from './events.js';

@@ -2,13 +2,14 @@
 // bootstrap module its parent names, then runs one task at a time on request.
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { createLogger } from '../platform/logger.js';
-import type { TaskResources } from './define-task.js';
-import { runInProcess, serializeForTransport, type ExecutionRequest } from './execute.js';
+import { taskCaller, type CallOptions, type TaskResources } from './define-task.js';
+import { reviveError, runInProcess, serializeForTransport, type ExecutionRequest, type SerializedError, type TaskServices } from './execute.js';
 import { TASK_LOG_MAX_LINES } from './task-log.js';
 
 export type ParentMessage =
   | { type: 'run'; request: ExecutionRequest }
   | { type: 'abort'; id: string; reason: string }
+  | { type: 'enqueued'; callId: number; id?: string; error?: SerializedError }
   | { type: 'exit' };
 
 export type ChildMessage =
@@ -16,6 +17,7 @@ export type ChildMessage =
   | { type: 'progress'; id: string; progress: Record<string, unknown> }
   | { type: 'log'; id: string; line: string }
   | { type: 'log-dropped'; id: string; count: number }
+  | { type: 'enqueue'; callId: number; name: string; options: CallOptions }
   | { type: 'done'; id: string; result: unknown; memory: number }
   | { type: 'failed'; id: string; error: ReturnType<typeof serializeForTransport>; memory: number }
   | { type: 'boot-failed'; message: string };
@@ -26,8 +28,20 @@ export interface HostOptions {
   logLevel: string;
 }
 
-/** What the bootstrap module answered: the tasks' ctx.resources in this child. */
-let resources: Partial<TaskResources> = {};
+/** ctx.delay in a child: the parent queues the call through its worker's client and answers with the id. */
+const pendingCalls = new Map<number, { resolve(value: { id: string }): void; reject(err: Error): void }>();
+let nextCallId = 1;
+const caller = taskCaller(
+  (name, callOptions) =>
+    new Promise((resolve, reject) => {
+      const callId = nextCallId++;
+      pendingCalls.set(callId, { resolve, reject });
+      send({ type: 'enqueue', callId, name, options: callOptions });
+    }),
+);
+
+/** The tasks' ctx.resources (what the bootstrap module answered) and caller in this child. */
+const services: TaskServices = { resources: {}, caller };
 
 const send = (message: ChildMessage): void => {
   if (isMainThread) process.send!(message);
@@ -51,6 +65,13 @@ async function handle(message: ParentMessage): Promise<void> {
     controllers.get(message.id)?.abort(new Error(message.reason));
     return;
   }
+  if (message.type === 'enqueued') {
+    const call = pendingCalls.get(message.callId);
+    pendingCalls.delete(message.callId);
+    if (message.error) call?.reject(reviveError(message.error));
+    else call?.resolve({ id: message.id! });
+    return;
+  }
   const { request } = message;
   const controller = new AbortController();
   controllers.set(request.id, controller);
@@ -69,7 +90,7 @@ async function handle(message: ParentMessage): Promise<void> {
       progress: (progress) => send({ type: 'progress', id: request.id, progress }),
       // The parent keeps the lines with the job; messages arrive in order, before 'done'.
       keepLogLine,
-    }, resources);
+    }, services);
     flushLog();
     send({ type: 'done', id: request.id, result, memory: memory() });
   } catch (err) {
@@ -82,7 +103,7 @@ async function handle(message: ParentMessage): Promise<void> {
 
 try {
   const bootstrap = (await import(options.bootstrap)) as { bootstrapPoolChild(payload: unknown): Promise<Partial<TaskResources> | void> };
-  resources = (await bootstrap.bootstrapPoolChild(options.payload)) ?? {};
+  services.resources = (await bootstrap.bootstrapPoolChild(options.payload)) ?? {};
   const onMessage = (message: ParentMessage) => void handle(message);
   if (isMainThread) {
     process.on('message', onMessage);

@@ -5,10 +5,12 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Worker as ThreadWorker } from 'node:worker_threads';
 import type { Logger } from '../platform/logger.js';
+import type { CallOptions } from './define-task.js';
 import {
   TimeLimitExceeded,
   WorkerLostError,
   reviveError,
+  serializeForTransport,
   type ExecutionHooks,
   type ExecutionRequest,
   type Executor,
@@ -27,6 +29,8 @@ export interface PoolOptions {
   maxMemoryPerChildBytes?: number;
   logger: Logger;
   logLevel: string;
+  /** Queues what a child's task asks for with ctx.delay / ctx.applyAsync (the worker's client). */
+  enqueue(name: string, options: CallOptions): Promise<{ id: string }>;
 }
 
 interface Running {
@@ -75,6 +79,8 @@ export function childPool(options: PoolOptions): Executor {
     const onMessage = (message: ChildMessage) => {
       if (message.type === 'ready') return readyResolve();
       if (message.type === 'boot-failed') return readyReject(new Error(`a pool child could not load the tasks: ${message.message}`));
+      // Answered even after the task ended: a call it did not wait for still gets its id.
+      if (message.type === 'enqueue') return answerEnqueue(child, message.callId, message.name, message.options);
       const running = child.running;
       if (!running || running.request.id !== message.id) return;
       if (message.type === 'progress') return void Promise.resolve(running.hooks.progress(message.progress as never)).catch(() => {});
@@ -121,6 +127,13 @@ export function childPool(options: PoolOptions): Executor {
     }
     all.add(child);
     return child;
+  }
+
+  function answerEnqueue(child: Child, callId: number, name: string, callOptions: CallOptions) {
+    options.enqueue(name, callOptions).then(
+      ({ id }) => child.send({ type: 'enqueued', callId, id }),
+      (err: unknown) => child.send({ type: 'enqueued', callId, error: serializeForTransport(err) }),
+    );
   }
 
   function finish(child: Child, running: Running, outcome: { ok: true; value: unknown } | { ok: false; error: Error }, memory: number) {

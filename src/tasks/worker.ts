@@ -26,7 +26,7 @@ import {
   type WorkerControl,
   type WorkerInfo,
 } from './control.js';
-import { getTaskDefinition, registeredTasks, type TaskProgress, type TaskResources } from './define-task.js';
+import { getTaskDefinition, registeredTasks, taskCaller, type CallOptions, type TaskProgress, type TaskResources } from './define-task.js';
 import { asyncExecutor, isPermanent, type ExecutionHooks, type Executor } from './execute.js';
 import { childPool } from './pool.js';
 import { parseRate, takeRateToken } from './rate-limit.js';
@@ -86,9 +86,11 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const stats = { processed: 0, failed: 0, startedAt: Date.now() };
 
   if (pool !== 'async' && !options.bootstrap) throw new Error(`the ${pool} pool needs a bootstrap module to load tasks in its children`);
+  // A task's ctx.delay queues through this worker's own client, never through another one opened in this process.
+  const enqueue = (name: string, call: CallOptions) => client.enqueue(name, call);
   const executor: Executor =
     pool === 'async'
-      ? asyncExecutor(options.resources)
+      ? asyncExecutor({ resources: options.resources ?? {}, caller: taskCaller(enqueue) })
       : childPool({
           kind: pool,
           size: options.concurrency,
@@ -98,6 +100,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
           maxMemoryPerChildBytes: options.maxMemoryPerChildBytes,
           logger,
           logLevel: options.logLevel ?? 'info',
+          enqueue,
         });
 
   const info = (): WorkerInfo => ({
