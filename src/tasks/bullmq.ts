@@ -11,4 +11,4 @@ export function bullmq(): typeof BullMQ {
   return loaded;
 }
 
-export type { FlowJob, FlowProducer, Job, JobsOptions, Queue, Worker } from 'bullmq';
+export type { FlowJob, FlowProducer, IQueueBackend, Job, JobsOptions, Queue, Worker } from 'bullmq';

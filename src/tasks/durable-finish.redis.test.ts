@@ -23,7 +23,7 @@ let gate = new Promise<void>((r) => (release = r));
 defineTask('test.finish-while-readonly', {}, async ([fail], _kwargs, ctx) => {
   runs.set(ctx.id, (runs.get(ctx.id) ?? 0) + 1);
   await gate;
-  if (fail) throw new Error('the task itself failed');
+  if (fail) throw Object.assign(new Error('the task itself failed'), { code: 'the_task_code' });
   return 'done';
 });
 
@@ -77,6 +77,8 @@ describe('a task finishing while Redis refuses writes for a moment', () => {
     const { view, runs: n } = await finishWhileReadOnly(true);
     expect(view.status).toBe('FAILURE');
     expect(view.error?.message).toContain('the task itself failed');
+    // seler's error is part of the failure write Redis refused for a while, not a write of its own that is lost.
+    expect(view.error?.code).toBe('the_task_code');
     expect(n).toBe(1);
   });
 });

@@ -10,8 +10,7 @@ import { errorMessage } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
 import { createRedis, isRedisUnavailableError, type Redis, type RedisTarget } from '../platform/redis.js';
 import { ReplicaAcknowledgement } from '../platform/replica-ack.js';
-import { ERROR_FIELD, serializeError, type JobPayload, type TaskClient } from './client.js';
-import { bullKey } from './bull-keys.js';
+import { ERROR_FIELD, serializeError, type JobPayload, type TaskClient, type TaskError } from './client.js';
 import {
   HEARTBEAT_MS,
   MAX_CONCURRENCY,
@@ -218,6 +217,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   }
   for (const id of await client.redis.zrangebyscore(keys.key('revoked'), Date.now(), '+inf')) revoked.set(id, 'revoked');
 
+  /** The error a run failed with, as the job keeps it (written by DurableWorker's failure write). */
+  const taskErrors = new WeakMap<object, TaskError>();
+
   // Started, progress and succeeded are BullMQ's own stream entries (see events.ts); seler writes the rest.
   const emit = (job: Job, type: 'received' | 'revoked' | 'retried', data: Record<string, unknown>) =>
     client.events.emit({ type, taskId: job.id!, name: job.name, queue: job.queueName, ts: Date.now(), data });
@@ -304,9 +306,10 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
           /* a frozen error keeps its message; the stored selerError is scrubbed anyway */
         }
       }
-      await client.redis.hset(bullKey(client.bullPrefix, queue, job.id!), ERROR_FIELD, JSON.stringify(error)).catch(() => {});
-      if (isPermanent(err) || (err as Error).name === 'TimeLimitExceeded' || (err as Error).name === 'Terminated') throw new UnrecoverableError(error.message);
-      throw err;
+      const permanent = isPermanent(err) || (err as Error).name === 'TimeLimitExceeded' || (err as Error).name === 'Terminated';
+      const thrown = permanent ? new UnrecoverableError(error.message) : typeof err === 'object' && err !== null ? err : new Error(error.message);
+      taskErrors.set(thrown, error);
+      throw thrown;
     } finally {
       // The task's log lines are in Redis before its job finishes: whoever sees it finished sees them.
       const logWrites = task.flushLog();
@@ -335,6 +338,11 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const limiter = options.queueRateLimit ? parseRate(options.queueRateLimit) : undefined;
   const lockDurationMs = options.lockDurationMs ?? 30_000;
   const DurableWorker = withDurableFinish(BullWorker, {
+    // seler's error goes into BullMQ's own failure write: a reader never sees FAILURE or RETRY without it.
+    failureFields: (err) => {
+      const error = taskErrors.get(err);
+      return error && { [ERROR_FIELD]: JSON.stringify(error) };
+    },
     // BullMQ stops renewing the lock before it records the finish: past half the lock another worker may hold the task.
     giveUpAfterMs: Math.round(lockDurationMs / 2),
     onFirstRetry: (job, what, err) => logger.warn({ taskId: job.id, task: job.name, err: err.message }, `Redis did not take the task's ${what} state yet; trying again`),
