@@ -36,7 +36,13 @@ const caller = taskCaller(
     new Promise((resolve, reject) => {
       const callId = nextCallId++;
       pendingCalls.set(callId, { resolve, reject });
-      send({ type: 'enqueue', callId, name, options: callOptions });
+      try {
+        send({ type: 'enqueue', callId, name, options: callOptions });
+      } catch (err) {
+        // Arguments that cannot cross to the parent (a function, a socket) refuse the call here.
+        pendingCalls.delete(callId);
+        reject(err as Error);
+      }
     }),
 );
 
