@@ -8,7 +8,7 @@ import { isRedisUnavailableError, parseRedisUrl, type Keyspace, type Redis, type
 import { ReplicaAcknowledgement } from '../platform/replica-ack.js';
 import { DEFAULT_QUEUE, bindTaskCaller, getTaskDefinition, type TaskProgress } from './define-task.js';
 import { AsyncResult } from './async-result.js';
-import { bullKey } from './bull-keys.js';
+import { SELER_ERROR_FIELD, bullKey } from './bull-layout.js';
 import { Canvas } from './canvas.js';
 import { EventHub, EventLog, bullEventsKey, eventsKey, readEventsSince, type EventStreamRef, type TaskEvent } from './events.js';
 import type { TaskError, TaskView } from './contract.js';
@@ -25,7 +25,7 @@ export type { EnqueueOptions, JobPayload, PreparedJob, Retention } from './job-s
 
 export type { TaskView };
 
-export const ERROR_FIELD = 'selerError';
+export const ERROR_FIELD = SELER_ERROR_FIELD;
 /** How many anonymous uploads' queues a client remembers (a few hundred KB at most). */
 const PUBLIC_QUEUES_KEPT = 10_000;
 export const CONTROL_CHANNEL = 'control';

@@ -11,7 +11,7 @@ import type { Logger } from '../platform/logger.js';
 import { createRedis, isRedisUnavailableError, type Redis, type RedisTarget } from '../platform/redis.js';
 import { ReplicaAcknowledgement } from '../platform/replica-ack.js';
 import { ERROR_FIELD, serializeError, type JobPayload, type TaskClient } from './client.js';
-import { bullKey } from './bull-keys.js';
+import { bullKey } from './bull-layout.js';
 import {
   HEARTBEAT_MS,
   MAX_CONCURRENCY,
