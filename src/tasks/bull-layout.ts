@@ -34,7 +34,6 @@ export const JOB_FIELD = {
   /** The name of the worker that took it. */
   processedBy: 'pb',
 } as const;
-export type JobField = (typeof JOB_FIELD)[keyof typeof JOB_FIELD];
 
 /** Fields BullMQ writes that seler never reads (a child's link to its parent): named so the layout test tells them from a new one. */
 export const BULL_ONLY_JOB_FIELD = { parent: 'parent', parentKey: 'parentKey' } as const;
@@ -51,7 +50,7 @@ export const QUEUE_KEY = {
   wait: 'wait',
   /** list: what workers run now. */
   active: 'active',
-  /** list: waiting jobs of a paused queue in BullMQ before 5 (still part of BullMQ's state lookup). */
+  /** list: a paused queue's waiting jobs in older BullMQ versions (this one keeps them in `wait`); still part of its state lookup. */
   paused: 'paused',
   /** zset: delayed jobs by due time (see delayedDueAt). */
   delayed: 'delayed',

@@ -5,8 +5,10 @@
 // before any key is built from it.
 import { BULL_ONLY_QUEUE_KEY, JOB_SUBKEY, QUEUE_KEY } from './bull-layout.js';
 
-/** The names BullMQ (and seler beside it) use for a queue's own keys, never a task's; also BullMQ's state
- * `waiting` and `priority`, `drained` of older BullMQ versions. */
+/**
+ * The names BullMQ (and seler beside it) use for a queue's own keys, never a task's; also BullMQ's state
+ * `waiting`, and `priority` and `drained` of older BullMQ versions.
+ */
 export const RESERVED_TASK_IDS: ReadonlySet<string> = new Set([
   '',
   ...Object.values(QUEUE_KEY),
