@@ -8,7 +8,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { AppError, errorMessage } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
-import { isObjectNotFound, isStorageUnavailable, type ObjectStore } from '../platform/storage/index.js';
+import { FILE_CHUNK_BYTES, isObjectNotFound, isStorageUnavailable, type ObjectStore } from '../platform/storage/index.js';
 import type { TaskContext, TaskTypes } from '../tasks/index.js';
 import { archiveSize, uniqueNames } from './archive.js';
 import { displayName, safeFileName } from './naming.js';
@@ -162,7 +162,7 @@ async function openOriginal(
   const copy = path.join(scratchDir, `original-${randomUUID()}`);
   const release = () => rm(copy, { force: true }).then(() => {}, () => {});
   try {
-    await pipeline(await store.get(key), createWriteStream(copy, { flags: 'wx' }));
+    await pipeline(await store.get(key), createWriteStream(copy, { flags: 'wx', highWaterMark: FILE_CHUNK_BYTES }));
     return { file: copy, bytes: (await stat(copy)).size, release };
   } catch (err) {
     await release();
