@@ -12,6 +12,7 @@ import { FILE_CHUNK_BYTES, isObjectNotFound, isStorageUnavailable, type ObjectSt
 import type { TaskContext, TaskTypes } from '../tasks/index.js';
 import { archiveSize, uniqueNames } from './archive.js';
 import { displayName, safeFileName } from './naming.js';
+import type { Slots } from './slots.js';
 import { cleanupMedia, manifestKey, resultKey, uploadKey, type ArchiveManifest } from './storage.js';
 import type { MakeThumbnailsResult, ThumbnailFile } from './contract.js';
 
@@ -27,6 +28,8 @@ export interface ThumbnailSettings {
   /** This host's scratch directory (copies of originals read from S3). */
   scratchDir: string;
   maxPixels: number;
+  /** The process's decode slots (one per core, SELER_DECODE_MEMORY_MB for the decodes that hold a whole image). */
+  decodes: Slots;
   /** Uploads and results older than this are removed by `thumbnails.cleanup`. */
   mediaTtlSeconds: number;
 }
@@ -72,6 +75,7 @@ export async function makeThumbnails(request: MakeThumbnailsRequest, ctx: TaskCo
             position: request.position,
             stem: originalName.slice(0, -info.ext.length - 1),
             maxPixels,
+            decodes: settings.decodes,
             info,
           },
           (_done, _total, thumb) => {

@@ -5,6 +5,9 @@
 // It never passes one heavier than the whole budget, which needs everyone out, and the heavy one it
 // passed is first in line for the next slot freed, so nobody waits for ever.
 
+import { availableParallelism } from 'node:os';
+import { DEFAULT_DECODE_MEMORY_BYTES } from './options.js';
+
 export class Slots {
   private active = 0;
   private used = 0;
@@ -68,4 +71,15 @@ export class Slots {
       }
     }
   }
+}
+
+/**
+ * Originals decoded at once in a process, whatever the worker's concurrency: one per core, and those
+ * that hold the whole image (a progressive JPEG keeps all its DCT coefficients: ~90 MB for a
+ * 15-megapixel photo) within `budgetBytes` together (SELER_DECODE_MEMORY_MB). Decodes are where a
+ * worker's memory goes, and more of them than cores buy no speed. Tasks beyond the bounds wait; one
+ * decode alone always runs. A worker makes one for all its thumbnail tasks (ctx.resources).
+ */
+export function newDecodeSlots(budgetBytes = DEFAULT_DECODE_MEMORY_BYTES): Slots {
+  return new Slots(availableParallelism(), budgetBytes);
 }
