@@ -3,7 +3,7 @@
 // unpacked `seler` run from there, outside the repository: --help, then `seler start` serving the pages,
 // their assets, the API description and a thumbnail upload whose zip downloads; SIGTERM leaves nothing.
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -57,6 +57,9 @@ describe('the packed tarball', () => {
 
     const development = packedFiles.filter((f) => /\.test\.|\.map$|\.tsbuildinfo$|\.build-stamp$/.test(f) || /^(src|test|bench|scripts|web|\.ci)\//.test(f));
     expect(development).toEqual([]);
+    // No compiled module whose source is gone (tsc leaves them; the build prunes them).
+    const compiled = packedFiles.filter((f) => /^dist\/(?!web\/).*\.(js|d\.ts)$/.test(f));
+    expect(compiled.filter((f) => !existsSync(path.join(repoRoot, 'src', f.slice('dist/'.length).replace(/\.(js|d\.ts)$/, '.ts'))))).toEqual([]);
   });
 
   it('`seler --help` runs from the unpacked package', async () => {
