@@ -9,6 +9,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
 import { makeThumbnails, probeImage, type Fit, type OutputFormat } from '../src/thumbnails/image.js';
+import { newDecodeSlots } from '../src/thumbnails/slots.js';
 import { safeFileName, safeStem, type Size } from '../src/thumbnails/naming.js';
 
 const MAX_PIXELS = 100_000_000;
@@ -47,6 +48,7 @@ async function timed(count: number, run: () => Promise<void>): Promise<BenchResu
 
 /** What one task does per upload, minus Redis: libvips reads the stored original, the thumbnails are stored. */
 export async function benchBarePipeline(files: string[], options: BenchOptions): Promise<BenchResult> {
+  const decodes = newDecodeSlots();
   const dir = await mkdtemp(path.join(tmpdir(), 'seler-bench-'));
   try {
     return await timed(files.length, () =>
@@ -59,6 +61,7 @@ export async function benchBarePipeline(files: string[], options: BenchOptions):
           fit: options.fit,
           stem: safeStem(name),
           maxPixels: MAX_PIXELS,
+          decodes,
           info,
         });
         await Promise.all(thumbnails.map((t) => writeFile(path.join(dir, `${i}-${t.name}`), t.data)));

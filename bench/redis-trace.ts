@@ -33,7 +33,8 @@ try {
   const monitor = new Redis({ path: socket });
   const seen: string[] = [];
   const m = await monitor.monitor();
-  m.on('monitor', (_time: string, args: string[], source: string) => seen.push(`${source}\t${args[0]}`));
+  // Bytes of each command's arguments too: a script sent whole, or a large value, shows up there.
+  m.on('monitor', (_time: string, args: string[], source: string) => seen.push(`${source}\t${args[0]}\t${args.reduce((n, a) => n + a.length, 0)}`));
   const uploads = Number(values.uploads);
   const started = Date.now();
   for (let i = 0; i < uploads; i++) await uploadAndFetch(base, { name: `u${i}-${name}`, data, sizes: '128x128' }, { wait: 'sse' });
@@ -41,19 +42,26 @@ try {
   await new Promise((r) => setTimeout(r, 300));
   m.disconnect();
   const byConn = new Map<string, Map<string, number>>();
+  const bytesByConn = new Map<string, Map<string, number>>();
   for (const line of seen) {
-    const [source, cmd] = line.split('\t') as [string, string];
+    const [source, cmd, bytes] = line.split('\t') as [string, string, string];
     const lua = source.startsWith('lua');
     const key = lua ? 'scripts' : source;
     const inner = byConn.get(key) ?? new Map<string, number>();
     inner.set(cmd.toLowerCase(), (inner.get(cmd.toLowerCase()) ?? 0) + 1);
     byConn.set(key, inner);
+    const sizes = bytesByConn.get(key) ?? new Map<string, number>();
+    sizes.set(cmd.toLowerCase(), (sizes.get(cmd.toLowerCase()) ?? 0) + Number(bytes));
+    bytesByConn.set(key, sizes);
   }
   console.log(`${uploads} uploads of ${name} one at a time in ${seconds.toFixed(1)} s; Redis commands per upload (MONITOR):`);
   for (const [conn, cmds] of [...byConn].sort()) {
     const total = [...cmds.values()].reduce((a, b) => a + b, 0);
     const label = conn === 'scripts' ? 'inside scripts' : `${conn} ${[...names].find(([k]) => k.startsWith(conn.replace(/^unix:/, '')))?.[1] ?? ''}`;
     console.log(`  ${(total / uploads).toFixed(1).padStart(6)}  ${label}: ${[...cmds].sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c} ${(n / uploads).toFixed(1)}`).join(', ')}`);
+    const sizes = [...bytesByConn.get(conn)!].sort((a, b) => b[1] - a[1]);
+    const kib = (n: number) => (n / uploads / 1024).toFixed(1);
+    console.log(`          argument KiB per upload ${kib(sizes.reduce((a, [, n]) => a + n, 0))}: ${sizes.slice(0, 5).map(([c, n]) => `${c} ${kib(n)}`).join(', ')}`);
   }
   admin.disconnect();
 } finally {

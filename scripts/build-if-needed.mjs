@@ -1,11 +1,13 @@
 // Builds seler (the server's TypeScript, the web pages' TypeScript check, the Vite bundle), saying what it does
-// and how long it takes. `npm install` runs it (prepare), `npm start` and `npm test` run it again, and it only
-// builds when a source file is newer than the last build. `--force` (npm run build) always builds.
+// and how long it takes. `npm install`, `npm pack` and `npm publish` run it (prepare), `npm start` and `npm test`
+// run it again, and it only builds when a source file is newer than the last build. `--force` (npm run build)
+// always builds.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { copyLuaScripts } from './copy-lua.mjs';
+import { pruneCompiled } from './prune-compiled.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const stamp = path.join(root, 'dist', '.build-stamp');
@@ -13,6 +15,7 @@ const inputs = ['src', 'web', 'package.json', 'package-lock.json', 'tsconfig.jso
 const bin = (name) => path.join(root, 'node_modules', '.bin', name);
 const steps = [
   { label: 'server (tsc)', command: bin('tsc'), args: ['-p', 'tsconfig.json'] },
+  { label: 'compiled files of removed modules (prune)', run: () => pruneCompiled(root) },
   { label: 'Lua scripts (copy)', run: () => copyLuaScripts(root) },
   { label: 'web pages, type check (tsc)', command: bin('tsc'), args: ['-p', 'web/tsconfig.json'] },
   { label: 'web pages, bundle (vite)', command: bin('vite'), args: ['build', '--logLevel', 'warn'] },

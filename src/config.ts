@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { ConfigError } from './platform/errors.js';
 import { parseRedisUrl, type RedisTarget } from './platform/redis-target.js';
 import { parseStorageTarget, type StorageTarget } from './platform/storage/target.js';
-import { DEFAULT_LIMITS, type UploadLimits } from './thumbnails/contract.js';
+import { DEFAULT_DECODE_MEMORY_BYTES, DEFAULT_LIMITS, type UploadLimits } from './thumbnails/contract.js';
 
 const positiveInt = (name: string) =>
   z.coerce.number({ error: `${name} must be a number` }).int(`${name} must be a whole number`).positive(`${name} must be greater than 0`);
@@ -29,6 +29,7 @@ const envSchema = z.object({
   SELER_MAX_UPLOAD_MB: positiveNumber('SELER_MAX_UPLOAD_MB').default(DEFAULT_LIMITS.maxUploadBytes / 1024 / 1024),
   SELER_MAX_FILES: positiveInt('SELER_MAX_FILES').default(DEFAULT_LIMITS.maxFiles),
   SELER_MAX_MEGAPIXELS: positiveNumber('SELER_MAX_MEGAPIXELS').default(DEFAULT_LIMITS.maxPixels / 1_000_000),
+  SELER_DECODE_MEMORY_MB: positiveNumber('SELER_DECODE_MEMORY_MB').default(DEFAULT_DECODE_MEMORY_BYTES / 1024 / 1024),
   SELER_MAX_SIZES: positiveInt('SELER_MAX_SIZES').default(DEFAULT_LIMITS.maxSizes),
   SELER_MAX_DIMENSION: positiveInt('SELER_MAX_DIMENSION').default(DEFAULT_LIMITS.maxDimension),
   SELER_UPLOAD_RATE: z
@@ -117,6 +118,8 @@ export interface Config {
   retention: { successSeconds: number; failureSeconds: number; mediaSeconds: number };
   eventsMaxLen: number;
   concurrency: number | undefined;
+  /** Memory the thumbnail decodes that hold a whole image may take together in one worker process. */
+  decodeMemoryBytes: number;
   shutdownTimeoutMs: number;
   /** Mark the admin's cookies Secure (set it when seler is served over HTTPS). */
   cookieSecure: boolean;
@@ -251,6 +254,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     },
     eventsMaxLen: e.SELER_EVENTS_MAXLEN,
     concurrency: e.SELER_CONCURRENCY,
+    decodeMemoryBytes: Math.round(e.SELER_DECODE_MEMORY_MB * 1024 * 1024),
     shutdownTimeoutMs: e.SELER_SHUTDOWN_TIMEOUT * 1000,
     lockDurationMs: e.SELER_LOCK_DURATION * 1000,
     cookieSecure: e.SELER_COOKIE_SECURE === 'true' || e.SELER_COOKIE_SECURE === '1',

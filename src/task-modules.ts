@@ -17,8 +17,16 @@ import './thumbnails/task.js';
 export async function loadTasks(config: Config, store?: ObjectStore): Promise<Partial<TaskResources>> {
   await loadTaskModules(config.taskModules);
   if (!store) return {};
-  const { scratchDirOf } = await import('./thumbnails/storage.js');
-  return { thumbnails: { store, scratchDir: scratchDirOf(config.dataDir), maxPixels: config.limits.maxPixels, mediaTtlSeconds: config.retention.mediaSeconds } };
+  const [{ scratchDirOf }, { newDecodeSlots }] = await Promise.all([import('./thumbnails/storage.js'), import('./thumbnails/slots.js')]);
+  return {
+    thumbnails: {
+      store,
+      scratchDir: scratchDirOf(config.dataDir),
+      maxPixels: config.limits.maxPixels,
+      decodes: newDecodeSlots(config.decodeMemoryBytes),
+      mediaTtlSeconds: config.retention.mediaSeconds,
+    },
+  };
 }
 
 /** Runs inside a threads/process pool child: the parent hands over its configuration (the child opens its own store). */

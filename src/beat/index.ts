@@ -5,7 +5,7 @@ export {
   type FieldErrors, type ManagedField, type MissedRunPolicy, type OverlapPolicy, type PeriodicTask, type PeriodicTaskInput,
   type PeriodicTaskRecord, type RunTrigger, type TaskFields, type TaskSource,
 } from './model.js';
-export { PeriodicTasks, type ListQuery, type Page, type PeriodicTasksOptions } from './periodic-tasks.js';
+export { PeriodicTasks, type ListQuery, type PeriodicTasksOptions } from './periodic-tasks.js';
 export { RunClaims } from './claims.js';
 export type { BeatRun, RunStatus } from './rows.js';
 export { BUILTIN_SCHEDULES, parseDeclaredEntry } from './static-schedules.js';

@@ -2,6 +2,7 @@
 // run history, tasks by schedule), and the views the API returns.
 import { sql } from 'kysely';
 import type { Db } from '../platform/db/index.js';
+import type { Page } from '../platform/json-api.js';
 import {
   FIELD_DEFAULTS, MANAGED_FIELDS, canonical, crossFieldErrors, invalid, parseTaskInput, pickFields, toView,
   type ManagedField, type PeriodicTask, type PeriodicTaskRecord, type TaskFields, type TaskSource,
@@ -23,13 +24,6 @@ export interface ListQuery {
   order?: 'asc' | 'desc';
   page?: number;
   pageSize?: number;
-}
-
-export interface Page<T> {
-  items: T[];
-  total: number;
-  page: number;
-  pageSize: number;
 }
 
 const SORT_COLUMNS = {

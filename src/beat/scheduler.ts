@@ -11,7 +11,8 @@ import { computeNextRun, pickFields, type PeriodicTaskRecord } from './model.js'
 import { beatTaskId } from './run-ids.js';
 import { dueTimesBetween } from './schedules/index.js';
 import type { RunClaims } from './claims.js';
-import type { Page, PeriodicTasks } from './periodic-tasks.js';
+import type { Page } from '../platform/json-api.js';
+import type { PeriodicTasks } from './periodic-tasks.js';
 import type { BeatRun, Claim, NewRun } from './rows.js';
 
 /** What beat needs of the task client (tests wrap it to count enqueue calls). */

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { errorMessage } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
 import { createRedis, isRedisUnavailableError, type Redis, type RedisTarget } from '../platform/redis.js';
-import { JOB_FIELDS, compareStreamIds, enrichEvents, finishedSetKey, jobKeyPrefix, knownQueueNames, parseStreamEntry, type EventStreamRef, type TaskClient, type TaskEvent } from '../tasks/index.js';
+import { JOB_FIELDS, QUEUE_KEY, compareStreamIds, enrichEvents, finishedSetKey, jobKeyPrefix, knownQueueNames, parseStreamEntry, type EventStreamRef, type TaskClient, type TaskEvent } from '../tasks/index.js';
 import { CONSUMER_GROUP, MINUTES_KEPT_MS, RUNTIME_BUCKETS_SECONDS, monKeys, type MonKeys } from './keys.js';
 import { APPLY, BACKFILL, SWEEP, TRIM } from './scripts.js';
 
@@ -195,14 +195,14 @@ export class TaskIndexer {
     const header = this.indexArgs();
     let written = 0;
     for (const queue of await knownQueueNames(client)) {
-      for (const set of ['completed', 'failed'] as const) {
+      for (const [set, state] of [[QUEUE_KEY.completed, 'SUCCESS'], [QUEUE_KEY.failed, 'FAILURE']] as const) {
         const field = `${queue}:${set}`;
         // Jobs past their retention are (or are about to be) removed by BullMQ: not worth indexing.
-        const retained = this.now() - (set === 'completed' ? client.retention.successSeconds : client.retention.failureSeconds) * 1000;
+        const retained = this.now() - (state === 'SUCCESS' ? client.retention.successSeconds : client.retention.failureSeconds) * 1000;
         let from = Math.max(retained, Number((await this.redis.hget(this.keys.reconciled, field)) ?? 0));
         if (from > to) continue;
         for (let round = 0; round < (options.rounds ?? 20); round++) {
-          const [n, examined, last] = (await BACKFILL.run(this.redis, [this.keys.sum, finishedSetKey(client, queue, set)], [...header, queue, set, from, to, 1000, JOB_FIELDS.join(',')])) as [number, number, string];
+          const [n, examined, last] = (await BACKFILL.run(this.redis, [this.keys.sum, finishedSetKey(client, queue, set)], [...header, queue, state, from, to, 1000, JOB_FIELDS.join(',')])) as [number, number, string];
           written += n;
           if (examined < 1000) {
             from = to;

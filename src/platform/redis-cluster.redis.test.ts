@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis as RawRedis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bullKey } from '../tasks/bull-keys.js';
+import { bullKey } from '../tasks/bull-layout.js';
 import { DEFAULT_QUEUE } from '../tasks/define-task.js';
 import { startTestApp, waitFor } from '../../test/helpers/app.js';
 import { runCli } from '../../test/helpers/cli.js';

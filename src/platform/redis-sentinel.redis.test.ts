@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, waitFor, type TestApp } from '../../test/helpers/app.js';
 import { startSentinelGroup, type SentinelGroup } from '../../test/helpers/redis-topologies.js';
-import { bullKey } from '../tasks/bull-keys.js';
+import { bullKey } from '../tasks/bull-layout.js';
 import { DEFAULT_QUEUE } from '../tasks/define-task.js';
 import { loadConfig } from '../config.js';
 import { openRuntime } from '../app.js';

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../platform/logger.js';
 import { luaScript } from '../platform/lua.js';
 import { createRedis, isRedisUnavailableError, type Keyspace, type Redis, type RedisTarget } from '../platform/redis.js';
-import { bullKey } from './bull-keys.js';
+import { BULL_EVENT, EVENT_FIELD, JOB_FIELD, QUEUE_KEY, bullKey } from './bull-layout.js';
 
 export const TASK_EVENT_TYPES = ['sent', 'received', 'started', 'progress', 'retried', 'succeeded', 'failed', 'revoked'] as const;
 export type TaskEventType = (typeof TASK_EVENT_TYPES)[number];
@@ -111,7 +111,7 @@ export function parseEvent(streamId: string, fields: string[]): TaskEvent {
 
 /** BullMQ's event stream of one queue (its prefix is seler's `{prefix}`). */
 export function bullEventsKey(bullPrefix: string, queue: string): string {
-  return bullKey(bullPrefix, queue, 'events');
+  return bullKey(bullPrefix, queue, QUEUE_KEY.events);
 }
 
 /** A stream the hub and the monitor read: seler's own (no queue) or BullMQ's of one queue. */
@@ -121,7 +121,12 @@ export interface EventStreamRef {
 }
 
 /** BullMQ's events that are task lifecycle events; the rest (waiting, drained, delayed, failed…) seler says itself or not at all. */
-const FROM_BULLMQ: Readonly<Record<string, TaskEventType>> = { added: 'sent', active: 'started', completed: 'succeeded', progress: 'progress' };
+const FROM_BULLMQ: Readonly<Record<string, TaskEventType>> = {
+  [BULL_EVENT.added]: 'sent',
+  [BULL_EVENT.active]: 'started',
+  [BULL_EVENT.completed]: 'succeeded',
+  [BULL_EVENT.progress]: 'progress',
+};
 
 /** Decodes an entry of BullMQ's stream of `queue`; null for events that are not lifecycle events. Name and data come from `enrichEvents`. */
 export function parseBullEvent(queue: string, streamId: string, fields: string[]): TaskEvent | null {
@@ -131,10 +136,10 @@ export function parseBullEvent(queue: string, streamId: string, fields: string[]
   let data: string | undefined;
   for (let i = 0; i + 1 < fields.length; i += 2) {
     const value = fields[i + 1]!;
-    if (fields[i] === 'event') kind = value;
-    else if (fields[i] === 'jobId') jobId = value;
-    else if (fields[i] === 'name') name = value;
-    else if (fields[i] === 'data') data = value;
+    if (fields[i] === EVENT_FIELD.event) kind = value;
+    else if (fields[i] === EVENT_FIELD.jobId) jobId = value;
+    else if (fields[i] === EVENT_FIELD.name) name = value;
+    else if (fields[i] === EVENT_FIELD.data) data = value;
   }
   const type = kind !== undefined ? FROM_BULLMQ[kind] : undefined;
   if (!type || !jobId) return null;
@@ -154,7 +159,7 @@ export function parseStreamEntry(stream: EventStreamRef, streamId: string, field
   return stream.queue === undefined ? parseEvent(streamId, fields) : parseBullEvent(stream.queue, streamId, fields);
 }
 
-const JOB_FIELDS_FOR_EVENTS = ['name', 'pb', 'ats', 'processedOn', 'finishedOn', 'timestamp', 'delay'] as const;
+const JOB_FIELDS_FOR_EVENTS = [JOB_FIELD.name, JOB_FIELD.processedBy, JOB_FIELD.attemptsStarted, JOB_FIELD.processedOn, JOB_FIELD.finishedOn, JOB_FIELD.timestamp, JOB_FIELD.delay] as const;
 
 /**
  * Completes events read from BullMQ's streams from their jobs (one pipelined HMGET each): the task

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../../test/helpers/app.js';
 import { testRedisUrl } from '../../test/helpers/redis.js';
 import { connectRedis, type Redis } from '../platform/redis.js';
+import { EVENT_FIELD } from './bull-layout.js';
 import { defineTask } from './define-task.js';
 import { PermanentFailure, bullEventsKey, type TaskView } from './index.js';
 
@@ -49,8 +50,8 @@ async function readAtTheMoment(expected: number, start: () => Promise<void>): Pr
     for (const [, entries] of reply) {
       for (const [id, fields] of entries) {
         cursor = id;
-        const event = fields[fields.indexOf('event') + 1];
-        const jobId = fields[fields.indexOf('jobId') + 1]!;
+        const event = fields[fields.indexOf(EVENT_FIELD.event) + 1];
+        const jobId = fields[fields.indexOf(EVENT_FIELD.jobId) + 1]!;
         if (event === 'failed' || event === 'delayed') seen.set(jobId, await app.runtime.client.readTask(jobId, { queue: QUEUE }).then((r) => r?.view ?? null));
       }
     }

@@ -3,37 +3,20 @@
 // an id that is one of those names, or holds a ':', would read or write the queue's own data. Every id
 // that comes from outside (a URL, a CLI argument, a periodic task, an idempotency key) is checked here
 // before any key is built from it.
+import { BULL_ONLY_QUEUE_KEY, JOB_SUBKEY, QUEUE_KEY } from './bull-layout.js';
 
-/** The names BullMQ (and seler beside it) use for a queue's own keys, never a task's. */
+/**
+ * The names BullMQ (and seler beside it) use for a queue's own keys, never a task's; also BullMQ's state
+ * `waiting`, and `priority` and `drained` of older BullMQ versions.
+ */
 export const RESERVED_TASK_IDS: ReadonlySet<string> = new Set([
   '',
-  'active',
-  'wait',
+  ...Object.values(QUEUE_KEY),
+  ...Object.values(BULL_ONLY_QUEUE_KEY),
+  ...Object.values(JOB_SUBKEY),
   'waiting',
-  'waiting-children',
-  'paused',
-  'id',
-  'delayed',
-  'prioritized',
   'priority',
-  'stalled-check',
-  'stalled',
-  'completed',
-  'failed',
-  'repeat',
-  'limiter',
-  'meta',
-  'events',
-  'pc',
-  'marker',
-  'de',
-  'metrics',
   'drained',
-  'lock',
-  'logs',
-  'dependencies',
-  'processed',
-  'unsuccessful',
 ]);
 
 /** Letters, digits, '_', '.', '-'; starting with a letter or digit; at most 200 characters. */

@@ -16,7 +16,8 @@ export { TaskAccess, CANCEL_TOKEN_HEADER, publicView, presentView, taskNotFound,
 export { cancelTokenMatches, type TaskOwner } from './owner.js';
 export { AsyncResult, TaskFailedError } from './async-result.js';
 export { Canvas, signature, type Signature } from './canvas.js';
-export { knownQueueNames, queueStats, jobState, finishedSetKey, JOB_FIELDS, jobKeyPrefix, retryFailedTask, promoteDelayedTask, retryFailedOfQueue, cleanFailedOfQueue, type QueueStats, type QueueCounts, type JobActionResult, type BulkRetry } from './queue-admin.js';
+export { knownQueueNames, queueStats, jobState, retryFailedTask, promoteDelayedTask, retryFailedOfQueue, cleanFailedOfQueue, type QueueStats, type QueueCounts, type JobActionResult, type BulkRetry } from './queue-admin.js';
+export { JOB_FIELDS, QUEUE_KEY, finishedSetKey, jobKeyPrefix } from './bull-layout.js';
 export { listQueueJobs, actOnJobs, readTaskLog, isJobState, JOB_ACTIONS, MAX_JOBS_PAGE, MAX_BULK_IDS, type JobAction, type JobPage } from './queue-jobs.js';
 export { JOB_STATES, type JobState, type QueueJob, type JobActionOutcome } from './contract.js';
 export { TASK_LOG_MAX_LINES, TASK_LOG_MAX_LINE_CHARS, type TaskLog } from './task-log.js';

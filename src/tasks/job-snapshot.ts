@@ -7,6 +7,7 @@
 // window, exactly when a worker runs the tasks that waited for the restart.)
 import { luaScript } from '../platform/lua.js';
 import type { Redis } from '../platform/redis.js';
+import { JOB_FIELD as F, LEGACY_ATTEMPTS_MADE_FIELD, QUEUE_KEY as K, type QueueKeyType } from './bull-layout.js';
 
 const SNAPSHOT = luaScript(import.meta.url, './lua/job-snapshot-10.lua');
 
@@ -31,30 +32,39 @@ export interface JobSnapshot {
   revoked: boolean;
 }
 
-const STATES: BullState[] = ['unknown', 'completed', 'failed', 'delayed', 'prioritized', 'active', 'waiting', 'waiting', 'waiting-children'];
+/** Where a job of each state is, in the order of BullMQ's getStateV2 script (lua/job-snapshot-10.lua: KEYS[2..9], lists at 6..8). */
+const STATE_KEYS: readonly (readonly [QueueKeyType, BullState])[] = [
+  [K.completed, 'completed'],
+  [K.failed, 'failed'],
+  [K.delayed, 'delayed'],
+  [K.prioritized, 'prioritized'],
+  [K.active, 'active'],
+  [K.wait, 'waiting'],
+  [K.paused, 'waiting'],
+  [K.waitingChildren, 'waiting-children'],
+];
 
 /** Reads job `id` of `queue` and its state (and whether it is in `revokedKey`) atomically; undefined when there is no such job. */
 export async function readJobSnapshot(redis: Redis, queue: { toKey(type: string): string }, id: string, revokedKey?: string): Promise<JobSnapshot | undefined> {
-  const k = (type: string) => queue.toKey(type);
   const jobKey = queue.toKey(id);
-  const keys = [jobKey, k('completed'), k('failed'), k('delayed'), k('prioritized'), k('active'), k('wait'), k('paused'), k('waiting-children'), revokedKey ?? jobKey];
+  const keys = [jobKey, ...STATE_KEYS.map(([type]) => queue.toKey(type)), revokedKey ?? jobKey];
   const reply = await SNAPSHOT.run<[number, number, string[]] | []>(redis, keys, [id, revokedKey ? '1' : '0']);
   if (reply.length === 0) return undefined;
   const [stateIndex, revoked, list] = reply;
   const fields: Record<string, string> = {};
   for (let i = 0; i + 1 < list.length; i += 2) fields[list[i]!] = list[i + 1]!;
   return {
-    state: STATES[stateIndex] ?? 'unknown',
-    name: fields.name ?? '',
-    data: parseJson(fields.data, {}),
-    timestamp: Number(fields.timestamp),
-    attemptsMade: Number(fields.attemptsMade || fields.atm || 0),
-    progress: parseJson(fields.progress, 0),
-    processedOn: fields.processedOn ? Number(fields.processedOn) : undefined,
-    finishedOn: fields.finishedOn ? Number(fields.finishedOn) : undefined,
-    returnvalue: fields.returnvalue === undefined ? null : parseJson(fields.returnvalue, undefined),
-    failedReason: fields.failedReason,
-    stacktrace: traces(fields.stacktrace),
+    state: STATE_KEYS[stateIndex - 1]?.[1] ?? 'unknown',
+    name: fields[F.name] ?? '',
+    data: parseJson(fields[F.data], {}),
+    timestamp: Number(fields[F.timestamp]),
+    attemptsMade: Number(fields[LEGACY_ATTEMPTS_MADE_FIELD] || fields[F.attemptsMade] || 0),
+    progress: parseJson(fields[F.progress], 0),
+    processedOn: fields[F.processedOn] ? Number(fields[F.processedOn]) : undefined,
+    finishedOn: fields[F.finishedOn] ? Number(fields[F.finishedOn]) : undefined,
+    returnvalue: fields[F.returnvalue] === undefined ? null : parseJson(fields[F.returnvalue], undefined),
+    failedReason: fields[F.failedReason],
+    stacktrace: traces(fields[F.stacktrace]),
     fields,
     revoked: revoked === 1,
   };

@@ -1,11 +1,11 @@
 // What the monitor needs from the task layer besides TaskClient: queue counts and the age of the oldest
 // waiting job, and an operator's actions on jobs (retry a failed task, run a delayed one now, retry or
-// clean a queue's failed tasks). BullMQ's key layout stays here. (Worker heartbeats: control.ts.)
+// clean a queue's failed tasks). BullMQ's key layout: bull-layout.ts. (Worker heartbeats: control.ts.)
 import { bullmq, type Job } from './bullmq.js';
 
 const { Job: BullJob } = bullmq();
 import { DEFAULT_QUEUE } from './define-task.js';
-import { bullKey } from './bull-keys.js';
+import { JOB_FIELD, META_FIELD, QUEUE_KEY, bullKey, finishedSetKey } from './bull-layout.js';
 import type { TaskClient } from './client.js';
 import { isValidTaskId } from './ids.js';
 import { readJobSnapshot, type JobSnapshot } from './job-snapshot.js';
@@ -22,19 +22,6 @@ export interface QueueStats {
   oldestWaitingAt: number | null;
 }
 
-/** BullMQ keeps a job in the hash `<jobKeyPrefix>:<queue>:<id>`, with the fields JOB_FIELDS names. */
-export function jobKeyPrefix(client: TaskClient): string {
-  return client.bullPrefix;
-}
-
-/** The job hash's fields, in this order: task name, created (ms), started (ms), finished (ms), failed reason, attempts made, data JSON. */
-export const JOB_FIELDS = ['name', 'timestamp', 'processedOn', 'finishedOn', 'failedReason', 'atm', 'data'] as const;
-
-/** BullMQ's set of a queue's finished jobs (completed or failed), scored by finish time (ms). */
-export function finishedSetKey(client: TaskClient, queue: string, set: 'completed' | 'failed'): string {
-  return bullKey(client.bullPrefix, queue, set);
-}
-
 /** Every queue seler knows of (enqueued to, or consumed by a worker), sorted. */
 export async function knownQueueNames(client: TaskClient): Promise<string[]> {
   const names = await client.redis.smembers(client.keys.key('queues'));
@@ -45,8 +32,8 @@ export async function queueStats(client: TaskClient, names: string[]): Promise<Q
   const root = client.bullPrefix;
   const heads = client.redis.pipeline();
   for (const name of names) {
-    heads.lindex(`${root}:${name}:wait`, -1);
-    heads.hget(`${root}:${name}:meta`, 'paused');
+    heads.lindex(bullKey(root, name, QUEUE_KEY.wait), -1);
+    heads.hget(bullKey(root, name, QUEUE_KEY.meta), META_FIELD.paused);
   }
   const [counts, headReplies] = await Promise.all([
     Promise.all(names.map((name) => client.queue(name).getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed', 'waiting-children'))),
@@ -54,7 +41,7 @@ export async function queueStats(client: TaskClient, names: string[]): Promise<Q
   ]);
   const oldestIds = names.map((_, i) => (headReplies?.[i * 2]?.[1] as string | null) ?? null);
   const stamps = client.redis.pipeline();
-  names.forEach((name, i) => stamps.hget(`${root}:${name}:${oldestIds[i] ?? ''}`, 'timestamp'));
+  names.forEach((name, i) => stamps.hget(bullKey(root, name, oldestIds[i] ?? ''), JOB_FIELD.timestamp));
   const stampReplies = oldestIds.some(Boolean) ? ((await stamps.exec()) ?? []) : [];
   return names.map((name, i) => {
     const c = counts[i]!;
@@ -138,9 +125,9 @@ export interface BulkRetry {
 /** Retries up to `limit` of a queue's FAILURE tasks, oldest first; `by` names who asked. */
 export async function retryFailedOfQueue(client: TaskClient, queueName: string, limit: number, by: string): Promise<BulkRetry> {
   const queue = client.queue(queueName);
-  const ids = await client.redis.zrange(finishedSetKey(client, queueName, 'failed'), '0', '-1');
+  const ids = await client.redis.zrange(finishedSetKey(client, queueName, QUEUE_KEY.failed), '0', '-1');
   const pipeline = client.redis.pipeline();
-  for (const id of ids) pipeline.hmget(bullKey(client.bullPrefix, queueName, id), 'failedReason', 'name');
+  for (const id of ids) pipeline.hmget(bullKey(client.bullPrefix, queueName, id), JOB_FIELD.failedReason, JOB_FIELD.name);
   const replies = ids.length ? ((await pipeline.exec()) ?? []) : [];
   const candidates: { id: string; name: string }[] = [];
   let skippedRevoked = 0;

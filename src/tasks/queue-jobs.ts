@@ -1,8 +1,8 @@
 // Bull Board's job browser and its bulk actions: a queue's jobs by BullMQ state, a page at a time, and
-// retry / remove / promote of a chosen set of ids, answered id by id. BullMQ's key layout stays in tasks/.
+// retry / remove / promote of a chosen set of ids, answered id by id. BullMQ's key layout: bull-layout.ts.
 import { isRedisUnavailableError } from '../platform/redis.js';
 import { bullmq, type Job } from './bullmq.js';
-import { bullKey } from './bull-keys.js';
+import { QUEUE_KEY, bullKey, delayedDueAt } from './bull-layout.js';
 import type { JobPayload, TaskClient } from './client.js';
 import { JOB_STATES, type JobActionOutcome, type JobState, type QueueJob } from './contract.js';
 import { isValidTaskId } from './ids.js';
@@ -67,7 +67,7 @@ export async function listQueueJobs(
   const [revoked, dueScores] = ids.length
     ? await Promise.all([
         client.redis.zmscore(client.keys.key('revoked'), ...ids),
-        state === 'delayed' ? client.redis.zmscore(bullKey(client.bullPrefix, queueName, 'delayed'), ...ids) : Promise.resolve([] as (string | null)[]),
+        state === 'delayed' ? client.redis.zmscore(bullKey(client.bullPrefix, queueName, QUEUE_KEY.delayed), ...ids) : Promise.resolve([] as (string | null)[]),
       ])
     : [[], []];
   const items = jobs.map((job, i) => rowOf(job, state, revoked[i] != null, dueScores[i] ?? null));
@@ -78,8 +78,7 @@ function rowOf(job: Job, state: JobState, revoked: boolean, dueScore: string | n
   const payload = (job.data ?? {}) as Partial<JobPayload>;
   let status = stateFromJob(state, { attemptsMade: job.attemptsMade, progress: job.progress, failedReason: job.failedReason, retries: payload.retries });
   if (revoked && (status === 'PENDING' || status === 'RETRY' || status === 'STARTED' || status === 'PROGRESS')) status = 'REVOKED';
-  // A delayed job's score is its due time × 0x1000 plus a counter (BullMQ's getDelayedScore).
-  const due = dueScore !== null ? Math.floor(Number(dueScore) / 0x1000) : state === 'delayed' ? job.timestamp + (job.delay ?? 0) : null;
+  const due = dueScore !== null ? delayedDueAt(dueScore) : state === 'delayed' ? job.timestamp + (job.delay ?? 0) : null;
   return {
     id: job.id!,
     name: job.name,

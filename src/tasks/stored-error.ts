@@ -2,9 +2,10 @@
 // durable-finish.ts), and read back with BullMQ's own fields as the fallback.
 import { AppError } from '../platform/errors.js';
 import type { TaskError } from './contract.js';
+import { SELER_ERROR_FIELD } from './bull-layout.js';
 import { scrubErrorMessage } from './error-text.js';
 
-export const ERROR_FIELD = 'selerError';
+export const ERROR_FIELD = SELER_ERROR_FIELD;
 
 export function serializeError(err: unknown): TaskError {
   // The message is shown to whoever may read the task: no server paths in it (the traceback, for staff, keeps them).

@@ -4,7 +4,7 @@ import { bullmq, type Queue } from './bullmq.js';
 import { errorMessage } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
 import { isRedisUnavailableError, type Keyspace, type Redis } from '../platform/redis.js';
-import { bullKey } from './bull-keys.js';
+import { bullKey } from './bull-layout.js';
 import { DEFAULT_QUEUE } from './define-task.js';
 import { isValidTaskId } from './ids.js';
 import type { Retention } from './job-shape.js';

@@ -17,6 +17,9 @@ interface Source {
   read(offset: number, length: number): Promise<Buffer>;
 }
 
+const CHUNK = 1024 * 1024;
+const HEAD_BYTES = 256 * 1024;
+
 async function withSource<T>(input: Buffer | string, fn: (source: Source) => Promise<T>): Promise<T> {
   if (typeof input !== 'string') {
     return fn({ size: input.length, read: async (offset, length) => input.subarray(offset, Math.min(input.length, offset + length)) });
@@ -24,26 +27,28 @@ async function withSource<T>(input: Buffer | string, fn: (source: Source) => Pro
   const handle: FileHandle = await open(input, 'r');
   try {
     const { size } = await handle.stat();
+    const readAt = async (offset: number, length: number) => {
+      const want = Math.max(0, Math.min(length, size - offset));
+      const buffer = Buffer.allocUnsafe(want);
+      let got = 0;
+      while (got < want) {
+        const { bytesRead } = await handle.read(buffer, got, want - got, offset + got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+      return buffer.subarray(0, got);
+    };
+    // The marker walks read a few bytes at a time near the start: served from one read of the head.
+    const head = await readAt(0, HEAD_BYTES);
     return await fn({
       size,
-      async read(offset, length) {
-        const want = Math.max(0, Math.min(length, size - offset));
-        const buffer = Buffer.alloc(want);
-        let got = 0;
-        while (got < want) {
-          const { bytesRead } = await handle.read(buffer, got, want - got, offset + got);
-          if (bytesRead === 0) break;
-          got += bytesRead;
-        }
-        return buffer.subarray(0, got);
-      },
+      read: async (offset, length) => (offset + length <= head.length ? head.subarray(offset, offset + length) : readAt(offset, length)),
     });
   } finally {
     await handle.close();
   }
 }
 
-const CHUNK = 1024 * 1024;
 const EOI = Buffer.from([0xff, 0xd9]);
 
 /** The offset just past the first SOS segment's header, walking the marker segments from the start. */

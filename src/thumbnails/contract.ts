@@ -3,7 +3,7 @@
 import type { TaskState } from '../tasks/contract.js';
 import type { Fit, LossyFormat, OutputFormat, Position, UploadLimits } from './options.js';
 
-export { DEFAULT_LIMITS, type UploadLimits } from './options.js';
+export { DEFAULT_DECODE_MEMORY_BYTES, DEFAULT_LIMITS, type UploadLimits } from './options.js';
 
 
 /** GET /api/v1/config: what the upload form may offer. */

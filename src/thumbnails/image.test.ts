@@ -1,9 +1,10 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../platform/errors.js';
-import { DECODE_BUDGET_BYTES, decodeSlots, makeThumbnails, probeImage, sniffFormat, type Fit, type OutputFormat } from './image.js';
+import { makeThumbnails, probeImage, sniffFormat, type Fit, type OutputFormat } from './image.js';
 import type { Size } from './naming.js';
-import { DEFAULT_QUALITY, type Position } from './options.js';
+import { DEFAULT_DECODE_MEMORY_BYTES, DEFAULT_QUALITY, type Position } from './options.js';
+import { newDecodeSlots } from './slots.js';
 import {
   HEIC_IMAGE,
   PDF_BYTES,
@@ -23,9 +24,11 @@ import {
 } from './test-images.js';
 
 const MAX_PIXELS = 50_000_000;
+/** One set of decode slots for the whole file, as a worker has one for all its tasks. */
+const decodeSlots = newDecodeSlots();
 
 async function thumbs(input: Buffer, sizes: Size[], format: OutputFormat = 'original', fit: Fit = 'inside') {
-  return makeThumbnails(input, { sizes, format, fit, stem: 'photo', maxPixels: MAX_PIXELS });
+  return makeThumbnails(input, { sizes, format, fit, stem: 'photo', maxPixels: MAX_PIXELS, decodes: decodeSlots });
 }
 
 async function one(input: Buffer, size: Size, format: OutputFormat = 'original', fit: Fit = 'inside') {
@@ -259,7 +262,7 @@ describe('makeThumbnails: memory', () => {
     decodeSlots.highest = 0;
     const many = 4 * decodeSlots.limit + 1;
     const results = await Promise.all(
-      Array.from({ length: many }, () => makeThumbnails(input, { sizes: [{ width: 64, height: 64 }], format: 'jpeg', fit: 'inside', stem: 'p', maxPixels: MAX_PIXELS, info })),
+      Array.from({ length: many }, () => makeThumbnails(input, { sizes: [{ width: 64, height: 64 }], format: 'jpeg', fit: 'inside', stem: 'p', maxPixels: MAX_PIXELS, decodes: decodeSlots, info })),
     );
     expect(results.every((r) => r.thumbnails[0]!.width === 64)).toBe(true);
     // Counted, not timed: all of them reached the decode in the same turn, so the bound was reached and held.
@@ -273,10 +276,10 @@ describe('makeThumbnails: memory', () => {
     expect(info.wholeImageBytes).toBe(600 * 400 * 3 * 2); // three planes of 2-byte coefficients
     expect((await probeImage(await makeNoisyJpeg(600, 400), { maxPixels: MAX_PIXELS })).wholeImageBytes).toBeUndefined();
     // As if each were a 20-megapixel progressive photo: two would not fit the budget.
-    const heavy = { ...info, wholeImageBytes: Math.ceil(DECODE_BUDGET_BYTES * 0.6) };
+    const heavy = { ...info, wholeImageBytes: Math.ceil(DEFAULT_DECODE_MEMORY_BYTES * 0.6) };
     decodeSlots.highest = 0;
     decodeSlots.heaviest = 0;
-    const options = { sizes: [{ width: 64, height: 64 }], format: 'jpeg' as const, fit: 'inside' as const, stem: 'p', maxPixels: MAX_PIXELS };
+    const options = { sizes: [{ width: 64, height: 64 }], format: 'jpeg' as const, fit: 'inside' as const, stem: 'p', maxPixels: MAX_PIXELS, decodes: decodeSlots };
     await Promise.all(Array.from({ length: 5 }, () => makeThumbnails(progressive, { ...options, info: heavy })));
     expect(decodeSlots.heaviest).toBe(heavy.wholeImageBytes);
     expect(decodeSlots.highest).toBe(1);
@@ -346,7 +349,7 @@ describe('makeThumbnails: sizes and fit', () => {
     const seen: [number, number, string][] = [];
     const { info, thumbnails } = await makeThumbnails(
       await makeJpeg({ width: 1200, height: 900 }),
-      { sizes, format: 'webp', fit: 'inside', stem: 'holiday', maxPixels: MAX_PIXELS },
+      { sizes, format: 'webp', fit: 'inside', stem: 'holiday', maxPixels: MAX_PIXELS, decodes: decodeSlots },
       (done, total, thumb) => seen.push([done, total, thumb.name]),
     );
     expect(info).toMatchObject({ format: 'jpeg', width: 1200, height: 900 });
@@ -430,7 +433,7 @@ describe('quality and the cover crop position', () => {
       format: 'png',
       fit: 'cover',
       stem: 'p',
-      maxPixels: MAX_PIXELS,
+      maxPixels: MAX_PIXELS, decodes: decodeSlots,
       position,
     });
     return thumbnails[0]!;
@@ -451,7 +454,7 @@ describe('quality and the cover crop position', () => {
   it('a position other than the centre does not move contain’s padding or inside’s box', async () => {
     const input = await greyWithBusyRight();
     for (const fit of ['contain', 'inside'] as const) {
-      const base = { sizes: [{ width: 100, height: 100 }], format: 'png' as const, fit, stem: 'p', maxPixels: MAX_PIXELS };
+      const base = { sizes: [{ width: 100, height: 100 }], format: 'png' as const, fit, stem: 'p', maxPixels: MAX_PIXELS, decodes: decodeSlots };
       const plain = await makeThumbnails(input, base);
       const moved = await makeThumbnails(input, { ...base, position: 'attention' });
       expect(moved.thumbnails[0]!.data.equals(plain.thumbnails[0]!.data), fit).toBe(true);
@@ -462,7 +465,7 @@ describe('quality and the cover crop position', () => {
     const noisy = await makeNoisyJpeg(400, 300);
     for (const format of ['jpeg', 'webp', 'avif'] as const) {
       const make = async (quality?: number) =>
-        (await makeThumbnails(noisy, { sizes: [{ width: 256, height: 256 }], format, fit: 'inside', stem: 'q', maxPixels: MAX_PIXELS, quality })).thumbnails[0]!;
+        (await makeThumbnails(noisy, { sizes: [{ width: 256, height: 256 }], format, fit: 'inside', stem: 'q', maxPixels: MAX_PIXELS, decodes: decodeSlots, quality })).thumbnails[0]!;
       const low = await make(5);
       const high = await make(95);
       const byDefault = await make();

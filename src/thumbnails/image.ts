@@ -1,6 +1,5 @@
 // The image pipeline: identify an upload from its bytes, then make every thumbnail from one decode.
 import { open } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
 import sharp from 'sharp';
 import type { Metadata, Sharp } from 'sharp';
 import { errorMessage } from '../platform/errors.js';
@@ -18,7 +17,7 @@ import {
   type OutputFormat,
   type Position,
 } from './options.js';
-import { Slots } from './slots.js';
+import type { Slots } from './slots.js';
 
 export type { Fit, InputFormat, OutputFormat, Position };
 export type ThumbnailFormat = InputFormat;
@@ -60,15 +59,6 @@ const kindOf = (format: ThumbnailFormat) => ({ ext: FORMAT_KINDS[format].ext, mi
 // The operation cache keeps decoded inputs alive (a 16 MB JPEG peaked at 322 MB RSS with it, 188 MB
 // without) and never hits: every upload is different.
 sharp.cache(false);
-
-/**
- * Originals decoded at once in this process, whatever the worker's concurrency: one per core, and
- * those that hold the whole image (a progressive JPEG keeps all its DCT coefficients: ~90 MB for a
- * 15-megapixel photo) within DECODE_BUDGET_BYTES together. Decodes are where a worker's memory goes, and
- * more of them than cores buy no speed. Tasks beyond the bounds wait here; one decode alone always runs.
- */
-export const DECODE_BUDGET_BYTES = 100 * 1024 * 1024;
-export const decodeSlots = new Slots(availableParallelism(), DECODE_BUDGET_BYTES);
 
 const WHITE = { r: 255, g: 255, b: 255, alpha: 1 };
 const TRANSPARENT = { r: 0, g: 0, b: 0, alpha: 0 };
@@ -265,7 +255,7 @@ async function resizeOne(
  */
 export async function makeThumbnails(
   input: Buffer | string,
-  options: { sizes: Size[]; format: OutputFormat; fit: Fit; stem: string; maxPixels: number; info?: ImageInfo } & EncodeOptions,
+  options: { sizes: Size[]; format: OutputFormat; fit: Fit; stem: string; maxPixels: number; decodes: Slots; info?: ImageInfo } & EncodeOptions,
   onProgress?: (done: number, total: number, thumb: Thumbnail) => void,
 ): Promise<{ info: ImageInfo; thumbnails: Thumbnail[] }> {
   // A file or buffer already probed is not probed again.
@@ -276,7 +266,7 @@ export async function makeThumbnails(
   const scale = Math.min(1, Math.max(...options.sizes.map((s) => scaleFor(options.fit, s, ow, oh))));
   const original = { width: ow, height: oh };
   const target = { width: Math.max(1, Math.round(ow * scale)), height: Math.max(1, Math.round(oh * scale)) };
-  const decoded = await decodeSlots.run(() => decode(input, target, original, options.maxPixels), info.wholeImageBytes ?? 0);
+  const decoded = await options.decodes.run(() => decode(input, target, original, options.maxPixels), info.wholeImageBytes ?? 0);
   // Sizes encode in parallel (sharp runs each on a libuv thread); progress counts completions.
   let done = 0;
   const thumbnails = await Promise.all(

@@ -8,10 +8,11 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { AppError, errorMessage } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
-import { isObjectNotFound, isStorageUnavailable, type ObjectStore } from '../platform/storage/index.js';
+import { FILE_CHUNK_BYTES, isObjectNotFound, isStorageUnavailable, type ObjectStore } from '../platform/storage/index.js';
 import type { TaskContext, TaskTypes } from '../tasks/index.js';
 import { archiveSize, uniqueNames } from './archive.js';
 import { displayName, safeFileName } from './naming.js';
+import type { Slots } from './slots.js';
 import { cleanupMedia, manifestKey, resultKey, uploadKey, type ArchiveManifest } from './storage.js';
 import type { MakeThumbnailsResult, ThumbnailFile } from './contract.js';
 
@@ -27,6 +28,8 @@ export interface ThumbnailSettings {
   /** This host's scratch directory (copies of originals read from S3). */
   scratchDir: string;
   maxPixels: number;
+  /** The process's decode slots (one per core, SELER_DECODE_MEMORY_MB for the decodes that hold a whole image). */
+  decodes: Slots;
   /** Uploads and results older than this are removed by `thumbnails.cleanup`. */
   mediaTtlSeconds: number;
 }
@@ -72,6 +75,7 @@ export async function makeThumbnails(request: MakeThumbnailsRequest, ctx: TaskCo
             position: request.position,
             stem: originalName.slice(0, -info.ext.length - 1),
             maxPixels,
+            decodes: settings.decodes,
             info,
           },
           (_done, _total, thumb) => {
@@ -162,7 +166,7 @@ async function openOriginal(
   const copy = path.join(scratchDir, `original-${randomUUID()}`);
   const release = () => rm(copy, { force: true }).then(() => {}, () => {});
   try {
-    await pipeline(await store.get(key), createWriteStream(copy, { flags: 'wx' }));
+    await pipeline(await store.get(key), createWriteStream(copy, { flags: 'wx', highWaterMark: FILE_CHUNK_BYTES }));
     return { file: copy, bytes: (await stat(copy)).size, release };
   } catch (err) {
     await release();

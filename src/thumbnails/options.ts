@@ -65,6 +65,9 @@ export const DEFAULT_LIMITS: UploadLimits = {
   maxDimension: 4096,
 };
 
+/** Memory a worker process's decodes that hold a whole image may take together (SELER_DECODE_MEMORY_MB). */
+export const DEFAULT_DECODE_MEMORY_BYTES = 100 * 1024 * 1024;
+
 /** How many leading bytes `sniffImage` needs. */
 export const SNIFF_BYTES = 64;
 

@@ -79,6 +79,60 @@ describe('Slots', () => {
     expect(slots.inUse).toBe(0);
   });
 
+  it('lets weightless callers pass one waiting for budget room, never one that needs everyone out, and the passed one gets the next slot', async () => {
+    const slots = new Slots(2, 100);
+    const weights = [80, 60, 0, 0, 0, 150, 0];
+    const gates = weights.map(gate);
+    const entered: number[] = [];
+    const runs = weights.map((w, i) =>
+      slots.run(async () => {
+        entered.push(i);
+        await gates[i]!.opened;
+      }, w),
+    );
+    const settle = () => new Promise((r) => setImmediate(r));
+    await settle();
+    expect(entered).toEqual([0, 2]); // 60 waits for room in the budget; the weightless 2 takes the idle slot
+    gates[2]!.open();
+    await settle();
+    expect(entered).toEqual([0, 2, 3]);
+    gates[0]!.open();
+    await settle();
+    expect(entered).toEqual([0, 2, 3, 1]); // 80 out: the passed 60 is first for the slot it freed
+    gates[3]!.open();
+    await settle();
+    expect(entered).toEqual([0, 2, 3, 1, 4]);
+    gates[1]!.open();
+    gates[4]!.open();
+    await settle();
+    expect(entered).toEqual([0, 2, 3, 1, 4, 5]); // 150 alone; the weightless 6 behind it does not pass it
+    expect(slots.inUse).toBe(1);
+    gates[5]!.open();
+    await settle();
+    expect(entered).toEqual([0, 2, 3, 1, 4, 5, 6]);
+    gates[6]!.open();
+    await Promise.all(runs);
+    expect(slots.highest).toBe(2);
+    expect(slots.heaviest).toBe(150);
+    expect(slots.inUse).toBe(0);
+  });
+
+  it('a weightless caller that arrives while a heavy one waits for room goes in beside the one inside', async () => {
+    const slots = new Slots(2, 100);
+    const first = gate();
+    const inside = slots.run(() => first.opened, 70);
+    const heavy = slots.run(async () => 'heavy', 70);
+    let lightRan = false;
+    await slots.run(async () => {
+      lightRan = true;
+    });
+    expect(lightRan).toBe(true);
+    expect(slots.inUse).toBe(1); // the first still holds its slot; the heavy one still waits
+    first.open();
+    await expect(heavy).resolves.toBe('heavy');
+    await inside;
+  });
+
   it('a failing caller gives its slot back', async () => {
     const slots = new Slots(1);
     await expect(slots.run(() => Promise.reject(new Error('boom')))).rejects.toThrow('boom');

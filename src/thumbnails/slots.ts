@@ -1,6 +1,12 @@
 // A counting semaphore with an optional budget: at most `limit` callers inside `run` at once, and their
 // weights together within `budget` (a caller alone always gets in, however heavy). Callers get in in
-// the order they came: a light one never overtakes a heavy one waiting for room.
+// the order they came, with one exception that keeps the cores busy: a weightless caller may pass
+// callers that wait only for budget room (a streaming decode beside one that holds a whole image).
+// It never passes one heavier than the whole budget, which needs everyone out, and the heavy one it
+// passed is first in line for the next slot freed, so nobody waits for ever.
+
+import { availableParallelism } from 'node:os';
+import { DEFAULT_DECODE_MEMORY_BYTES } from './options.js';
 
 export class Slots {
   private active = 0;
@@ -23,8 +29,12 @@ export class Slots {
   }
 
   async run<T>(work: () => Promise<T>, weight = 0): Promise<T> {
-    if (this.waiting.length > 0 || !this.fits(weight)) await new Promise<void>((enter) => this.waiting.push({ weight, enter }));
-    else this.enter(weight);
+    if (this.waiting.length === 0 && this.fits(weight)) this.enter(weight);
+    else {
+      const entered = new Promise<void>((enter) => this.waiting.push({ weight, enter }));
+      this.admit();
+      await entered;
+    }
     try {
       return await work();
     } finally {
@@ -46,10 +56,30 @@ export class Slots {
   }
 
   private admit(): void {
-    while (this.waiting.length > 0 && this.fits(this.waiting[0]!.weight)) {
-      const next = this.waiting.shift()!;
-      this.enter(next.weight);
-      next.enter();
+    let passing = false;
+    for (let i = 0; i < this.waiting.length && this.active < this.limit; ) {
+      const next = this.waiting[i]!;
+      if ((!passing || next.weight === 0) && this.fits(next.weight)) {
+        this.waiting.splice(i, 1);
+        this.enter(next.weight);
+        next.enter();
+      } else if (next.weight > this.budget) {
+        return;
+      } else {
+        passing = true;
+        i++;
+      }
     }
   }
+}
+
+/**
+ * Originals decoded at once in a process, whatever the worker's concurrency: one per core, and those
+ * that hold the whole image (a progressive JPEG keeps all its DCT coefficients: ~90 MB for a
+ * 15-megapixel photo) within `budgetBytes` together (SELER_DECODE_MEMORY_MB). Decodes are where a
+ * worker's memory goes, and more of them than cores buy no speed. Tasks beyond the bounds wait; one
+ * decode alone always runs. A worker makes one for all its thumbnail tasks (ctx.resources).
+ */
+export function newDecodeSlots(budgetBytes = DEFAULT_DECODE_MEMORY_BYTES): Slots {
+  return new Slots(availableParallelism(), budgetBytes);
 }

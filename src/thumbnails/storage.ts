@@ -11,7 +11,7 @@ import { PassThrough, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { AppError } from '../platform/errors.js';
 import { thumbnailError } from './errors.js';
-import { isStorageUnavailable, LocalObjectStore, openObjectStore, type ObjectStore, type StorageTarget } from '../platform/storage/index.js';
+import { FILE_CHUNK_BYTES, isStorageUnavailable, LocalObjectStore, openObjectStore, type ObjectStore, type StorageTarget } from '../platform/storage/index.js';
 
 /** The Thumbnailer's store: on the local store, the uploads/ and results/ directories are made and probed. */
 export async function openMediaStore(target: StorageTarget): Promise<ObjectStore> {
@@ -101,7 +101,7 @@ export async function saveUpload(store: ObjectStore, scratchDir: string, source:
 
 /** One read of the body, written to the store and to a scratch file side by side (each at its own pace). */
 async function teeIntoStore(store: ObjectStore, key: string, source: Readable, spoolFile: string, meter?: Meter): Promise<{ bytes: number }> {
-  const spool = createWriteStream(spoolFile, { flags: 'wx' });
+  const spool = createWriteStream(spoolFile, { flags: 'wx', highWaterMark: FILE_CHUNK_BYTES });
   const toStore = new PassThrough();
   const storing = store.put(key, toStore, { meter });
   const splitter = new Writable({

@@ -154,6 +154,15 @@ describe('bad input on the command line', () => {
     expect(res.stderr).toContain('SELER_LOG_FORMAT must be "pretty" or "json"');
   });
 
+  it.each([['abc', /SELER_DECODE_MEMORY_MB must be a number/], ['0', /SELER_DECODE_MEMORY_MB must be greater than 0/], ['-5', /SELER_DECODE_MEMORY_MB must be greater than 0/]])(
+    'SELER_DECODE_MEMORY_MB=%s is refused with a sentence naming it, exit 1',
+    async (value, message) => {
+      const res = await runCli(['worker'], { env: { SELER_DECODE_MEMORY_MB: value, SELER_DATA_DIR: tempDir() } });
+      expect(res.code).toBe(1);
+      expect(res.stderr).toMatch(message);
+    },
+  );
+
   it.each([
     [{ SELER_STORAGE: 's3:/bucket' }, /^seler: SELER_STORAGE must be s3:\/\/bucket or s3:\/\/bucket\/prefix .*\n$/],
     [{ SELER_STORAGE: 's3://bucket', SELER_S3_ENDPOINT: 'minio:9000' }, /^seler: SELER_S3_ENDPOINT must be an http:\/\/ or https:\/\/ URL.*\n$/],

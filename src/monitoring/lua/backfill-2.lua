@@ -18,7 +18,7 @@
     ARGV[6] Prometheus bucket bounds in ms
     ARGV[7] per-minute data kept (ms)
     ARGV[8] queue
-    ARGV[9] 'completed' | 'failed'
+    ARGV[9] how the set's jobs ended: 'SUCCESS' (BullMQ's completed set) | 'FAILURE' (its failed set; a revoked task is REVOKED)
     ARGV[10] from (finish time, ms, inclusive)
     ARGV[11] to (ms, inclusive)
     ARGV[12] at most this many jobs
@@ -31,7 +31,7 @@ local mp, jp = ARGV[1], ARGV[2]
 local now, keepOk, keepFail, minutesKept = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[7])
 local bounds = {}
 for b in string.gmatch(ARGV[6], '[^,]+') do bounds[#bounds + 1] = tonumber(b) end
-local queue, set = ARGV[8], ARGV[9]
+local queue, ended = ARGV[8], ARGV[9]
 local minuteKeys = {}
 local JF = {}
 for field in string.gmatch(ARGV[13], '[^,]+') do JF[#JF + 1] = field end
@@ -67,7 +67,7 @@ for i = 1, #jobs, 2 do
   if f[1] and t2 then
     local state = 'SUCCESS'
     local reason = f[5] or ''
-    if set == 'failed' then
+    if ended == 'FAILURE' then
       if string.sub(reason, 1, #REVOKED_PREFIX) == REVOKED_PREFIX then state = 'REVOKED'; reason = string.sub(reason, #REVOKED_PREFIX + 1) else state = 'FAILURE' end
     end
     local t1 = tonumber(f[3])

@@ -13,6 +13,7 @@ import { meteredStream } from './metered.js';
 import {
   assertKey,
   assertPrefix,
+  FILE_CHUNK_BYTES,
   ObjectNotFoundError,
   StorageUnavailableError,
   type ByteRange,
@@ -89,7 +90,7 @@ export class LocalObjectStore implements ObjectStore {
       source.resume();
       throw translate(err, `cannot write ${file}`);
     }
-    const out = createWriteStream(temp, { flags: 'wx', mode: 0o644 });
+    const out = createWriteStream(temp, { flags: 'wx', mode: 0o644, highWaterMark: FILE_CHUNK_BYTES });
     try {
       await pipeline(source, counter, out);
       await rename(temp, file);
@@ -138,7 +139,7 @@ export class LocalObjectStore implements ObjectStore {
       if ((err as { code?: string }).code === 'ENOENT' || (err as { code?: string }).code === 'ENOTDIR') throw new ObjectNotFoundError(key);
       throw translate(err, `cannot read ${file}`);
     });
-    return handle.createReadStream({ autoClose: true, start: range?.start, end: range?.end });
+    return handle.createReadStream({ autoClose: true, start: range?.start, end: range?.end, highWaterMark: FILE_CHUNK_BYTES });
   }
 
   async head(key: string): Promise<ObjectInfo | undefined> {

@@ -23,6 +23,7 @@ import type { S3Target } from './target.js';
 import {
   assertKey,
   assertPrefix,
+  FILE_CHUNK_BYTES,
   ObjectNotFoundError,
   StorageUnavailableError,
   type ByteRange,
@@ -148,10 +149,10 @@ export class S3ObjectStore implements ObjectStore {
 
   async putFile(key: string, file: string, options: { contentType?: string; move?: boolean } = {}): Promise<PutResult> {
     const { size } = await stat(file);
-    if (size > 4 * PART_BYTES) return this.put(key, createReadStream(file), options);
+    if (size > 4 * PART_BYTES) return this.put(key, createReadStream(file, { highWaterMark: FILE_CHUNK_BYTES }), options);
     const Key = this.key(key);
     await this.call(`cannot store ${key}`, (c) =>
-      c.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body: createReadStream(file), ContentLength: size, ContentType: options.contentType })),
+      c.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body: createReadStream(file, { highWaterMark: FILE_CHUNK_BYTES }), ContentLength: size, ContentType: options.contentType })),
     );
     return { bytes: size };
   }

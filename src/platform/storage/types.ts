@@ -104,3 +104,10 @@ export function assertPrefix(prefix: string): void {
   if (!prefix.endsWith('/')) throw new Error(`invalid object prefix "${prefix}" (must end with "/")`);
   assertKey(prefix.slice(0, -1));
 }
+
+/**
+ * The chunk size of file streams (reads and the writes' buffer): with Node's 64 KiB default, reading
+ * or writing a 16 MB original cost about three times the CPU (22–31 ms against 8 ms to read it, 41–51
+ * against 18 to write it, measured on the 2-core development machine).
+ */
+export const FILE_CHUNK_BYTES = 1024 * 1024;
