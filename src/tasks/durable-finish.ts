@@ -30,16 +30,22 @@ export interface DurableFinishOptions {
 }
 
 export function withDurableFinish(Base: typeof Worker, options: DurableFinishOptions): typeof Worker {
-  const retrying = async <T>(worker: Worker, job: Job, what: 'completed' | 'failed', write: () => Promise<T>): Promise<T> => {
+  /** BullMQ's own write, as it is; only a refused one goes into the retry loop (a wrapper per task costs more than a no-op task's processor). */
+  const retrying = <T>(worker: Worker, job: Job, what: 'completed' | 'failed', write: () => Promise<T>): Promise<T> => {
     const deadline = Date.now() + options.giveUpAfterMs;
+    return write().catch((err: unknown) => retryAfter(worker, job, what, write, err, deadline));
+  };
+  const retryAfter = async <T>(worker: Worker, job: Job, what: 'completed' | 'failed', write: () => Promise<T>, firstError: unknown, deadline: number): Promise<T> => {
+    let err = firstError;
     for (let attempt = 0; ; attempt++) {
+      if (!isRedisUnavailableError(err) || worker.closing) throw err;
+      if (Date.now() >= deadline) throw new FinishNotRecorded(`could not record task ${job.id} as ${what}: ${(err as Error).message}`);
+      if (attempt === 0) options.onFirstRetry?.(job, what, err as Error);
+      await sleep(Math.min(50 * 2 ** attempt, 1000));
       try {
         return await write();
-      } catch (err) {
-        if (!isRedisUnavailableError(err) || worker.closing) throw err;
-        if (Date.now() >= deadline) throw new FinishNotRecorded(`could not record task ${job.id} as ${what}: ${(err as Error).message}`);
-        if (attempt === 0) options.onFirstRetry?.(job, what, err as Error);
-        await sleep(Math.min(50 * 2 ** attempt, 1000));
+      } catch (next) {
+        err = next;
       }
     }
   };

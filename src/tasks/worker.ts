@@ -229,7 +229,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const processor = async (job: Job, token?: string): Promise<unknown> => {
     const payload = (job.data ?? {}) as JobPayload;
     const queue = job.queueName;
-    const handOver = await awaitHandOverReplicas(queue);
+    // Without waitReplicas there is nothing to wait for: no promise, no await per task.
+    const handOver = client.replicaAck.replicas > 0 ? await awaitHandOverReplicas(queue) : 'confirmed';
     if (handOver === 'lost') {
       // The connection that handed this task over dropped before its replicas confirmed the hand-over: the
       // master is gone or being demoted (a failover), which undoes it, and the new master hands the task out
