@@ -2,6 +2,7 @@
 // warm shutdown; pausing a queue; a task's rate limit at run time. Each needs change_worker and is
 // written to the admin history.
 import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { monitoringError } from './errors.js';
 import { closeRedis, createRedis, type RedisTarget } from '../platform/redis.js';
 import {
@@ -70,7 +71,8 @@ function describeControl(control: WorkerControl): string {
   }
 }
 
-export function registerControlRoutes(app: FastifyInstance, deps: ControlRouteDeps): void {
+export function registerControlRoutes(server: FastifyInstance, deps: ControlRouteDeps): void {
+  const app = server.withTypeProvider<ZodTypeProvider>();
   const { client, guard, audit } = deps;
   const redis = client.redis;
 
@@ -83,7 +85,7 @@ export function registerControlRoutes(app: FastifyInstance, deps: ControlRouteDe
         description:
           'Bodies: `{"command":"concurrency","value":8}`, `{"command":"add-consumer","queue":"reports"}`, `{"command":"cancel-consumer","queue":"reports"}`, `{"command":"shutdown"}` ' +
           '(the worker’s process ends as on SIGTERM: running tasks finish first). 404 when the worker is not online, 504 when it does not answer within 3 s.',
-        params: { type: 'object', required: ['name'], properties: { name: { type: 'string', maxLength: 300 } } },
+        params: schema.workerParams,
         body: schema.controlBody,
         response: { 200: schema.controlReplySchema, ...schema.errors, 504: schema.errors[404] },
       },

@@ -16,7 +16,6 @@ import {
   type TaskClient,
 } from '../tasks/index.js';
 import type { JobBulkResult, QueueJobPage } from './contract.js';
-import * as jobSchema from './job-schemas.js';
 import type { MonKeys } from './keys.js';
 import type { MonitorAudit, MonitorGuard, MonitorPermission } from './routes.js';
 import * as schema from './schemas.js';
@@ -69,8 +68,8 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobRouteDeps): voi
         tags: schema.TAGS,
         summary: 'A queue’s jobs in one BullMQ state (waiting, prioritized, delayed, active, waiting-children, completed, failed), a page at a time, with the counts of every state',
         params: schema.queueParams,
-        querystring: jobSchema.jobsQuerySchema,
-        response: { 200: jobSchema.jobPageSchema, 400: schema.errors[400], 401: schema.errors[401], 403: schema.errors[403], 404: schema.errors[404] },
+        querystring: schema.jobsQuerySchema,
+        response: { 200: schema.jobPageSchema, 400: schema.errors[400], 401: schema.errors[401], 403: schema.errors[403], 404: schema.errors[404] },
       },
       ...checkedLater,
     },
@@ -102,8 +101,8 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobRouteDeps): voi
           summary,
           description: `Body \`{"ids": [...]}\`, at most ${MAX_BULK_IDS} ids. Each id is answered on its own (done, not_found, wrong_state); nothing but the named tasks of this queue is touched.`,
           params: schema.queueParams,
-          body: jobSchema.bulkIdsBody,
-          response: { 200: jobSchema.bulkResultSchema, ...schema.errors },
+          body: schema.bulkIdsBody,
+          response: { 200: schema.bulkResultSchema, ...schema.errors },
         },
         ...checkedLater,
       },

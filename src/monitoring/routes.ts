@@ -1,5 +1,7 @@
 // The monitor's JSON API under /api/v1/monitor (reads, actions) and its live event stream (SSE).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { z } from 'zod';
 import { monitoringError } from './errors.js';
 import { closeStreamsOnShutdown, openEventStream } from '../platform/sse.js';
 import { EVENT_CURSOR_PATTERN, eventCursor, isValidTaskId, type EventHub, type TaskClient, type TaskEvent } from '../tasks/index.js';
@@ -8,7 +10,7 @@ import type { LiveTaskEvent, LiveWorkersEvent, MonitorState, Overview } from './
 import type { MonKeys } from './keys.js';
 import * as schema from './schemas.js';
 import { readMinutes, readTotals, runtimePercentiles, seriesOf, stateCounts, sumCounts } from './stats.js';
-import { filterChoices, listTasks, type ListQuery } from './store.js';
+import { filterChoices, listTasks } from './store.js';
 import { cleanFailedTasks, deleteTask, missing, promoteTask, retryFailedTasks, retryTask, revokeTask, runTaskAgain, taskDetail, type Actor, type TaskDetail } from './tasks.js';
 
 export type MonitorPermission = 'view_task' | 'change_task' | 'delete_task' | 'change_worker';
@@ -60,18 +62,19 @@ function checkId(id: string): void {
   if (!isValidTaskId(id)) throw missing(id);
 }
 
-export function registerMonitorRoutes(app: FastifyInstance, deps: MonitorRouteDeps): void {
+export function registerMonitorRoutes(server: FastifyInstance, deps: MonitorRouteDeps): void {
+  const app = server.withTypeProvider<ZodTypeProvider>();
   const { client, keys: mk, guard, audit } = deps;
   const redis = client.redis;
   const view = (request: FastifyRequest) => guard(request, 'view_task');
 
-  app.get<{ Querystring: { minutes?: number } }>(
+  app.get(
     `${BASE}/overview`,
     {
       schema: {
         tags: schema.TAGS,
         summary: 'The dashboard: counts per state, per-minute series, runtime percentiles per task name, workers and queues in brief',
-        querystring: { type: 'object', properties: { minutes: { type: 'integer', minimum: 1, maximum: 120, default: 60 } } },
+        querystring: schema.overviewQuery,
         response: { 200: schema.overviewSchema, 401: schema.errors[401], 403: schema.errors[403] },
       },
     },
@@ -132,7 +135,7 @@ export function registerMonitorRoutes(app: FastifyInstance, deps: MonitorRouteDe
     },
   );
 
-  app.get<{ Querystring: Omit<ListQuery, 'from' | 'to'> & { from?: string; to?: string } }>(
+  app.get(
     `${BASE}/tasks`,
     {
       schema: {
@@ -149,7 +152,7 @@ export function registerMonitorRoutes(app: FastifyInstance, deps: MonitorRouteDe
     },
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get(
     `${BASE}/tasks/:id`,
     {
       schema: {
@@ -171,7 +174,7 @@ export function registerMonitorRoutes(app: FastifyInstance, deps: MonitorRouteDe
     path: string,
     summary: string,
     perm: MonitorPermission,
-    body: object | undefined,
+    body: z.ZodType<B> | undefined,
     run: (request: FastifyRequest<{ Params: { id: string }; Body: B }>, actor: Actor) => Promise<Partial<TaskDetail> | void>,
   ) =>
     app.post<{ Params: { id: string }; Body: B }>(
@@ -193,7 +196,7 @@ export function registerMonitorRoutes(app: FastifyInstance, deps: MonitorRouteDe
       },
     );
 
-  act<{ terminate?: boolean; reason?: string } | null>(
+  act<{ terminate?: boolean; reason?: string } | null | undefined>(
     'revoke',
     'Revoke a task that has not finished (409 otherwise); `terminate` also ends it at once if it is running. Needs change_task',
     'change_task',
@@ -219,7 +222,7 @@ export function registerMonitorRoutes(app: FastifyInstance, deps: MonitorRouteDe
     await audit(actor, { action: 'change', objectType: 'task', objectId: id, objectRepr: `${name} ${id}`, message: 'Run now (was delayed)' });
   });
 
-  app.post<{ Params: { id: string } }>(
+  app.post(
     `${BASE}/tasks/:id/run-again`,
     {
       schema: {
@@ -239,7 +242,7 @@ export function registerMonitorRoutes(app: FastifyInstance, deps: MonitorRouteDe
     },
   );
 
-  app.delete<{ Params: { id: string } }>(
+  app.delete(
     `${BASE}/tasks/:id`,
     {
       schema: {
@@ -259,7 +262,7 @@ export function registerMonitorRoutes(app: FastifyInstance, deps: MonitorRouteDe
     },
   );
 
-  app.post<{ Params: { name: string }; Body: { limit?: number } | null }>(
+  app.post(
     `${BASE}/queues/:name/retry-failed`,
     {
       schema: {
@@ -278,7 +281,7 @@ export function registerMonitorRoutes(app: FastifyInstance, deps: MonitorRouteDe
     },
   );
 
-  app.post<{ Params: { name: string }; Body: { limit?: number } | null }>(
+  app.post(
     `${BASE}/queues/:name/clean-failed`,
     {
       schema: {
@@ -297,7 +300,7 @@ export function registerMonitorRoutes(app: FastifyInstance, deps: MonitorRouteDe
     },
   );
 
-  registerEventStream(app, deps);
+  registerEventStream(server, deps);
 }
 
 /** What one SSE message carries. */
@@ -313,11 +316,12 @@ export function eventPayload(event: TaskEvent): LiveTaskEvent {
   };
 }
 
-function registerEventStream(app: FastifyInstance, deps: MonitorRouteDeps): void {
+function registerEventStream(server: FastifyInstance, deps: MonitorRouteDeps): void {
+  const app = server.withTypeProvider<ZodTypeProvider>();
   const { client, hub, guard } = deps;
-  const openStreams = closeStreamsOnShutdown(app);
+  const openStreams = closeStreamsOnShutdown(server);
 
-  app.get<{ Querystring: { taskId?: string; name?: string; queue?: string; lastEventId?: string } }>(
+  app.get(
     `${BASE}/events`,
     {
       config: { produces: { type: 'text/event-stream', description: '`event: task` and `event: workers` lines, live, with replay after Last-Event-ID' } },
@@ -325,15 +329,7 @@ function registerEventStream(app: FastifyInstance, deps: MonitorRouteDeps): void
         tags: schema.TAGS,
         summary:
           'Server-sent events: `event: task` for every task event (`id:` is where the event stands in the streams, to send back as Last-Event-ID; data {type, state, taskId, name, queue, at, data?}), optionally for one task, name or queue; after a reconnect (Last-Event-ID) up to 1000 missed events are replayed',
-        querystring: {
-          type: 'object',
-          properties: {
-            taskId: { type: 'string', maxLength: 200 },
-            name: { type: 'string', maxLength: 200 },
-            queue: { type: 'string', maxLength: 100 },
-            lastEventId: { type: 'string', pattern: EVENT_CURSOR_PATTERN, maxLength: 140 },
-          },
-        },
+        querystring: schema.eventsQuery,
         response: { 401: schema.errors[401], 403: schema.errors[403] },
       },
     },

@@ -1,269 +1,266 @@
-// JSON schemas of the monitor API (validation, serialization, and the documentation at /docs).
-import { errorSchema } from '../platform/http.js';
+// The monitor API's shapes in zod: Fastify validates and serializes with them and /docs is generated
+// from them. Response objects list every property the pages read; as before, none is required.
+import { z } from 'zod';
+import { dateTime as instant, errorResponse } from '../platform/api-shapes.js';
+import { EVENT_CURSOR_PATTERN, JOB_STATES, MAX_BULK_IDS, MAX_JOBS_PAGE } from '../tasks/index.js';
 import { TASK_STATES } from './keys.js';
 import { MAX_LIMIT, MAX_SCAN } from './store.js';
 
 export const TAGS = ['monitor'];
-const str = { type: 'string' } as const;
-const int = { type: 'integer' } as const;
-const num = { type: 'number' } as const;
-const bool = { type: 'boolean' } as const;
-const dateTime = { type: 'string', format: 'date-time' } as const;
-const nullableDateTime = { type: ['string', 'null'], format: 'date-time' } as const;
-const nullableStr = { type: ['string', 'null'] } as const;
-const nullableInt = { type: ['integer', 'null'] } as const;
-const nullableNum = { type: ['number', 'null'] } as const;
-const state = { type: 'string', enum: [...TASK_STATES] } as const;
-const ints = { type: 'array', items: num } as const;
 
-export const errors = { 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema, 409: errorSchema } as const;
+/** An object of the API's answers: its properties documented, none required (as the pages read them). */
+const answer = <Shape extends z.ZodRawShape>(shape: Shape) => z.object(shape).partial();
+const str = z.string();
+const int = z.number().int();
+const num = z.number();
+const bool = z.boolean();
+const dateTime = instant;
+const nullableDateTime = instant.nullable();
+const nullableStr = z.string().nullable();
+const nullableInt = z.number().int().nullable();
+const nullableNum = z.number().nullable();
+const state = z.enum(TASK_STATES);
+const series = z.array(num);
+const names = z.array(str).readonly();
 
-export const idParams = { type: 'object', properties: { id: { type: 'string', maxLength: 200 } }, required: ['id'] } as const;
-export const queueParams = { type: 'object', properties: { name: { type: 'string', maxLength: 100 } }, required: ['name'] } as const;
+export const errors = { 400: errorResponse, 401: errorResponse, 403: errorResponse, 404: errorResponse, 409: errorResponse } as const;
 
-const counts = {
-  type: 'object',
-  properties: { sent: int, succeeded: int, failed: int, retried: int, revoked: int },
-} as const;
+export const idParams = z.object({ id: z.string().max(200) });
+export const queueParams = z.object({ name: z.string().max(100) });
 
-export const overviewSchema = {
-  type: 'object',
-  description: 'The dashboard: task counts, per-minute series, runtime percentiles per task name, workers and queues in brief',
-  properties: {
-    generatedAt: dateTime,
-    window: { type: 'object', properties: { minutes: int, from: dateTime, to: dateTime } },
-    tasks: {
-      type: 'object',
-      description: 'Tasks in the index (retained ones), in total and per state',
-      properties: { indexed: int, byState: { type: 'object', properties: Object.fromEntries(TASK_STATES.map((s) => [s, int])) } },
-    },
-    totals: {
-      type: 'object',
-      description: 'Events counted since the index began, cluster-wide: all task names, and per name',
-      properties: { all: counts, byName: { type: 'array', items: { type: 'object', properties: { name: str, ...counts.properties } } } },
-    },
-    series: {
-      type: 'object',
-      description: 'Per minute, oldest first, the current (partial) minute last; `time` holds minute starts in Unix seconds',
-      properties: { time: ints, sent: ints, succeeded: ints, failed: ints, retried: ints, revoked: ints },
-    },
-    runtimes: {
-      type: 'array',
-      description: 'Runtime of successful runs in the window, per task name (from histograms: within 19 %)',
-      items: {
-        type: 'object',
-        properties: { name: str, count: int, meanMs: num, p50Ms: num, p90Ms: num, p95Ms: num, p99Ms: num, maxMs: num },
-      },
-    },
-    workers: { type: 'object', properties: { online: int, gone: int } },
-    queues: { type: 'object', properties: { count: int, waiting: int, active: int, delayed: int, prioritized: int, failed: int } },
-  },
-} as const;
+const counts = answer({ sent: int, succeeded: int, failed: int, retried: int, revoked: int });
 
-export const workerSchema = {
-  type: 'object',
-  properties: {
-    name: str,
-    host: str,
-    pid: int,
-    queues: { type: 'array', items: str },
-    concurrency: int,
-    pool: str,
-    status: { type: 'string', enum: ['online', 'gone'] },
-    goneReason: { type: ['string', 'null'], description: 'stopped (shut down, removed its heartbeat) or lost (its heartbeat stopped); null while online' },
-    goneAt: nullableDateTime,
-    active: int,
-    processed: int,
-    failed: int,
-    startedAt: dateTime,
-    lastHeartbeat: dateTime,
-    uptimeSeconds: int,
-    memoryRss: { type: 'integer', description: 'bytes' },
-  },
-} as const;
+export const overviewQuery = z.object({ minutes: z.coerce.number().int().min(1).max(120).default(60) });
 
-export const workersSchema = {
-  type: 'object',
-  properties: { items: { type: 'array', items: workerSchema }, online: int, gone: int },
-} as const;
+export const overviewSchema = answer({
+  generatedAt: dateTime,
+  window: answer({ minutes: int, from: dateTime, to: dateTime }),
+  tasks: answer({ indexed: int, byState: answer(Object.fromEntries(TASK_STATES.map((s) => [s, int]))) }).describe(
+    'Tasks in the index (retained ones), in total and per state',
+  ),
+  totals: answer({ all: counts, byName: z.array(counts.extend({ name: str.optional() })) }).describe(
+    'Events counted since the index began, cluster-wide: all task names, and per name',
+  ),
+  series: answer({ time: series, sent: series, succeeded: series, failed: series, retried: series, revoked: series }).describe(
+    'Per minute, oldest first, the current (partial) minute last; `time` holds minute starts in Unix seconds',
+  ),
+  runtimes: z
+    .array(answer({ name: str, count: int, meanMs: num, p50Ms: num, p90Ms: num, p95Ms: num, p99Ms: num, maxMs: num }))
+    .describe('Runtime of successful runs in the window, per task name (from histograms: within 19 %)'),
+  workers: answer({ online: int, gone: int }),
+  queues: answer({ count: int, waiting: int, active: int, delayed: int, prioritized: int, failed: int }),
+}).describe('The dashboard: task counts, per-minute series, runtime percentiles per task name, workers and queues in brief');
 
-export const queueSchema = {
-  type: 'object',
-  properties: {
-    name: str,
-    paused: bool,
-    counts: {
-      type: 'object',
-      properties: { waiting: int, active: int, delayed: int, prioritized: int, completed: int, failed: int, waitingChildren: int },
-    },
-    oldestWaitingAgeMs: nullableInt,
-    oldestWaitingSince: nullableDateTime,
-    throughput: { type: 'object', properties: { lastMinute: int, perMinute: num, lastHour: int, series: ints } },
-    workers: int,
-  },
-} as const;
+export const workerSchema = answer({
+  name: str,
+  host: str,
+  pid: int,
+  queues: names,
+  concurrency: int,
+  pool: str,
+  status: z.enum(['online', 'gone']),
+  goneReason: nullableStr.describe('stopped (shut down, removed its heartbeat) or lost (its heartbeat stopped); null while online'),
+  goneAt: nullableDateTime,
+  active: int,
+  processed: int,
+  failed: int,
+  startedAt: dateTime,
+  lastHeartbeat: dateTime,
+  uptimeSeconds: int,
+  memoryRss: int.describe('bytes'),
+});
 
-export const queuesSchema = { type: 'object', properties: { items: { type: 'array', items: queueSchema } } } as const;
+export const workersSchema = answer({ items: z.array(workerSchema), online: int, gone: int });
+
+export const queueSchema = answer({
+  name: str,
+  paused: bool,
+  counts: answer({ waiting: int, active: int, delayed: int, prioritized: int, completed: int, failed: int, waitingChildren: int }),
+  oldestWaitingAgeMs: nullableInt,
+  oldestWaitingSince: nullableDateTime,
+  throughput: answer({ lastMinute: int, perMinute: num, lastHour: int, series }),
+  workers: int,
+});
+
+export const queuesSchema = answer({ items: z.array(queueSchema) });
 
 /** What a task row and a task's detail both start with. */
-const taskIdentity = { id: str, name: str, queue: str, state } as const;
+const taskIdentity = { id: str, name: str, queue: str, state };
 
-export const taskRowSchema = {
-  type: 'object',
-  properties: {
-    ...taskIdentity,
-    sentAt: dateTime,
-    startedAt: nullableDateTime,
-    finishedAt: nullableDateTime,
-    runtimeMs: nullableNum,
-    worker: nullableStr,
-    attempt: nullableInt,
-    retries: int,
-    error: nullableStr,
-    eta: nullableDateTime,
-    argsPreview: str,
-  },
-} as const;
+export const taskRowSchema = answer({
+  ...taskIdentity,
+  sentAt: dateTime,
+  startedAt: nullableDateTime,
+  finishedAt: nullableDateTime,
+  runtimeMs: nullableNum,
+  worker: nullableStr,
+  attempt: nullableInt,
+  retries: int,
+  error: nullableStr,
+  eta: nullableDateTime,
+  argsPreview: str,
+});
 
-export const listQuerySchema = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    state,
-    name: { type: 'string', maxLength: 200 },
-    queue: { type: 'string', maxLength: 100 },
-    from: { type: 'string', maxLength: 40, description: 'Enqueued at or after: ISO date-time or Unix ms' },
-    to: { type: 'string', maxLength: 40, description: 'Enqueued at or before: ISO date-time or Unix ms' },
-    q: { type: 'string', maxLength: 200, description: 'A task id (exact match), or text searched in task ids and in the first 300 characters of the arguments JSON (bounded: see `scan`)' },
-    order: { type: 'string', enum: ['desc', 'asc'], default: 'desc', description: 'By enqueue time' },
-    limit: { type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: 50 },
-    page: { type: 'integer', minimum: 1, maximum: 1_000_000, description: '1-based page (offset pagination); ignored with `cursor`' },
-    cursor: { type: 'string', maxLength: 400, description: 'nextCursor of the previous page' },
-    scan: { type: 'integer', minimum: 1, maximum: MAX_SCAN, default: 5000, description: 'Most index entries examined per request when combining filters or searching' },
-  },
-} as const;
+export const listQuerySchema = z.object({
+  state: state.optional(),
+  name: z.string().max(200).optional(),
+  queue: z.string().max(100).optional(),
+  from: z.string().max(40).optional().describe('Enqueued at or after: ISO date-time or Unix ms'),
+  to: z.string().max(40).optional().describe('Enqueued at or before: ISO date-time or Unix ms'),
+  q: z
+    .string()
+    .max(200)
+    .optional()
+    .describe('A task id (exact match), or text searched in task ids and in the first 300 characters of the arguments JSON (bounded: see `scan`)'),
+  order: z.enum(['desc', 'asc']).default('desc').describe('By enqueue time'),
+  limit: z.coerce.number().int().min(1).max(MAX_LIMIT).default(50),
+  page: z.coerce.number().int().min(1).max(1_000_000).optional().describe('1-based page (offset pagination); ignored with `cursor`'),
+  cursor: z.string().max(400).optional().describe('nextCursor of the previous page'),
+  scan: z.coerce.number().int().min(1).max(MAX_SCAN).default(5000).describe('Most index entries examined per request when combining filters or searching'),
+});
 
-export const listSchema = {
-  type: 'object',
-  properties: {
-    items: { type: 'array', items: taskRowSchema },
-    total: { type: ['integer', 'null'], description: 'Exact number of matches; null when combining filters or searching' },
-    page: nullableInt,
-    limit: int,
-    nextCursor: nullableStr,
-    scan: {
-      type: 'object',
-      description: 'Present for bounded walks: `truncated` means the walk stopped after `limit` entries; more may match after nextCursor',
-      properties: { examined: int, limit: int, truncated: bool },
-    },
-    exactId: bool,
-  },
-} as const;
+export const listSchema = answer({
+  items: z.array(taskRowSchema),
+  total: nullableInt.describe('Exact number of matches; null when combining filters or searching'),
+  page: nullableInt,
+  limit: int,
+  nextCursor: nullableStr,
+  scan: answer({ examined: int, limit: int, truncated: bool }).describe(
+    'Present for bounded walks: `truncated` means the walk stopped after `limit` entries; more may match after nextCursor',
+  ),
+  exactId: bool,
+});
 
-const taskError = { type: 'object', properties: { code: str, message: str, traceback: str } } as const;
+const taskError = answer({ code: str, message: str, traceback: str });
 
-export const detailSchema = {
-  type: 'object',
-  properties: {
-    ...taskIdentity,
-    args: { type: 'array' },
-    kwargs: { type: 'object', additionalProperties: true },
-    result: {},
-    error: taskError,
-    progress: { type: 'object', additionalProperties: true },
-    attempts: int,
-    retries: int,
-    worker: nullableStr,
-    eta: nullableDateTime,
-    runtimeMs: nullableNum,
-    dateCreated: dateTime,
-    dateStarted: nullableDateTime,
-    dateDone: nullableDateTime,
-    timeline: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: {
-          event: { type: 'string', enum: ['sent', 'received', 'started', 'retried', 'succeeded', 'failed', 'revoked'] },
-          at: dateTime,
-          worker: str,
-          message: str,
-        },
-      },
-    },
-    logs: { type: 'array', items: str, description: 'The task’s own log lines (ctx.log), oldest first, each "<ISO time> [LEVEL] text"; at most 200 per run, 1000 characters each' },
-    actions: { type: 'object', properties: { revoke: bool, terminate: bool, retry: bool, promote: bool, runAgain: bool, delete: bool } },
-  },
-} as const;
+export const detailSchema = answer({
+  ...taskIdentity,
+  args: z.array(z.unknown()),
+  kwargs: z.record(z.string(), z.unknown()),
+  result: z.unknown(),
+  error: taskError,
+  progress: z.record(z.string(), z.unknown()),
+  attempts: int,
+  retries: int,
+  worker: nullableStr,
+  eta: nullableDateTime,
+  runtimeMs: nullableNum,
+  dateCreated: dateTime,
+  dateStarted: nullableDateTime,
+  dateDone: nullableDateTime,
+  timeline: z.array(answer({ event: str.describe('sent, received, started, progress, retried, succeeded, failed or revoked'), at: dateTime, worker: str, message: str })),
+  logs: z
+    .array(str)
+    .describe('The task’s own log lines (ctx.log), oldest first, each "<ISO time> [LEVEL] text"; at most 200 per run, 1000 characters each'),
+  actions: answer({ revoke: bool, terminate: bool, retry: bool, promote: bool, runAgain: bool, delete: bool }),
+});
 
-export const runAgainSchema = {
-  type: 'object',
-  required: ['id', 'from'],
-  properties: { id: { type: 'string', description: 'the new task' }, from: { type: 'string', description: 'the task it repeats' } },
-} as const;
+export const runAgainSchema = z.object({ id: z.string().describe('the new task'), from: z.string().describe('the task it repeats') });
 
-export const controlBody = {
-  type: 'object',
-  required: ['command'],
-  properties: {
-    command: { type: 'string', enum: ['concurrency', 'add-consumer', 'cancel-consumer', 'shutdown'] },
-    value: { type: 'integer', minimum: 1, maximum: 1000, description: 'concurrency: the new number of tasks run at once' },
-    queue: { type: 'string', maxLength: 100, description: 'add-consumer, cancel-consumer: the queue' },
-  },
-  examples: [{ command: 'concurrency', value: 8 }],
-} as const;
+export const workerParams = z.object({ name: z.string().max(300) });
 
-export const controlReplySchema = {
-  type: 'object',
-  properties: {
-    worker: str,
-    ok: bool,
-    queues: { type: 'array', items: str, description: 'the queues it consumes now' },
-    concurrency: { type: 'integer' },
-    changed: { ...bool, description: 'false when it already was so (nothing recorded)' },
-  },
-} as const;
+export const controlBody = z
+  .object({
+    command: z.enum(['concurrency', 'add-consumer', 'cancel-consumer', 'shutdown']),
+    value: z.number().int().min(1).max(1000).optional().describe('concurrency: the new number of tasks run at once'),
+    queue: z.string().max(100).optional().describe('add-consumer, cancel-consumer: the queue'),
+  })
+  .meta({ examples: [{ command: 'concurrency', value: 8 }] });
 
-export const pausedSchema = { type: 'object', properties: { queue: str, paused: bool, changed: bool } } as const;
+export const controlReplySchema = answer({
+  worker: str,
+  ok: bool,
+  queues: names.describe('the queues it consumes now'),
+  concurrency: int,
+  changed: bool.describe('false when it already was so (nothing recorded)'),
+});
 
-export const taskNameParams = { type: 'object', required: ['task'], properties: { task: { type: 'string', maxLength: 200 } } } as const;
+export const pausedSchema = answer({ queue: str, paused: bool, changed: bool });
 
-export const rateLimitBody = {
-  type: 'object',
-  required: ['rate'],
-  properties: { rate: { type: 'string', maxLength: 20, description: '"10/s", "100/m", "1000/h", "5000/d", or "none" for no limit' } },
-  examples: [{ rate: '10/m' }],
-} as const;
+export const taskNameParams = z.object({ task: z.string().max(200) });
 
-export const rateLimitSchema = {
-  type: 'object',
-  properties: {
-    task: str,
-    declared: { type: ['string', 'null'], description: 'what the task declares (rateLimit in defineTask)' },
-    override: { type: ['string', 'null'], description: 'set at run time; "none" lifts the declared limit' },
-    effective: { type: ['string', 'null'], description: 'the limit in force; null: none' },
-  },
-} as const;
+export const rateLimitBody = z
+  .object({ rate: z.string().max(20).describe('"10/s", "100/m", "1000/h", "5000/d", or "none" for no limit') })
+  .meta({ examples: [{ rate: '10/m' }] });
 
-export const rateLimitsSchema = { type: 'object', properties: { items: { type: 'array', items: rateLimitSchema } } } as const;
+export const rateLimitSchema = answer({
+  task: str,
+  declared: nullableStr.describe('what the task declares (rateLimit in defineTask)'),
+  override: nullableStr.describe('set at run time; "none" lifts the declared limit'),
+  effective: nullableStr.describe('the limit in force; null: none'),
+});
 
-export const filtersSchema = {
-  type: 'object',
-  properties: { states: { type: 'array', items: str }, names: { type: 'array', items: str }, queues: { type: 'array', items: str } },
-} as const;
+export const rateLimitsSchema = answer({ items: z.array(rateLimitSchema) });
 
-export const revokeBody = {
-  type: ['object', 'null'],
-  additionalProperties: false,
-  properties: { terminate: { type: 'boolean', description: 'Also end a running task at once (process and thread pools)' }, reason: { type: 'string', maxLength: 200 } },
-} as const;
+export const filtersSchema = answer({ states: names, names, queues: names });
 
-export const bulkBody = {
-  type: ['object', 'null'],
-  additionalProperties: false,
-  properties: { limit: { type: 'integer', minimum: 1, maximum: 10_000, default: 1000 } },
-} as const;
+export const revokeBody = z
+  .object({
+    terminate: z.boolean().optional().describe('Also end a running task at once (process and thread pools)'),
+    reason: z.string().max(200).optional(),
+  })
+  .nullish();
 
-export const deletedSchema = { type: 'object', properties: { id: str, deleted: bool } } as const;
-export const retriedAllSchema = { type: 'object', properties: { queue: str, retried: int, skippedRevoked: int, remaining: int } } as const;
-export const cleanedSchema = { type: 'object', properties: { queue: str, removed: int } } as const;
+export const bulkBody = z.object({ limit: z.number().int().min(1).max(10_000).default(1000) }).nullish();
+
+export const deletedSchema = answer({ id: str, deleted: bool });
+export const retriedAllSchema = answer({ queue: str, retried: int, skippedRevoked: int, remaining: int });
+export const cleanedSchema = answer({ queue: str, removed: int });
+
+export const eventsQuery = z.object({
+  taskId: z.string().max(200).optional(),
+  name: z.string().max(200).optional(),
+  queue: z.string().max(100).optional(),
+  lastEventId: z.string().max(140).regex(new RegExp(EVENT_CURSOR_PATTERN)).optional(),
+});
+
+// The job browser and its bulk actions.
+
+export const jobsQuerySchema = z.object({
+  state: z.enum(JOB_STATES).default('waiting').describe('Where BullMQ keeps the jobs (Bull Board’s tabs)'),
+  page: z.coerce.number().int().min(1).max(1_000_000).default(1),
+  limit: z.coerce.number().int().min(1).max(MAX_JOBS_PAGE).default(25),
+  order: z.enum(['desc', 'asc']).default('desc').describe('desc: newest first (completed and failed by finish time, delayed by due time)'),
+});
+
+export const queueJobSchema = answer({
+  id: str,
+  name: str,
+  state: z.enum(JOB_STATES),
+  status: state.describe('The Celery state it means'),
+  createdAt: dateTime,
+  startedAt: nullableDateTime,
+  finishedAt: nullableDateTime,
+  dueAt: nullableDateTime.describe('A delayed job: when it is due'),
+  attempts: int,
+  priority: nullableInt,
+  argsPreview: str.describe('The positional arguments as JSON, cut at 200 characters'),
+  kwargsPreview: str.describe('The keyword arguments as JSON, cut at 200 characters'),
+  failedReason: nullableStr,
+});
+
+export const jobPageSchema = answer({
+  queue: str,
+  state: str,
+  page: int,
+  limit: int,
+  total: int.describe('Jobs in this state'),
+  paused: bool.describe('No worker starts the queue’s waiting jobs until it is resumed'),
+  counts: answer(Object.fromEntries(JOB_STATES.map((s) => [s, int]))).describe('Jobs in every state'),
+  items: z.array(queueJobSchema),
+});
+
+export const bulkIdsBody = z
+  .object({ ids: z.array(z.string().max(200)).min(1).max(MAX_BULK_IDS).describe(`Task ids of this queue (at most ${MAX_BULK_IDS})`) })
+  .meta({ examples: [{ ids: ['2f1c0b7e-4c1d-4a7e-9b1f-0c2d3e4f5a6b'] }] });
+
+export const bulkResultSchema = answer({
+  queue: str,
+  action: z.enum(['retry', 'remove', 'promote']),
+  done: int,
+  notFound: int,
+  wrongState: int,
+  results: z
+    .array(answer({ id: str, outcome: z.enum(['done', 'not_found', 'wrong_state']), state: str }))
+    .describe('One per id (duplicates once): done; not_found (no such task in this queue, or not a task id); wrong_state (with the state it is in)'),
+});

@@ -3,7 +3,10 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifySchema } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { errorResponse } from './api-shapes.js';
 import { AppError } from './errors.js';
 import { platformError } from './platform-errors.js';
 import { installInputLimits } from './input-limits.js';
@@ -34,7 +37,7 @@ export interface HttpOptions {
 /** An error sent as the body alone (no headers or details): for answers made outside the error handler. */
 const errorBody = (error: AppError) => ({ error: { code: error.code, message: error.message } });
 
-/** A route as registered (one per method), with its schema: for tests that walk every route. */
+/** A route as registered (one per method), with its schema as JSON Schema: for tests that walk every route. */
 export interface RegisteredRoute {
   method: string;
   url: string;
@@ -103,7 +106,11 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
   const routes: RegisteredRoute[] = [];
   routesByServer.set(app.server, routes);
   app.addHook('onRoute', (route) => {
-    for (const method of [route.method].flat()) routes.push({ method, url: route.url, schema: route.schema as RegisteredRoute['schema'] });
+    if (isZodSchema(route.schema)) {
+      route.validatorCompiler ??= validatorCompiler as unknown as typeof route.validatorCompiler;
+      route.serializerCompiler ??= serializerCompiler as unknown as typeof route.serializerCompiler;
+    }
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url, schema: asJsonSchema(route.schema) });
   });
 
   app.addHook('onResponse', async (request, reply) => {
@@ -168,7 +175,7 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
       tags: OPENAPI_TAGS,
       components: { securitySchemes: SECURITY_SCHEMES },
     },
-    transform: transformRouteDocs,
+    transform: (document) => transformRouteDocs(isZodSchema(document.schema) ? { ...document, ...(jsonSchemaTransform(document) as typeof document) } : document),
   });
   // Swagger UI sets inline style attributes on what it renders, and shows schema images as data: URLs.
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: DOCS_CSP });
@@ -178,21 +185,19 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
     app.get(url, { schema: { hide: true } }, async (_request, reply) =>
       reply.type('image/svg+xml').header('cache-control', 'public, max-age=86400').send(FAVICON_SVG),
     );
-  app.get(
+  const typed = app.withTypeProvider<ZodTypeProvider>();
+  typed.get(
     '/healthz',
-    { schema: { tags: ['health'], summary: 'The process is alive', response: { 200: { type: 'object', properties: { status: { type: 'string', enum: ['ok'] } } } } } },
-    async () => ({ status: 'ok' }),
+    { schema: { tags: ['health'], summary: 'The process is alive', response: { 200: z.object({ status: z.literal('ok') }) } } },
+    async () => ({ status: 'ok' as const }),
   );
-  app.get(
+  typed.get(
     '/readyz',
     {
       schema: {
         tags: ['health'],
         summary: 'Redis and the database answer',
-        response: {
-          200: { type: 'object', properties: { status: { type: 'string', enum: ['ready'] }, warnings: { type: 'array', items: { type: 'string' } } } },
-          503: errorSchema,
-        },
+        response: { 200: z.object({ status: z.literal('ready'), warnings: z.array(z.string()).optional() }), 503: errorResponse },
       },
     },
     async (_request, reply) => {
@@ -200,7 +205,7 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
         await options.ready();
         // Ready, but misconfigured in a way every web process shares (taking them all out would help nobody).
         const warnings = (await options.readyWarnings?.().catch(() => [])) ?? [];
-        return warnings.length ? { status: 'ready', warnings } : { status: 'ready' };
+        return warnings.length ? { status: 'ready' as const, warnings } : { status: 'ready' as const };
       } catch (err) {
         const notReady = platformError.not_ready((err as Error).message);
         return reply.status(503).send(errorBody(notReady)); // the literal the route's typed responses accept
@@ -208,6 +213,21 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
     },
   );
   return app;
+}
+
+const SCHEMA_PARTS = ['params', 'querystring', 'body', 'headers'] as const;
+
+/** A route whose schema is declared with zod (validated, serialized and documented from it). */
+function isZodSchema(schema: FastifySchema | undefined): boolean {
+  if (!schema) return false;
+  const parts = [...SCHEMA_PARTS.map((part) => schema[part]), ...Object.values((schema.response ?? {}) as Record<string, unknown>)];
+  return parts.some((part) => part instanceof z.ZodType);
+}
+
+function asJsonSchema(schema: FastifySchema | undefined): RegisteredRoute['schema'] {
+  if (!isZodSchema(schema)) return schema as RegisteredRoute['schema'];
+  const json = (part: unknown) => (part instanceof z.ZodType ? z.toJSONSchema(part, { io: 'input', unrepresentable: 'any' }) : part);
+  return { ...schema, ...Object.fromEntries(SCHEMA_PARTS.map((part) => [part, json(schema![part])])) } as RegisteredRoute['schema'];
 }
 
 function fastifyCode(error: FastifyError): string {

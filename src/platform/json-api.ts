@@ -2,6 +2,7 @@
 // of a feature's error catalogue), with their JSON schemas (the documentation at /docs and the
 // response serializers).
 import type { ErrorSpec } from './errors.js';
+import { DEFAULT_PAGE_SIZE, MAX_ID, MAX_PAGE, MAX_PAGE_SIZE } from './api-shapes.js';
 import { errorSchema } from './http.js';
 
 export interface Page<T> {
@@ -16,12 +17,7 @@ export interface PageQuery {
   pageSize?: number;
 }
 
-export const DEFAULT_PAGE_SIZE = 50;
-export const MAX_PAGE_SIZE = 200;
-/** Beyond it a page cannot hold anything (offset page × pageSize stays a safe integer in SQL). */
-export const MAX_PAGE = 1_000_000;
-/** Ids are 32-bit integers in both dialects (PostgreSQL's integer refuses more). */
-export const MAX_ID = 2_147_483_647;
+export { DEFAULT_PAGE_SIZE, MAX_ID, MAX_PAGE, MAX_PAGE_SIZE };
 
 export function pageWindow(query: PageQuery): { page: number; pageSize: number; offset: number } {
   const page = Math.max(1, Math.floor(query.page ?? 1));

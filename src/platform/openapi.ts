@@ -3,6 +3,7 @@
 // every response status, and multipart request bodies (a route cannot declare one as `body`
 // without Fastify validating the stream against it, so it names it in `config.multipartBody`).
 import type { FastifySchema, RouteOptions } from 'fastify';
+import { z } from 'zod';
 
 /** The sections of /docs, first what most users come for. */
 export const OPENAPI_TAGS = [
@@ -63,8 +64,8 @@ const STATUS_TEXT: Record<string, string> = {
 };
 
 export interface DocsConfig {
-  /** The multipart/form-data body, as a JSON Schema of its fields (files: `format: binary`). */
-  multipartBody?: Record<string, unknown>;
+  /** The multipart/form-data body: its fields (files: strings with `format: binary` in their meta). */
+  multipartBody?: z.ZodType;
   /** A route that answers with something other than JSON (a file, a page, an event stream): its 200, and the error statuses it can give. */
   produces?: { type: string; description: string; binary?: boolean; errors?: number[] };
 }
@@ -83,7 +84,7 @@ export function transformRouteDocs({ schema, url, route }: { schema: FastifySche
   const multipart = (route.config as DocsConfig | undefined)?.multipartBody;
   if (multipart) {
     out.consumes = ['multipart/form-data'];
-    out.body = multipart;
+    out.body = z.toJSONSchema(multipart, { target: 'openapi-3.0', io: 'input' });
   }
   const produces = (route.config as DocsConfig | undefined)?.produces;
   let response = (schema as { response?: Record<string, Record<string, unknown>> }).response;

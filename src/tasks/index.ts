@@ -11,7 +11,7 @@ export {
 } from './control.js';
 export { parseRate } from './rate-limit.js';
 export { TASK_STATES, isReady, type TaskState } from './states.js';
-export { registerTaskRoutes, requireTask, taskViewSchema, type TaskRouteDeps } from './routes.js';
+export { registerTaskRoutes, requireTask, taskView, type TaskRouteDeps } from './routes.js';
 export { TaskAccess, CANCEL_TOKEN_HEADER, publicView, presentView, taskNotFound, type TaskGuard, type TaskAudit, type TaskActor, type TaskChange, type TaskPermission, type AccessLevel } from './access.js';
 export { cancelTokenMatches, type TaskOwner } from './owner.js';
 export { AsyncResult, TaskFailedError } from './async-result.js';

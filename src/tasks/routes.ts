@@ -1,6 +1,8 @@
 // Task results over HTTP: state, live events (SSE), revoke.
 import type { FastifyInstance } from 'fastify';
-import { errorSchema } from '../platform/http.js';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { errorResponse, queryFlag } from '../platform/api-shapes.js';
 import { closeStreamsOnShutdown, openEventStream, type EventStream } from '../platform/sse.js';
 import { CANCEL_TOKEN_HEADER, presentView, taskNotFound, type AccessLevel, type TaskAccess } from './access.js';
 import type { TaskClient, TaskView } from './client.js';
@@ -9,27 +11,26 @@ import type { TaskProgress } from './define-task.js';
 import { eventCursor, type EventHub } from './events.js';
 import { isReady } from './states.js';
 
-const idParams = { type: 'object', properties: { id: { type: 'string', maxLength: 200 } }, required: ['id'] } as const;
+const idParams = z.object({ id: z.string().max(200) });
 
-export const taskViewSchema = {
-  type: 'object',
-  description: 'A task: its Celery state, progress while it runs, then its result or error.',
-  properties: {
-    id: { type: 'string' },
-    name: { type: 'string' },
-    queue: { type: 'string' },
-    status: { type: 'string', enum: [...TASK_STATES] },
-    args: { type: 'array' },
-    kwargs: { type: 'object', additionalProperties: true },
-    progress: { type: 'object', additionalProperties: true },
-    result: {},
-    error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' }, traceback: { type: 'string' } } },
-    attempts: { type: 'integer' },
-    dateCreated: { type: 'string', format: 'date-time' },
-    dateStarted: { type: 'string', format: 'date-time' },
-    dateDone: { type: 'string', format: 'date-time' },
-  },
-} as const;
+export const taskView = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    queue: z.string(),
+    status: z.enum(TASK_STATES),
+    args: z.array(z.unknown()),
+    kwargs: z.record(z.string(), z.unknown()),
+    progress: z.record(z.string(), z.unknown()),
+    result: z.unknown(),
+    error: z.object({ code: z.string(), message: z.string(), traceback: z.string().optional() }),
+    attempts: z.number().int(),
+    dateCreated: z.string(),
+    dateStarted: z.string(),
+    dateDone: z.string(),
+  })
+  .partial()
+  .describe('A task: its Celery state, progress while it runs, then its result or error.');
 
 /** The task, or the public routes' one 404 (also for an id that is not an id). */
 export async function requireTask(client: TaskClient, id: string): Promise<TaskView> {
@@ -46,12 +47,13 @@ export interface TaskRouteDeps {
   heartbeatMs?: number;
 }
 
-export function registerTaskRoutes(app: FastifyInstance, deps: TaskRouteDeps): void {
+export function registerTaskRoutes(server: FastifyInstance, deps: TaskRouteDeps): void {
+  const app = server.withTypeProvider<ZodTypeProvider>();
   const { client, hub, access } = deps;
   // Open event streams end when the server shuts down, or they would hold the shutdown open.
-  const openStreams = closeStreamsOnShutdown(app);
+  const openStreams = closeStreamsOnShutdown(server);
 
-  app.get<{ Params: { id: string } }>(
+  app.get(
     '/api/v1/tasks/:id',
     {
       schema: {
@@ -60,7 +62,7 @@ export function registerTaskRoutes(app: FastifyInstance, deps: TaskRouteDeps): v
         description:
           'An uploaded (thumbnail) task is served to whoever holds its id, without its arguments and with errors as {code, message}; any other task needs a staff account with view_task (session or Bearer token), which also sees arguments and tracebacks. Unknown, malformed and not-yours ids all answer 404.',
         params: idParams,
-        response: { 200: taskViewSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema },
+        response: { 200: taskView, 401: errorResponse, 403: errorResponse, 404: errorResponse },
       },
     },
     async (request) => {
@@ -69,7 +71,7 @@ export function registerTaskRoutes(app: FastifyInstance, deps: TaskRouteDeps): v
     },
   );
 
-  app.delete<{ Params: { id: string }; Querystring: { terminate?: boolean; token?: string } }>(
+  app.delete(
     '/api/v1/tasks/:id',
     {
       schema: {
@@ -77,8 +79,8 @@ export function registerTaskRoutes(app: FastifyInstance, deps: TaskRouteDeps): v
         summary: 'Revoke a task: a waiting task will not run; a running one has its abort signal raised',
         description: `The uploader of a thumbnail task revokes it with the cancelToken of the 202 (header ${CANCEL_TOKEN_HEADER} or ?token=). Anything else, and terminate=true always, needs a staff account with change_task, and is written to the admin history.`,
         params: idParams,
-        querystring: { type: 'object', properties: { terminate: { type: 'boolean' }, token: { type: 'string', maxLength: 200 } } },
-        response: { 200: taskViewSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema },
+        querystring: z.object({ terminate: queryFlag.optional(), token: z.string().max(200).optional() }),
+        response: { 200: taskView, 401: errorResponse, 403: errorResponse, 404: errorResponse },
       },
     },
     async (request) => {
@@ -88,7 +90,7 @@ export function registerTaskRoutes(app: FastifyInstance, deps: TaskRouteDeps): v
     },
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get(
     '/api/v1/tasks/:id/events',
     {
       config: { produces: { type: 'text/event-stream', description: '`event: task` lines with the task as JSON, until it finishes', errors: [404, 429] } },

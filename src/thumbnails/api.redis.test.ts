@@ -3,7 +3,9 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { startTestApp, waitFor, type TestApp } from '../../test/helpers/app.js';
+import { taskView } from '../tasks/index.js';
 import { HEIC_IMAGE, PDF_BYTES, SVG_IMAGE, makeAnimatedGif, makeBomb, makeJpeg, makeNoisyJpeg, makePng, truncated } from './test-images.js';
 
 let app: TestApp;
@@ -349,6 +351,9 @@ describe('operations endpoints', () => {
     expect((await getJson('/readyz')).body).toEqual({ status: 'ready' });
     const spec = await getJson('/docs/json');
     expect(Object.keys(spec.body.paths)).toEqual(expect.arrayContaining(['/api/v1/thumbnails', '/api/v1/tasks/{id}', '/api/v1/tasks/{id}/events']));
+    // A task as /docs shows it is generated from the zod schema the route serializes with.
+    const documentedTask = spec.body.paths['/api/v1/tasks/{id}'].get.responses['200'].content['application/json'].schema;
+    expect(documentedTask.properties).toEqual((z.toJSONSchema(taskView, { target: 'openapi-3.0', io: 'output' }) as { properties: unknown }).properties);
     // The upload's documented fields and refusals come from options.ts, as the server checks them.
     const upload = spec.body.paths['/api/v1/thumbnails'].post;
     const fields = upload.requestBody.content['multipart/form-data'].schema.properties;

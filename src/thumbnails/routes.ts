@@ -1,8 +1,10 @@
 // The Thumbnailer's HTTP API: the REST contract, downloads, and the lab's own two endpoints.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import type { Limits } from '../config.js';
 import { thumbnailError } from './errors.js';
-import { errorSchema } from '../platform/http.js';
+import { errorResponse } from '../platform/api-shapes.js';
 import type { ObjectStore } from '../platform/storage/index.js';
 import { CANCEL_TOKEN_HEADER, taskNotFound, type TaskAccess, type TaskClient } from '../tasks/index.js';
 import { sendArchive, sendObject } from './downloads.js';
@@ -26,74 +28,63 @@ import { resultKey } from './storage.js';
 import type { MakeThumbnailsResult } from './task.js';
 import { discardUploads, receiveThumbnailRequest, type IntakeOptions, type ThumbnailRequest } from './uploads.js';
 
-/** The upload form as /docs shows it ("Try it out" offers a file picker for `images`). */
-const UPLOAD_FORM = {
-  type: 'object',
-  required: ['images'],
-  properties: {
-    images: { type: 'array', items: { type: 'string', format: 'binary' }, description: `one or more images (${describeFormats()}), recognised from their bytes` },
-    sizes: { type: 'string', description: 'comma-separated WxH, e.g. 128x128,256x256 (default 128x128)', example: '128x128,256x256' },
-    format: { type: 'string', enum: [...OUTPUT_FORMATS], default: DEFAULT_FORMAT },
-    fit: { type: 'string', enum: [...FITS], default: DEFAULT_FIT },
-    quality: {
-      type: 'integer',
-      minimum: QUALITY_RANGE.min,
-      maximum: QUALITY_RANGE.max,
-      description: `JPEG, WebP and AVIF quality (default ${Object.entries(DEFAULT_QUALITY).map(([f, q]) => `${f} ${q}`).join(', ')}); PNG and GIF ignore it`,
-    },
-    position: {
-      type: 'string',
-      enum: [...POSITIONS],
-      default: DEFAULT_POSITION,
-      description: `where fit=cover crops: ${SMART_CROPS.join(' or ')} (smart crop) or a gravity (${GRAVITIES.join(', ')}); refused with other fits`,
-    },
-    archiveName: { type: 'string', maxLength: MAX_ARCHIVE_NAME, description: 'the zip’s download name (cleaned; default "<first image> and N more")' },
-  },
-} as const;
+const binaryFile = z.string().meta({ format: 'binary' });
+
+/** The upload form as /docs shows it ("Try it out" offers a file picker for `images`); uploads.ts reads the stream. */
+const uploadForm = z.object({
+  images: z.array(binaryFile).describe(`one or more images (${describeFormats()}), recognised from their bytes`),
+  sizes: z.string().optional().describe('comma-separated WxH, e.g. 128x128,256x256 (default 128x128)').meta({ example: '128x128,256x256' }),
+  format: z.enum(OUTPUT_FORMATS).default(DEFAULT_FORMAT),
+  fit: z.enum(FITS).default(DEFAULT_FIT),
+  quality: z
+    .number()
+    .int()
+    .min(QUALITY_RANGE.min)
+    .max(QUALITY_RANGE.max)
+    .optional()
+    .describe(`JPEG, WebP and AVIF quality (default ${Object.entries(DEFAULT_QUALITY).map(([f, q]) => `${f} ${q}`).join(', ')}); PNG and GIF ignore it`),
+  position: z
+    .enum(POSITIONS)
+    .default(DEFAULT_POSITION)
+    .describe(`where fit=cover crops: ${SMART_CROPS.join(' or ')} (smart crop) or a gravity (${GRAVITIES.join(', ')}); refused with other fits`),
+  archiveName: z.string().max(MAX_ARCHIVE_NAME).optional().describe('the zip’s download name (cleaned; default "<first image> and N more")'),
+});
 
 /** A refused upload: every bad file, each with its own code and reason (the first also in `message`). */
-const refusedSchema = {
-  type: 'object',
-  properties: {
-    error: {
-      type: 'object',
-      required: ['code', 'message'],
-      properties: {
-        code: { type: 'string' },
-        message: { type: 'string' },
-        files: {
-          type: 'array',
-          description: 'each refused file (when files were refused)',
-          items: {
-            type: 'object',
-            properties: { name: { type: 'string' }, code: { type: 'string' }, status: { type: 'integer' }, message: { type: 'string' } },
-          },
-        },
-      },
-    },
-  },
-} as const;
+const refusedResponse = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    files: z
+      .array(z.object({ name: z.string(), code: z.string(), status: z.number().int(), message: z.string() }).partial())
+      .optional()
+      .describe('each refused file (when files were refused)'),
+  }),
+});
 
-const LAB_UPLOAD_FORM = {
-  type: 'object',
-  required: ['image_file'],
-  properties: { image_file: { type: 'string', format: 'binary', description: 'one image' } },
-} as const;
+const uploadErrors = { 400: refusedResponse, 413: refusedResponse, 415: refusedResponse, 422: refusedResponse, 429: errorResponse, 503: errorResponse };
 
-const CONFIG_SCHEMA = {
-  type: 'object',
-  properties: {
-    limits: { type: 'object', additionalProperties: true, description: 'upload limits (bytes, files, pixels, sizes)' },
-    formats: { type: 'array', items: { type: 'string' } },
-    fits: { type: 'array', items: { type: 'string' } },
-    positions: { type: 'array', items: { type: 'string' }, description: 'where fit=cover may crop' },
-    quality: {
-      type: 'object',
-      properties: { min: { type: 'integer' }, max: { type: 'integer' }, defaults: { type: 'object', additionalProperties: { type: 'integer' } } },
-    },
-    accepted: { type: 'array', items: { type: 'string' }, description: 'the image types the server reads' },
-  },
-} as const;
+const labUploadForm = z.object({ image_file: binaryFile.describe('one image') });
+
+const names = z.array(z.string()).readonly();
+
+const configResponse = z.object({
+  limits: z
+    .object({ maxUploadBytes: z.number(), maxFiles: z.number(), maxPixels: z.number(), maxSizes: z.number(), maxDimension: z.number() })
+    .describe('upload limits (bytes, files, pixels, sizes)'),
+  formats: names,
+  fits: names,
+  positions: names.describe('where fit=cover may crop'),
+  quality: z.object({ min: z.number().int(), max: z.number().int(), defaults: z.record(z.string(), z.number().int()) }),
+  accepted: names.describe('the image types the server reads'),
+});
+
+const labStatusResponse = z.object({
+  task_id: z.string(),
+  task_status: z.string(),
+  results: z.object({ archive_path: z.string() }).optional(),
+  error: z.string().optional(),
+});
 
 export interface ThumbnailRouteDeps {
   client: TaskClient;
@@ -110,7 +101,8 @@ export interface ThumbnailRouteDeps {
 }
 
 
-export function registerThumbnailRoutes(app: FastifyInstance, deps: ThumbnailRouteDeps): void {
+export function registerThumbnailRoutes(server: FastifyInstance, deps: ThumbnailRouteDeps): void {
+  const app = server.withTypeProvider<ZodTypeProvider>();
   const { client, access, store, scratchDir, limits } = deps;
   const intake = deps.intake ?? {};
   const downloads = deps.downloads ?? { redirect: 'off', urlTtlSeconds: 300 };
@@ -139,7 +131,7 @@ export function registerThumbnailRoutes(app: FastifyInstance, deps: ThumbnailRou
     return { id, cancelToken: cancelToken! };
   };
 
-  app.get('/api/v1/config', { schema: { tags: ['thumbnails'], summary: 'Limits and choices the upload form needs', response: { 200: CONFIG_SCHEMA } } }, async () => ({
+  app.get('/api/v1/config', { schema: { tags: ['thumbnails'], summary: 'Limits and choices the upload form needs', response: { 200: configResponse } } }, async () => ({
     limits,
     formats: OUTPUT_FORMATS,
     fits: FITS,
@@ -151,7 +143,7 @@ export function registerThumbnailRoutes(app: FastifyInstance, deps: ThumbnailRou
   app.post(
     '/api/v1/thumbnails',
     {
-      config: { multipartBody: UPLOAD_FORM },
+      config: { multipartBody: uploadForm },
       schema: {
         tags: ['thumbnails'],
         summary: 'Upload images and queue their thumbnails',
@@ -159,22 +151,14 @@ export function registerThumbnailRoutes(app: FastifyInstance, deps: ThumbnailRou
           `multipart/form-data: files in \`images\` (one or more); optional \`sizes\` ("128x128,256x256"), \`format\` (${OUTPUT_FORMATS.join('|')}), \`fit\` (${FITS.join('|')}), \`quality\` (${QUALITY_RANGE.min}–${QUALITY_RANGE.max}), \`position\` (fit=cover only: ${POSITIONS.join('|')}), \`archiveName\`. The format is detected from the bytes. Every bad file is reported in one answer: \`error.files\` lists each with its code and reason.`,
         consumes: ['multipart/form-data'],
         response: {
-          202: {
-            type: 'object',
-            properties: {
-              id: { type: 'string' },
-              status: { type: 'string' },
-              statusUrl: { type: 'string' },
-              eventsUrl: { type: 'string' },
-              cancelToken: { type: 'string', description: `Revokes the task: DELETE statusUrl with header ${CANCEL_TOKEN_HEADER}. Given only here; keep it.` },
-            },
-          },
-          400: refusedSchema,
-          413: refusedSchema,
-          415: refusedSchema,
-          422: refusedSchema,
-          429: errorSchema,
-          503: errorSchema,
+          202: z.object({
+            id: z.string(),
+            status: z.string(),
+            statusUrl: z.string(),
+            eventsUrl: z.string(),
+            cancelToken: z.string().describe(`Revokes the task: DELETE statusUrl with header ${CANCEL_TOKEN_HEADER}. Given only here; keep it.`),
+          }),
+          ...uploadErrors,
         },
       },
     },
@@ -194,12 +178,12 @@ export function registerThumbnailRoutes(app: FastifyInstance, deps: ThumbnailRou
   app.post(
     '/',
     {
-      config: { multipartBody: LAB_UPLOAD_FORM },
+      config: { multipartBody: labUploadForm },
       schema: {
         tags: ['lab'],
         summary: 'The lab’s upload (multipart field `image_file`): one 128x128 thumbnail',
         consumes: ['multipart/form-data'],
-        response: { 202: { type: 'object', properties: { task_id: { type: 'string' } } }, 400: refusedSchema, 413: refusedSchema, 415: refusedSchema, 422: refusedSchema, 429: errorSchema, 503: errorSchema },
+        response: { 202: z.object({ task_id: z.string() }), ...uploadErrors },
       },
     },
     async (request, reply) => {
@@ -210,24 +194,19 @@ export function registerThumbnailRoutes(app: FastifyInstance, deps: ThumbnailRou
     },
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get(
     '/task/:id/',
     {
       schema: {
         tags: ['lab'],
         summary: 'The lab’s status: {task_id, task_status, results: {archive_path}}',
-        response: {
-          200: {
-            type: 'object',
-            properties: { task_id: { type: 'string' }, task_status: { type: 'string' }, results: { type: 'object', properties: { archive_path: { type: 'string' } } }, error: { type: 'string' } },
-          },
-          404: errorSchema,
-        },
+        params: z.object({ id: z.string() }),
+        response: { 200: labStatusResponse, 404: errorResponse },
       },
     },
     async (request) => {
       const { view: task } = await access.read(request, request.params.id);
-      const body: Record<string, unknown> = { task_id: task.id, task_status: task.status };
+      const body: z.input<typeof labStatusResponse> = { task_id: task.id, task_status: task.status };
       if (task.status === 'SUCCESS') body.results = { archive_path: (task.result as MakeThumbnailsResult).archiveUrl };
       if (task.error) body.error = task.error.message;
       return body;

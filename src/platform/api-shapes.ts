@@ -1,0 +1,40 @@
+// The zod shapes every JSON API shares: the error bodies, ids, pages. Routes declare their params,
+// query, body and responses with zod; Fastify validates and serializes with them and /docs is
+// generated from them (http.ts), so each shape is written once.
+import { z } from 'zod';
+
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 200;
+/** Beyond it a page cannot hold anything (offset page × pageSize stays a safe integer in SQL). */
+export const MAX_PAGE = 1_000_000;
+/** Ids are 32-bit integers in both dialects (PostgreSQL's integer refuses more). */
+export const MAX_ID = 2_147_483_647;
+
+/** `{error: {code, message}}`: every error of the contract. */
+export const errorResponse = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+
+/** A 400 that names each bad field: `{error:{code, message, fields:{field: sentence}}}`. */
+export const invalidResponse = z.object({
+  error: z.object({ code: z.string(), message: z.string(), fields: z.record(z.string(), z.string()).optional() }),
+});
+
+/** The error responses of a guarded JSON route. */
+export const guardedErrors = { 400: invalidResponse, 401: errorResponse, 403: errorResponse, 404: errorResponse } as const;
+
+/** An ISO 8601 instant, as the APIs send it. */
+export const dateTime = z.iso.datetime({ offset: true });
+
+/** A query flag: `true` or `false`, as a query string carries it. */
+export const queryFlag = z.enum(['true', 'false']).transform((value) => value === 'true');
+
+/** A database id in a path: a positive 32-bit integer. */
+export const idParams = z.object({ id: z.coerce.number().int().min(1).max(MAX_ID) });
+
+export const pageQueryShape = {
+  page: z.coerce.number().int().min(1).max(MAX_PAGE).default(1),
+  pageSize: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
+};
+
+export function pageOf<Item extends z.ZodType>(item: Item, description: string) {
+  return z.object({ items: z.array(item), total: z.number().int(), page: z.number().int(), pageSize: z.number().int() }).describe(description);
+}
