@@ -32,8 +32,8 @@ export interface JobSnapshot {
   revoked: boolean;
 }
 
-/** Where a job of each state is, in the order of BullMQ's getStateV2 script (lua/job-snapshot-10.lua: KEYS[2..9], lists at 6..8). */
-const STATE_KEYS: readonly (readonly [QueueKeyType, BullState])[] = [
+/** Where a job of each state is, in the order of BullMQ's getStateV2 script (lua/job-snapshot-10.lua: its keys 2 to 9, the lists at 6 to 8). */
+const STATE_KEY_TYPES: readonly (readonly [QueueKeyType, BullState])[] = [
   [K.completed, 'completed'],
   [K.failed, 'failed'],
   [K.delayed, 'delayed'],
@@ -47,14 +47,14 @@ const STATE_KEYS: readonly (readonly [QueueKeyType, BullState])[] = [
 /** Reads job `id` of `queue` and its state (and whether it is in `revokedKey`) atomically; undefined when there is no such job. */
 export async function readJobSnapshot(redis: Redis, queue: { toKey(type: string): string }, id: string, revokedKey?: string): Promise<JobSnapshot | undefined> {
   const jobKey = queue.toKey(id);
-  const keys = [jobKey, ...STATE_KEYS.map(([type]) => queue.toKey(type)), revokedKey ?? jobKey];
+  const keys = [jobKey, ...STATE_KEY_TYPES.map(([type]) => queue.toKey(type)), revokedKey ?? jobKey];
   const reply = await SNAPSHOT.run<[number, number, string[]] | []>(redis, keys, [id, revokedKey ? '1' : '0']);
   if (reply.length === 0) return undefined;
   const [stateIndex, revoked, list] = reply;
   const fields: Record<string, string> = {};
   for (let i = 0; i + 1 < list.length; i += 2) fields[list[i]!] = list[i + 1]!;
   return {
-    state: STATE_KEYS[stateIndex - 1]?.[1] ?? 'unknown',
+    state: STATE_KEY_TYPES[stateIndex - 1]?.[1] ?? 'unknown',
     name: fields[F.name] ?? '',
     data: parseJson(fields[F.data], {}),
     timestamp: Number(fields[F.timestamp]),
