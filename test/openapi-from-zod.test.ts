@@ -5,7 +5,8 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { taskView } from '../src/tasks/index.js';
-import { errorResponse } from '../src/platform/api-shapes.js';
+import { errorResponse, invalidFieldsAs } from '../src/platform/api-shapes.js';
+import { AppError } from '../src/platform/errors.js';
 import { createHttpServer } from '../src/platform/http.js';
 import { createLogger } from '../src/platform/logger.js';
 
@@ -24,6 +25,18 @@ describe('routes declared with zod', () => {
       addedInZod: true,
       notDeclared: 'dropped by the serializer',
     }));
+    // A guarded route with its feature's own 400: the guard runs before validation.
+    typed.post(
+      '/guarded',
+      {
+        preValidation: async (request) => {
+          if (request.headers['x-allowed'] !== 'yes') throw new AppError('not_authenticated', 'Sign in first.', 401);
+        },
+        ...invalidFieldsAs((fields) => new AppError('invalid_probe', Object.keys(fields).join(' '), 400, { fields })),
+        schema: { body: probeBody.strict(), response: { 200: probeReply } },
+      },
+      async (request) => ({ ...request.body, addedInZod: true }),
+    );
     // The tasks feature's response shape, as a route of its own (the feature's routes need Redis).
     typed.get('/task-shape', { schema: { response: { 200: taskView } } }, async () => ({ id: 'x', status: 'PENDING' as const }));
     await app.ready();
@@ -75,5 +88,35 @@ describe('routes declared with zod', () => {
   it('names the invalid part and field in the 400', async () => {
     const res = await post('{"name":1,"count":1}');
     expect(res.json()).toMatchObject({ error: { code: 'invalid_request', message: expect.stringMatching(/^body: .*name/) } });
+  });
+
+  describe('a route answering with the feature’s field errors (invalidFieldsAs) behind a guard in preValidation', () => {
+    const guarded = (payload: string, allowed = true) =>
+      app.inject({ method: 'POST', url: '/guarded', headers: { 'content-type': 'application/json', ...(allowed ? { 'x-allowed': 'yes' } : {}) }, payload });
+
+    it('refuses a caller the guard refuses before looking at the body', async () => {
+      const res = await guarded('{"name":1}', false);
+      expect(res.statusCode).toBe(401);
+      expect(res.json()).toEqual({ error: { code: 'not_authenticated', message: 'Sign in first.' } });
+    });
+
+    it('names every bad field, nested ones by path and unknown keys as their own field', async () => {
+      const res = await guarded(JSON.stringify({ name: 1, count: 0, tags: ['a', 2], colour: 'red' }));
+      expect(res.statusCode).toBe(400);
+      const { error } = res.json() as { error: { code: string; fields: Record<string, string> } };
+      expect(error.code).toBe('invalid_probe');
+      expect(Object.keys(error.fields).sort()).toEqual(['colour', 'count', 'name', 'tags.1']);
+      expect(error.fields.colour).toBe('unknown field "colour"');
+    });
+
+    it('names the body as a whole `_` when it is not an object', async () => {
+      const res = await guarded('[1]');
+      expect(res.json()).toMatchObject({ error: { code: 'invalid_probe', fields: { _: expect.any(String) } } });
+    });
+
+    it('lets a good body through', async () => {
+      const res = await guarded('{"name":"a","count":3}');
+      expect(res.json()).toEqual({ name: 'a', count: 3, addedInZod: true });
+    });
   });
 });

@@ -38,3 +38,49 @@ export const pageQueryShape = {
 export function pageOf<Item extends z.ZodType>(item: Item, description: string) {
   return z.object({ items: z.array(item), total: z.number().int(), page: z.number().int(), pageSize: z.number().int() }).describe(description);
 }
+
+/** Each bad field and its sentence (`a.b` for nested fields, `_` for the value as a whole), first problem per field. */
+export type FieldProblems = Record<string, string>;
+
+/** The field problems of zod issues (an unknown key is named as its own field). */
+export function fieldProblems(issues: readonly { code?: string; path: readonly PropertyKey[]; message: string; keys?: readonly string[] }[]): FieldProblems {
+  const fields: FieldProblems = {};
+  for (const issue of issues) {
+    if (issue.code === 'unrecognized_keys' && issue.keys) {
+      for (const key of issue.keys) fields[[...issue.path.map(String), key].join('.')] ??= `unknown field "${key}"`;
+      continue;
+    }
+    fields[issue.path.map(String).join('.') || '_'] ??= issue.message;
+  }
+  return fields;
+}
+
+/** What fastify-type-provider-zod hands Fastify for a failed validation: one entry per zod issue. */
+interface ZodValidationEntry {
+  keyword: string;
+  instancePath: string;
+  message?: string;
+  params?: { keys?: readonly string[] };
+}
+
+/**
+ * A route option: a request that fails the route's zod schema answers with the feature's own 400 naming
+ * each bad field (`make(fields)`, an entry of its error catalogue such as `fieldErrors`), not the generic
+ * `invalid_request`. Guarded routes pair it with their guard in `preValidation`, so a caller without the
+ * permission learns nothing about the body (401/403 first).
+ */
+export function invalidFieldsAs(make: (fields: FieldProblems) => Error) {
+  return {
+    schemaErrorFormatter: (errors: readonly unknown[]) =>
+      make(
+        fieldProblems(
+          (errors as ZodValidationEntry[]).map((entry) => ({
+            code: entry.keyword,
+            path: entry.instancePath.split('/').filter(Boolean),
+            message: entry.message ?? 'is not valid',
+            keys: entry.params?.keys,
+          })),
+        ),
+      ),
+  };
+}
