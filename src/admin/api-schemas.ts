@@ -73,7 +73,7 @@ export const logEntrySchema = z.object({
   objectId: z.string().nullable(),
   objectRepr: z.string(),
   changeMessage: z.unknown().describe('Django-style JSON: [{"added":{}}], [{"changed":{"fields":[…]}}], [{"deleted":{}}]'),
-}) satisfies z.ZodType<Omit<LogEntry, 'changeMessage'> & { changeMessage?: unknown }>;
+}) satisfies z.ZodType<LogEntry>;
 
 export const meSchema = z.object({
   id,
