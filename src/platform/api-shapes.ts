@@ -27,8 +27,17 @@ export const dateTime = z.iso.datetime({ offset: true });
 /** A query flag: `true` or `false`, as a query string carries it. */
 export const queryFlag = z.enum(['true', 'false']).transform((value) => value === 'true');
 
-/** A database id in a path: a positive 32-bit integer. */
-export const idParams = z.object({ id: z.coerce.number().int().min(1).max(MAX_ID) });
+/**
+ * A database id in a path: a positive 32-bit integer, written in digits (not `1e3`, `0x10` or ` 7`, which
+ * a plain number coercion would take for 1000, 16 and 7).
+ */
+export const idParams = z.object({
+  id: z
+    .string()
+    .regex(/^\d{1,10}$/, 'must be a positive integer')
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(MAX_ID)),
+});
 
 export const pageQueryShape = {
   page: z.coerce.number().int().min(1).max(MAX_PAGE).default(1),
