@@ -383,7 +383,7 @@ describe.each(DIALECTS)('periodic task API on %s', (dialect) => {
     expect(good.json().invalid).toBeUndefined();
     const unknown = await root.call('POST', '/api/v1/admin/schedules/preview?errors=loud', { schedule: every(1) });
     expect(unknown.statusCode).toBe(400);
-    expect(unknown.json()).toEqual({ error: { code: 'invalid_query', message: 'errors must be "inline" when given' } });
+    expect(unknown.json()).toEqual({ error: { code: 'invalid_query', message: 'errors: errors must be "inline" when given', fields: { errors: 'errors must be "inline" when given' } } });
   });
 
   it('lists the distinct schedules of a kind with the tasks using each, by permission', async () => {

@@ -55,6 +55,9 @@ export function fieldProblems(issues: readonly { code?: string; path: readonly P
   return fields;
 }
 
+/** The part of a request a schema failed on (Fastify checks params, then body, querystring, headers; the first failure answers). */
+export type RequestPart = 'params' | 'body' | 'querystring' | 'headers';
+
 /** What fastify-type-provider-zod hands Fastify for a failed validation: one entry per zod issue. */
 interface ZodValidationEntry {
   keyword: string;
@@ -67,11 +70,12 @@ interface ZodValidationEntry {
  * A route option: a request that fails the route's zod schema answers with the feature's own 400 naming
  * each bad field (`make(fields)`, an entry of its error catalogue such as `fieldErrors`), not the generic
  * `invalid_request`. Guarded routes pair it with their guard in `preValidation`, so a caller without the
- * permission learns nothing about the body (401/403 first).
+ * permission learns nothing about the body (401/403 first). `make` is told which part failed, for a
+ * route answering a bad `:id` or query value with other codes than a bad body.
  */
-export function invalidFieldsAs(make: (fields: FieldProblems) => Error) {
+export function invalidFieldsAs(make: (fields: FieldProblems, part: RequestPart) => Error) {
   return {
-    schemaErrorFormatter: (errors: readonly unknown[]) =>
+    schemaErrorFormatter: (errors: readonly unknown[], part: RequestPart) =>
       make(
         fieldProblems(
           (errors as ZodValidationEntry[]).map((entry) => ({
@@ -81,6 +85,7 @@ export function invalidFieldsAs(make: (fields: FieldProblems) => Error) {
             keys: entry.params?.keys,
           })),
         ),
+        part,
       ),
   };
 }
