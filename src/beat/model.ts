@@ -1,5 +1,6 @@
 // A periodic task: its fields, their validation (form-friendly errors by field path), and when it is next due.
 import { z } from 'zod';
+import { fieldProblems } from '../platform/api-shapes.js';
 import { MAX_JSON_DEPTH, valueDepth } from '../platform/input-limits.js';
 import { getTaskDefinition } from '../tasks/index.js';
 import { beatError } from './errors.js';
@@ -138,16 +139,7 @@ export type FieldErrors = Record<string, string>;
 /** Validates a partial input; every error is keyed by its field path ("schedule.crontab.minute"). */
 export function parseTaskInput(input: unknown, timezone: string): { ok: true; value: PeriodicTaskInput } | { ok: false; errors: FieldErrors } {
   const r = inputSchema(timezone).safeParse(input);
-  if (r.success) return { ok: true, value: r.data };
-  const errors: FieldErrors = {};
-  for (const issue of r.error.issues) {
-    if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) errors[key] ??= `unknown field "${key}"`;
-      continue;
-    }
-    errors[issue.path.map(String).join('.') || '_'] ??= issue.message;
-  }
-  return { ok: false, errors };
+  return r.success ? { ok: true, value: r.data } : { ok: false, errors: fieldProblems(r.error.issues) };
 }
 
 /** Rules across fields, on the complete task. */

@@ -231,7 +231,8 @@ export const resetBody = z.preprocess(
       },
       { error: 'the body may only be {"fields": [...]}' },
     )
-    .strict(),
+    .strict()
+    .describe('May be left out: every overridden field'),
 );
 
 // ── the schedule routes ──────────────────────────────────────────────────────

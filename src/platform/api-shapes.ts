@@ -45,12 +45,16 @@ export type FieldProblems = Record<string, string>;
 /** The field problems of zod issues (an unknown key is named as its own field). */
 export function fieldProblems(issues: readonly { code?: string; path: readonly PropertyKey[]; message: string; keys?: readonly string[] }[]): FieldProblems {
   const fields: FieldProblems = {};
+  // Own keys only: a field named like an Object method (toString, constructor) is a field too.
+  const put = (field: string, problem: string) => {
+    if (!Object.hasOwn(fields, field)) fields[field] = problem;
+  };
   for (const issue of issues) {
     if (issue.code === 'unrecognized_keys' && issue.keys) {
-      for (const key of issue.keys) fields[[...issue.path.map(String), key].join('.')] ??= `unknown field "${key}"`;
+      for (const key of issue.keys) put([...issue.path.map(String), key].join('.'), `unknown field "${key}"`);
       continue;
     }
-    fields[issue.path.map(String).join('.') || '_'] ??= issue.message;
+    put(issue.path.map(String).join('.') || '_', issue.message);
   }
   return fields;
 }
