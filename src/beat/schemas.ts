@@ -4,7 +4,7 @@
 // list what the API sends (a property missing here is dropped from the response).
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { MAX_ID, dateTime, guardedErrors, invalidFieldsAs, invalidResponse, pageQueryShape, queryFlag, type FieldProblems } from '../platform/api-shapes.js';
+import { MAX_ID, dateTime, invalidFieldsAs, invalidResponse, pageQueryShape, queryFlag, type FieldProblems } from '../platform/api-shapes.js';
 import type { BeatGuard, BeatPermission } from './access.js';
 import { MISSED_RUN_POLICIES, OVERLAP_POLICIES, RUN_TRIGGERS, TASK_SOURCES } from './contract.js';
 import { beatError } from './errors.js';
