@@ -45,9 +45,9 @@ export type FieldProblems = Record<string, string>;
 /** The field problems of zod issues (an unknown key is named as its own field). */
 export function fieldProblems(issues: readonly { code?: string; path: readonly PropertyKey[]; message: string; keys?: readonly string[] }[]): FieldProblems {
   const fields: FieldProblems = {};
-  // Own keys only: a field named like an Object method (toString, constructor) is a field too.
+  // Own keys only, defined rather than assigned: a field named toString, constructor or __proto__ is a field too.
   const put = (field: string, problem: string) => {
-    if (!Object.hasOwn(fields, field)) fields[field] = problem;
+    if (!Object.hasOwn(fields, field)) Object.defineProperty(fields, field, { value: problem, enumerable: true, writable: true, configurable: true });
   };
   for (const issue of issues) {
     if (issue.code === 'unrecognized_keys' && issue.keys) {
