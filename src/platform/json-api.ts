@@ -1,9 +1,7 @@
-// What seler's JSON APIs share: pages, ids, and 400s that name each bad field (`fieldErrors`, an entry
-// of a feature's error catalogue), with their JSON schemas (the documentation at /docs and the
-// response serializers).
+// What seler's JSON APIs share at run time: pages, ids, and 400s that name each bad field
+// (`fieldErrors`, an entry of a feature's error catalogue). Their shapes, in zod, are in api-shapes.ts.
 import type { ErrorSpec } from './errors.js';
 import { DEFAULT_PAGE_SIZE, MAX_ID, MAX_PAGE, MAX_PAGE_SIZE } from './api-shapes.js';
-import { errorSchema } from './http.js';
 
 export interface Page<T> {
   items: T[];
@@ -44,36 +42,3 @@ export const fieldErrors = {
   message: (fields: Record<string, string>) => fieldsSentence(fields),
   details: (fields: Record<string, string>) => ({ fields }),
 } satisfies ErrorSpec<[Record<string, string>]>;
-
-export const dateTime = { type: 'string', format: 'date-time' } as const;
-export const nullableDateTime = { type: ['string', 'null'], format: 'date-time' } as const;
-
-export const idParams = { type: 'object', properties: { id: { type: 'integer', minimum: 1, maximum: MAX_ID } }, required: ['id'] } as const;
-
-export const pageQueryProps = {
-  page: { type: 'integer', minimum: 1, maximum: MAX_PAGE, default: 1 },
-  pageSize: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: 50 },
-} as const;
-
-export function pageOf(item: object, description: string) {
-  return {
-    type: 'object',
-    description,
-    properties: { items: { type: 'array', items: item }, total: { type: 'integer' }, page: { type: 'integer' }, pageSize: { type: 'integer' } },
-  } as const;
-}
-
-/** A 400 that names each bad field: `{error:{code, message, fields:{field: sentence}}}`. */
-export const invalidSchema = {
-  type: 'object',
-  properties: {
-    error: {
-      type: 'object',
-      properties: { code: { type: 'string' }, message: { type: 'string' }, fields: { type: 'object', additionalProperties: { type: 'string' } } },
-      required: ['code', 'message'],
-    },
-  },
-} as const;
-
-/** The error responses of a guarded JSON route. */
-export const errors = { 400: invalidSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema } as const;

@@ -4,6 +4,7 @@
 // without Fastify validating the stream against it, so it names it in `config.multipartBody`).
 import type { FastifySchema, RouteOptions } from 'fastify';
 import { z } from 'zod';
+import { errorResponse } from './api-shapes.js';
 
 /** The sections of /docs, first what most users come for. */
 export const OPENAPI_TAGS = [
@@ -70,10 +71,7 @@ export interface DocsConfig {
   produces?: { type: string; description: string; binary?: boolean; errors?: number[] };
 }
 
-const ERROR_BODY = {
-  type: 'object',
-  properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } }, required: ['code', 'message'] } },
-};
+const { $schema: _dialect, ...ERROR_BODY } = z.toJSONSchema(errorResponse, { io: 'input' }); // input: the body may carry more (fields, retryAfter)
 
 /** fastify-swagger's per-route transform: security, response descriptions, multipart bodies. */
 export function transformRouteDocs({ schema, url, route }: { schema: FastifySchema; url: string; route: RouteOptions }): { schema: FastifySchema; url: string } {
