@@ -4,7 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { monitoringError } from './errors.js';
-import { invalidInputAs } from './input-errors.js';
+import { guardFirst, invalidInputAs } from './input-errors.js';
 import { closeRedis, createRedis, type RedisTarget } from '../platform/redis.js';
 import {
   MAX_CONCURRENCY,
@@ -84,9 +84,7 @@ export function registerControlRoutes(server: FastifyInstance, deps: ControlRout
         body: schema.controlBody,
         response: { 200: schema.controlReplySchema, ...schema.errors, 504: schema.errors[404] },
       },
-      preValidation: async (request) => {
-        await guard(request, 'change_worker');
-      },
+      ...guardFirst(guard, 'change_worker'),
       ...invalidControl,
     },
     async (request) => {
@@ -122,6 +120,7 @@ export function registerControlRoutes(server: FastifyInstance, deps: ControlRout
           params: schema.queueParams,
           response: { 200: schema.pausedSchema, ...schema.errors },
         },
+        ...guardFirst(guard, 'change_worker'),
       },
       async (request) => {
         const actor = await guard(request, 'change_worker');
@@ -171,9 +170,7 @@ export function registerControlRoutes(server: FastifyInstance, deps: ControlRout
         body: schema.rateLimitBody,
         response: { 200: schema.rateLimitSchema, ...schema.errors },
       },
-      preValidation: async (request) => {
-        await guard(request, 'change_worker');
-      },
+      ...guardFirst(guard, 'change_worker'),
       ...invalidRate,
     },
     async (request) => {
@@ -195,6 +192,7 @@ export function registerControlRoutes(server: FastifyInstance, deps: ControlRout
         params: schema.taskNameParams,
         response: { 200: schema.rateLimitSchema, ...schema.errors },
       },
+      ...guardFirst(guard, 'change_worker'),
     },
     async (request) => {
       const actor = await guard(request, 'change_worker');

@@ -1,6 +1,8 @@
 // Monitoring's own 400s (invalid_page, invalid_ids, invalid_command …) for input its routes' zod
 // schemas refuse: a route option naming the error of the first bad field, as the API answered before
-// zod checked these routes. Guarded routes pair it with their guard in `preValidation` (401/403 first).
+// zod checked these routes. Guarded routes pair it with their guard in `preValidation` (guardFirst: 401/403 first;
+// the handler calls the guard again for the actor, answered from the identity kept on the request).
+import type { FastifyRequest } from 'fastify';
 
 /** One failed check of a route's zod schema. */
 export interface InputProblem {
@@ -38,6 +40,15 @@ export function invalidInputAs(answer: (problems: readonly InputProblem[]) => Er
       }));
       // A plain error keeps Fastify's validation marks: the error handler answers invalid_request with it.
       return answer(problems) ?? new Error(problems.map((p) => `${p.field || part} ${p.message}`).join('; '));
+    },
+  };
+}
+
+/** A route option: the guard runs before validation, so a caller without the permission learns nothing from a 400. */
+export function guardFirst<Permission extends string>(guard: (request: FastifyRequest, perm: Permission) => Promise<unknown>, perm: Permission) {
+  return {
+    preValidation: async (request: FastifyRequest) => {
+      await guard(request, perm);
     },
   };
 }

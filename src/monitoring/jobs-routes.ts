@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { MAX_PAGE } from '../platform/api-shapes.js';
 import { monitoringError } from './errors.js';
-import { invalidInputAs } from './input-errors.js';
+import { guardFirst, invalidInputAs } from './input-errors.js';
 import { JOB_ACTIONS, MAX_BULK_IDS, MAX_JOBS_PAGE, JOB_STATES, actOnJobs, knownQueueNames, listQueueJobs, type JobAction, type TaskClient } from '../tasks/index.js';
 import type { JobBulkResult, QueueJobPage } from './contract.js';
 import type { MonKeys } from './keys.js';
@@ -70,9 +70,7 @@ export function registerJobRoutes(server: FastifyInstance, deps: JobRouteDeps): 
         querystring: schema.jobsQuerySchema,
         response: { 200: schema.jobPageSchema, 400: schema.errors[400], 401: schema.errors[401], 403: schema.errors[403], 404: schema.errors[404] },
       },
-      preValidation: async (request) => {
-        await guard(request, 'view_task');
-      },
+      ...guardFirst(guard, 'view_task'),
       ...invalidJobsQuery,
     },
     async (request): Promise<QueueJobPage> => {
@@ -97,9 +95,7 @@ export function registerJobRoutes(server: FastifyInstance, deps: JobRouteDeps): 
           body: schema.bulkIdsBody,
           response: { 200: schema.bulkResultSchema, ...schema.errors },
         },
-        preValidation: async (request) => {
-          await guard(request, perm);
-        },
+        ...guardFirst(guard, perm),
         ...invalidIds,
       },
       async (request): Promise<JobBulkResult> => {
