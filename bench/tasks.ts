@@ -7,8 +7,10 @@
 // Per concurrency and side: consume rate of a pre-filled queue (first processedOn → last finishedOn;
 // and the enqueue rate of the fill), end to end (first enqueue → last finishedOn) with the worker in this process and in a process of
 // its own, and enqueue-to-start latency (processedOn − timestamp) at a paced rate well below capacity.
-// Also Redis commands, Redis CPU and Node CPU per task, from INFO commandstats / INFO cpu diffs.
+// Also Redis commands, Redis CPU and Node CPU per task, from INFO commandstats / INFO cpu diffs, and raw
+// BullMQ consuming jobs shaped as seler's (UUID id, args/kwargs payload): what the shape costs BullMQ itself.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -25,7 +27,8 @@ const repoRoot = path.dirname(benchDir);
 const DAY = 86_400;
 const QUEUE = 'default';
 
-type Side = 'seler' | 'raw' | 'raw-true';
+/** raw-true: removeOnComplete true; raw-shaped: jobs shaped as seler's (UUID id, args/kwargs payload, the task's name). */
+type Side = 'seler' | 'raw' | 'raw-true' | 'raw-shaped';
 type Produce = 'each' | 'bulk' | 'paced';
 interface Ctx {
   url: string;
@@ -270,7 +273,10 @@ async function measure(
       defaultJobOptions: { removeOnComplete, removeOnFail: { age: DAY } },
     }));
     await q.waitUntilReady();
-    add = async () => (await q.add('noop', {})).id!;
+    add =
+      o.side === 'raw-shaped'
+        ? async () => (await q.add('demo.noop', { args: [], kwargs: {} }, { jobId: randomUUID() })).id!
+        : async () => (await q.add('noop', {})).id!;
     bulk = async (k) => (await q.addBulk(Array.from({ length: k }, () => ({ name: 'noop', data: {} })))).map((j) => j.id!);
   }
 
@@ -455,6 +461,7 @@ export async function main(argv: string[]): Promise<void> {
       if (only.has('consume')) {
         const { seler: sel, raw } = await bestPair(ctx, { concurrency: c, n, produce: 'each', prefill: true });
         const rawTrue = await best(ctx, { side: 'raw-true', concurrency: c, n, produce: 'bulk', prefill: true });
+        const rawShaped = await best(ctx, { side: 'raw-shaped', concurrency: c, n, produce: 'each', prefill: true });
         enqueueRates.seler!.push(sel.enqueue!.perSecond);
         enqueueRates.raw!.push(raw.enqueue!.perSecond);
         enqueueRates.bulk!.push(rawTrue.enqueue!.perSecond);
@@ -466,6 +473,9 @@ export async function main(argv: string[]): Promise<void> {
         const us = (p: Phase) => `${p.nodeUsPerTask.toFixed(0)} / ${p.redisUsPerTask.toFixed(0)}`;
         row('  consume CPU µs/task, Node / Redis', us(sel.run), us(raw.run), pct(sel.run.nodeUsPerTask, raw.run.nodeUsPerTask));
         row('  raw, removeOnComplete true: consume', '', fmt(rawTrue.run.perSecond));
+        // What seler's job shape costs BullMQ itself: the rest of the gap is seler's own code.
+        row("  raw, seler's job shape: consume", fmt(sel.run.perSecond), fmt(rawShaped.run.perSecond), pct(sel.run.perSecond, rawShaped.run.perSecond));
+        row("    its CPU µs/task, Node / Redis", us(sel.run), us(rawShaped.run), pct(sel.run.nodeUsPerTask, rawShaped.run.nodeUsPerTask));
       }
       if (only.has('e2e')) {
         const { seler: e2eSel, raw: e2eRaw } = await bestPair(ctx, { concurrency: c, n, produce: 'each' });

@@ -249,7 +249,7 @@ async function runMode(seler: Seler, mode: Mode, photos: Photo[], rounds: number
 }
 
 function printTable(rows: Row[]): void {
-  const header = ['mode', 'n', 'seler img/s', 'bare img/s', 'ratio', 'CPU ratio', 'p50 ms', 'p95 ms', 'up/wait/down p50 ms', 'CPU s/img seler+redis', 'bare', 'client', 'redis cmd/img', 'peak RSS MiB', 'load 1/5/15'];
+  const header = ['mode', 'n', 'seler img/s', 'bare img/s', 'ratio', 'CPU ratio', 'ceiling', 'ceiling, seler free', 'p50 ms', 'p95 ms', 'up/wait/down p50 ms', 'CPU s/img seler+redis', 'bare', 'client', 'redis cmd/img', 'peak RSS MiB', 'load 1/5/15'];
   const lines = rows.map((r) => [
     r.mode.label,
     String(r.uploads),
@@ -257,6 +257,8 @@ function printTable(rows: Row[]): void {
     r.bareIps.toFixed(2),
     (r.selerIps / r.bareIps).toFixed(2),
     (r.cpuBare / (r.cpuSeler + r.cpuRedis)).toFixed(2),
+    (r.cpuBare / (r.cpuSeler + r.cpuRedis + r.cpuClient)).toFixed(2),
+    (r.cpuBare / (r.cpuBare + r.cpuClient)).toFixed(2),
     r.p50.toFixed(0),
     r.p95.toFixed(0),
     `${r.split.upload.toFixed(0)}/${r.split.wait.toFixed(0)}/${r.split.download.toFixed(0)}`,
@@ -282,6 +284,10 @@ function printTable(rows: Row[]): void {
   console.log('\nRedis commands per image (top 6):');
   for (const r of rows) console.log(`  ${r.mode.label.padEnd(26)} ${r.topCommands}`);
   console.log('ratio: seler images/s over bare sharp\'s (bare timed before and after seler, harmonic mean); CPU ratio: bare CPU s/img over seler\'s + its Redis\'s (what the ratio would be with both saturating the same idle cores)');
+  console.log(
+    'ceiling: bare CPU s/img over seler\'s + its Redis\'s + the client\'s, the highest ratio this run allows (the client shares the cores; bare sharp has no client); ' +
+      'ceiling, seler free: the same if seler spent no more CPU than bare sharp (the client\'s upload and download alone)',
+  );
   console.log(`archives: every one inflated and CRC-checked by the client; first of each mode through unzip -t: ${rows.map((r) => r.unzipCheck).join(', ')}`);
 }
 

@@ -2,29 +2,29 @@
 // view_token / delete_token (and, to revoke, holding everything the owner holds); creating one for
 // someone else is for superusers only (it is acting as them).
 import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { assertOutranks } from './api-users.js';
-import { TAGS, createdTokenSchema, errors, idParams, pageOf, pageQueryProps, tokenSchema } from './api-schemas.js';
+import { TAGS, createdTokenSchema, guardedErrors, idParams, tokenCreateBody, tokenListQuery, tokenSchema, tokensPage } from './api-schemas.js';
 import { added, audit, changed } from './audit.js';
-import { requireUser, type AdminAuth } from './auth-plugin.js';
+import { adminGuard, requireUser, type AdminAuth } from './auth-plugin.js';
 import { assertPerm, userHasPerm } from './permissions.js';
 import { createToken, getToken, listTokens, revokeToken } from './tokens.js';
 import { getUser } from './users.js';
 import { adminError } from './errors.js';
 
-export function registerTokenRoutes(app: FastifyInstance, auth: AdminAuth): void {
+export function registerTokenRoutes(server: FastifyInstance, auth: AdminAuth): void {
+  const app = server.withTypeProvider<ZodTypeProvider>();
   const { db } = auth;
 
-  app.get<{ Querystring: { all?: boolean; userId?: number; includeRevoked?: boolean; page?: number; pageSize?: number } }>(
+  app.get(
     '/api/v1/admin/tokens',
     {
+      preValidation: adminGuard(),
       schema: {
         tags: TAGS,
         summary: 'API tokens, newest first: your own, or everyone’s with all=true or another userId (needs view_token)',
-        querystring: {
-          type: 'object',
-          properties: { ...pageQueryProps, all: { type: 'boolean' }, userId: { type: 'integer', minimum: 1 }, includeRevoked: { type: 'boolean', default: true } },
-        },
-        response: { 200: pageOf(tokenSchema, 'A page of tokens (never the tokens themselves)'), ...errors },
+        querystring: tokenListQuery,
+        response: { 200: tokensPage, ...guardedErrors },
       },
     },
     async (request) => {
@@ -36,19 +36,15 @@ export function registerTokenRoutes(app: FastifyInstance, auth: AdminAuth): void
     },
   );
 
-  app.post<{ Body: { name: string; userId?: number } }>(
+  app.post(
     '/api/v1/admin/tokens',
     {
+      preValidation: adminGuard(),
       schema: {
         tags: TAGS,
         summary: 'Create an API token (yours; for another user you must be a superuser). The token is in the answer, once.',
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['name'],
-          properties: { name: { type: 'string', maxLength: 100 }, userId: { type: 'integer', minimum: 1 } },
-        },
-        response: { 201: createdTokenSchema, ...errors },
+        body: tokenCreateBody,
+        response: { 201: createdTokenSchema, ...guardedErrors },
       },
     },
     async (request, reply) => {
@@ -64,9 +60,12 @@ export function registerTokenRoutes(app: FastifyInstance, auth: AdminAuth): void
     },
   );
 
-  app.delete<{ Params: { id: number } }>(
+  app.delete(
     '/api/v1/admin/tokens/:id',
-    { schema: { tags: TAGS, summary: 'Revoke a token (yours, or anyone’s with delete_token); it stays listed as revoked', params: idParams, response: { 200: tokenSchema, ...errors } } },
+    {
+      preValidation: adminGuard(),
+      schema: { tags: TAGS, summary: 'Revoke a token (yours, or anyone’s with delete_token); it stays listed as revoked', params: idParams, response: { 200: tokenSchema, ...guardedErrors } },
+    },
     async (request) => {
       const actor = await requireUser(request);
       const token = await getToken(db, request.params.id);

@@ -3,16 +3,15 @@
 // who holds a flag or permission they lack (superusers only by superusers), and nobody grants a
 // permission, or a group whose permissions, they do not hold themselves.
 import type { FastifyInstance } from 'fastify';
-import { TAGS, errors, idParams, pageOf, pageQueryProps, userSchema, userWriteSchema } from './api-schemas.js';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { TAGS, guardedErrors, idParams, noContent, userCreateBody, userListQuery, userPatchBody, userSchema, usersPage, type UserWrite } from './api-schemas.js';
 import { added, audit, changed, deleted } from './audit.js';
-import { requirePerm, requireUser, type AdminAuth } from './auth-plugin.js';
+import { adminGuard, requireUser, type AdminAuth } from './auth-plugin.js';
 import { groupsPermissions } from './groups.js';
 import { verifyPassword } from './passwords.js';
 import { assertCanGrant, assertPerm, userHasPerm, type Permission } from './permissions.js';
-import { createUser, deleteUser, findLoginUser, getUser, listUsers, loadAuthUser, updateUser, type AuthUser, type NewUser, type UserRecord } from './users.js';
+import { createUser, deleteUser, findLoginUser, getUser, listUsers, loadAuthUser, updateUser, type AuthUser, type UserRecord } from './users.js';
 import { adminError } from './errors.js';
-
-type UserWrite = Partial<NewUser> & { currentPassword?: string };
 
 /**
  * Refuses unless `actor` holds everything `target` holds: the superuser flag, and every permission
@@ -39,31 +38,25 @@ async function assertCanAssign(auth: AdminAuth, actor: AuthUser, body: UserWrite
   if (body.groups?.length) assertCanGrant(actor, await groupsPermissions(auth.db, body.groups));
 }
 
-export function registerUserRoutes(app: FastifyInstance, auth: AdminAuth): void {
+export function registerUserRoutes(server: FastifyInstance, auth: AdminAuth): void {
+  const app = server.withTypeProvider<ZodTypeProvider>();
   const { db } = auth;
 
-  app.get<{ Querystring: { search?: string; isActive?: boolean; isStaff?: boolean; isSuperuser?: boolean; page?: number; pageSize?: number } }>(
+  app.get(
     '/api/v1/admin/users',
     {
-      schema: {
-        tags: TAGS,
-        summary: 'Users, by username (needs view_user)',
-        querystring: {
-          type: 'object',
-          properties: { ...pageQueryProps, search: { type: 'string', maxLength: 150 }, isActive: { type: 'boolean' }, isStaff: { type: 'boolean' }, isSuperuser: { type: 'boolean' } },
-        },
-        response: { 200: pageOf(userSchema, 'A page of users'), ...errors },
-      },
+      preValidation: adminGuard({ perm: 'view_user' }),
+      schema: { tags: TAGS, summary: 'Users, by username (needs view_user)', querystring: userListQuery, response: { 200: usersPage, ...guardedErrors } },
     },
-    async (request) => {
-      await requirePerm(request, 'view_user');
-      return listUsers(db, request.query);
-    },
+    async (request) => listUsers(db, request.query),
   );
 
-  app.get<{ Params: { id: number } }>(
+  app.get(
     '/api/v1/admin/users/:id',
-    { schema: { tags: TAGS, summary: 'One user (needs view_user, except for yourself)', params: idParams, response: { 200: userSchema, ...errors } } },
+    {
+      preValidation: adminGuard(),
+      schema: { tags: TAGS, summary: 'One user (needs view_user, except for yourself)', params: idParams, response: { 200: userSchema, ...guardedErrors } },
+    },
     async (request) => {
       const actor = await requireUser(request);
       if (actor.id !== request.params.id) assertPerm(actor, 'view_user');
@@ -73,28 +66,32 @@ export function registerUserRoutes(app: FastifyInstance, auth: AdminAuth): void 
     },
   );
 
-  app.post<{ Body: UserWrite }>(
+  app.post(
     '/api/v1/admin/users',
-    { schema: { tags: TAGS, summary: 'Create a user (needs add_user)', body: { ...userWriteSchema, required: ['username'] }, response: { 201: userSchema, ...errors } } },
+    {
+      preValidation: adminGuard({ perm: 'add_user' }),
+      schema: { tags: TAGS, summary: 'Create a user (needs add_user)', body: userCreateBody, response: { 201: userSchema, ...guardedErrors } },
+    },
     async (request, reply) => {
-      const actor = await requirePerm(request, 'add_user');
+      const actor = await requireUser(request);
       const { currentPassword: _ignored, ...body } = request.body;
       await assertCanAssign(auth, actor, body);
-      const user = await createUser(db, body as NewUser);
+      const user = await createUser(db, body);
       await audit(auth, actor, { action: 'add', objectType: 'user', objectId: user.id, objectRepr: user.username, message: added() });
       return reply.status(201).send(user);
     },
   );
 
-  app.patch<{ Params: { id: number }; Body: UserWrite }>(
+  app.patch(
     '/api/v1/admin/users/:id',
     {
+      preValidation: adminGuard(),
       schema: {
         tags: TAGS,
         summary: 'Change a user (needs change_user; you may change your own password and email with currentPassword)',
         params: idParams,
-        body: userWriteSchema,
-        response: { 200: userSchema, ...errors },
+        body: userPatchBody,
+        response: { 200: userSchema, ...guardedErrors },
       },
     },
     async (request) => {
@@ -119,11 +116,14 @@ export function registerUserRoutes(app: FastifyInstance, auth: AdminAuth): void 
     },
   );
 
-  app.delete<{ Params: { id: number } }>(
+  app.delete(
     '/api/v1/admin/users/:id',
-    { schema: { tags: TAGS, summary: 'Delete a user (needs delete_user)', params: idParams, response: { 204: { type: 'null' }, ...errors } } },
+    {
+      preValidation: adminGuard({ perm: 'delete_user' }),
+      schema: { tags: TAGS, summary: 'Delete a user (needs delete_user)', params: idParams, response: { 204: noContent, ...guardedErrors } },
+    },
     async (request, reply) => {
-      const actor = await requirePerm(request, 'delete_user');
+      const actor = await requireUser(request);
       if (actor.id === request.params.id) throw adminError.invalid_user({ _: 'You cannot delete your own account.' });
       const target = await getUser(db, request.params.id);
       if (!target) throw adminError.user_not_found(request.params.id);

@@ -3,9 +3,12 @@
 // reserved before the password is checked), always starts a new session (no fixation) and answers
 // forms with pages and JSON clients with JSON.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { errorResponse } from '../platform/api-shapes.js';
 import { AppError } from '../platform/errors.js';
-import { errorSchema } from '../platform/http.js';
-import { adminGuard, isCrossSite, safeNext, SESSION_COOKIE, type AdminAuth } from './auth-plugin.js';
+import { noContent } from './api-schemas.js';
+import { adminGuard, CSRF_FIELD, isCrossSite, safeNext, SESSION_COOKIE, type AdminAuth } from './auth-plugin.js';
 import { ANONYMOUS } from './csrf.js';
 import { AUTH_CSS, CSS_PATH, forbiddenPage, loginPage, sendPage, shellPage } from './pages.js';
 import { needsRehash, hashPassword, verifyPassword } from './passwords.js';
@@ -17,12 +20,6 @@ import { adminError } from './errors.js';
 
 const BAD_CREDENTIALS = 'Please enter the correct username and password for a staff account. Note that both fields may be case-sensitive.';
 
-interface LoginBody {
-  username?: string;
-  password?: string;
-  next?: string;
-  _csrf?: string;
-}
 
 function wantsJson(request: FastifyRequest): boolean {
   if ((request.headers['content-type'] ?? '').includes('application/json')) return true;
@@ -30,17 +27,22 @@ function wantsJson(request: FastifyRequest): boolean {
   return accept.includes('application/json') && !accept.includes('text/html');
 }
 
-const loginBodySchema = {
-  type: 'object',
-  properties: {
-    username: { type: 'string' },
-    password: { type: 'string' },
-    next: { type: 'string', description: 'A local path to go to afterwards (default /admin/)' },
-    _csrf: { type: 'string', description: 'The CSRF token (or send it in the x-csrf-token header)' },
-  },
-} as const;
+// Strings of any length: an empty or missing field is the page's "Enter a username and a password",
+// and a password is checked whatever it is (hashing bounds its cost). Other fields are dropped.
+const loginBody = z.object({
+  username: z.string().optional(),
+  password: z.string().optional(),
+  next: z.string().optional().describe('A local path to go to afterwards (default /admin/)'),
+  [CSRF_FIELD]: z.string().optional().describe('The CSRF token (or send it in the x-csrf-token header)'),
+});
+type LoginBody = z.output<typeof loginBody>;
 
-export function registerLoginRoutes(app: FastifyInstance, auth: AdminAuth, options: { shellPage: boolean }): void {
+const loggedIn = z
+  .object({ username: z.string(), isSuperuser: z.boolean(), permissions: z.array(z.string()), csrfToken: z.string(), next: z.string() })
+  .describe('Logged in (a JSON client): the user, and the CSRF token of the new session');
+
+export function registerLoginRoutes(server: FastifyInstance, auth: AdminAuth, options: { shellPage: boolean }): void {
+  const app = server.withTypeProvider<ZodTypeProvider>();
   const { db, logger } = auth;
 
   function fail(request: FastifyRequest, reply: FastifyReply, status: number, code: string, message: string, body: LoginBody, retryAfter?: number) {
@@ -54,11 +56,11 @@ export function registerLoginRoutes(app: FastifyInstance, auth: AdminAuth, optio
     return fail(request, reply, 429, 'locked_out', `Too many failed log-ins for this account from your address. Try again in ${Math.ceil(seconds / 60)} minute(s).`, body, seconds);
   }
 
-  app.get<{ Querystring: { next?: string } }>(
+  app.get(
     '/admin/login',
     {
       config: { produces: { type: 'text/html', description: 'The log-in form (a signed-in user is redirected to `next`)' } },
-      schema: { tags: ['admin'], summary: 'The log-in page (HTML)', querystring: { type: 'object', properties: { next: { type: 'string' } } } },
+      schema: { tags: ['admin'], summary: 'The log-in page (HTML)', querystring: z.object({ next: z.string().optional() }) },
     },
     async (request, reply) => {
       const next = safeNext(request.query.next);
@@ -86,32 +88,22 @@ export function registerLoginRoutes(app: FastifyInstance, auth: AdminAuth, optio
     }
   };
 
-  app.post<{ Body: LoginBody }>(
+  app.post(
     '/admin/login',
     {
       preHandler: limited,
       schema: {
         tags: ['admin'],
         summary: 'Log in: a form post (redirects) or JSON (answers with the user and a CSRF token for the new session)',
-        body: loginBodySchema,
+        body: loginBody,
         response: {
-          200: {
-            description: 'Logged in (a JSON client): the user, and the CSRF token of the new session',
-            type: 'object',
-            properties: {
-              username: { type: 'string' },
-              isSuperuser: { type: 'boolean' },
-              permissions: { type: 'array', items: { type: 'string' } },
-              csrfToken: { type: 'string' },
-              next: { type: 'string' },
-            },
-          },
-          303: { description: 'Logged in (a form): redirected to `next`', type: 'null' },
-          400: errorSchema,
-          401: errorSchema,
-          403: errorSchema,
-          429: errorSchema,
-          503: errorSchema,
+          200: loggedIn,
+          303: noContent.describe('Logged in (a form): redirected to `next`'),
+          400: errorResponse,
+          401: errorResponse,
+          403: errorResponse,
+          429: errorResponse,
+          503: errorResponse,
         },
       },
     },
@@ -174,7 +166,7 @@ export function registerLoginRoutes(app: FastifyInstance, auth: AdminAuth, optio
 
   app.post(
     '/admin/logout',
-    { schema: { tags: ['admin'], summary: 'Log out: ends the session (needs the CSRF token); a form is redirected to the log-in page, JSON gets 204', response: { 204: { type: 'null' }, 303: { type: 'null' }, 403: errorSchema } } },
+    { schema: { tags: ['admin'], summary: 'Log out: ends the session (needs the CSRF token); a form is redirected to the log-in page, JSON gets 204', response: { 204: noContent, 303: noContent, 403: errorResponse } } },
     async (request, reply) => {
       // Another site must not end the session, not even a stale one (the cookie is SameSite=Strict,
       // but clearing it needs no cookie at all).

@@ -8,9 +8,10 @@ export const BEAT_ERRORS = {
   /** A schedule previewed alone. */
   invalid_schedule: fieldErrors,
   invalid_bulk_action: fieldErrors,
-  invalid_query: { status: 400, message: (problem: string) => problem },
-  /** An :id that is not one, on a route whose body the model checks (the schema-checked routes answer the same). */
-  invalid_request: { status: 400, message: (problem: string) => problem },
+  /** A query value the route's schema refuses (`?errors=` of the preview, a filter, a page). */
+  invalid_query: fieldErrors,
+  /** An :id that is not a positive integer. */
+  invalid_request: fieldErrors,
   periodic_task_not_found: { status: 404, message: (id: number | string) => `No periodic task with id ${id}.` },
   /** Run now: the task refused the arguments (its message, cut to 2000 characters). */
   run_failed: { status: 400, message: (why: string) => why.slice(0, 2000) },

@@ -1,5 +1,6 @@
 // A periodic task: its fields, their validation (form-friendly errors by field path), and when it is next due.
 import { z } from 'zod';
+import { fieldProblems } from '../platform/api-shapes.js';
 import { MAX_JSON_DEPTH, valueDepth } from '../platform/input-limits.js';
 import { getTaskDefinition } from '../tasks/index.js';
 import { beatError } from './errors.js';
@@ -60,10 +61,17 @@ const shallow = (v: unknown) => valueDepth(v, MAX_JSON_DEPTH) <= MAX_JSON_DEPTH;
 const TOO_DEEP = (field: string) => `${field} nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep`;
 
 const isoMoment = (label: string) =>
-  z
-    .string({ error: `${label} must be a date and time` })
-    .pipe(z.iso.datetime({ offset: true, error: `${label} must be an ISO 8601 date and time with a zone, e.g. 2026-12-01T10:00:00Z` }))
+  z.iso
+    .datetime({
+      offset: true,
+      error: (issue) =>
+        typeof issue.input === 'string' ? `${label} must be an ISO 8601 date and time with a zone, e.g. 2026-12-01T10:00:00Z` : `${label} must be a date and time`,
+    })
     .transform((s) => new Date(s).toISOString());
+
+/** A field's type error, or "is required" when it is missing (a new task's name and task). */
+const expected = (field: string, what: string) => (issue: { input?: unknown }) =>
+  issue.input === undefined ? `${field} is required` : `${field} must be ${what}`;
 
 /** A crontab without a zone gets the installation's (SELER_TIMEZONE), not UTC. */
 export const withDefaultZone = (timezone: string) => (v: unknown) => {
@@ -76,9 +84,9 @@ export const withDefaultZone = (timezone: string) => (v: unknown) => {
 
 function fieldShape(timezone: string) {
   return {
-    name: z.string({ error: 'name must be a string' }).trim().min(1, 'name is required').max(200, 'name is too long (at most 200 characters)'),
+    name: z.string({ error: expected('name', 'a string') }).trim().min(1, 'name is required').max(200, 'name is too long (at most 200 characters)'),
     task: z
-      .string({ error: 'task must be a string' })
+      .string({ error: expected('task', 'a string') })
       .trim()
       .regex(TASK_NAME, 'task must be a task name such as "thumbnails.cleanup" (letters, digits, "_", ".", ":", "-")'),
     schedule: z.preprocess(withDefaultZone(timezone), scheduleSchema),
@@ -102,12 +110,25 @@ function fieldShape(timezone: string) {
   };
 }
 
+export type TaskFieldShape = ReturnType<typeof fieldShape>;
+export const NOT_AN_OBJECT = 'a periodic task must be a JSON object';
+
+const shapes = new Map<string, TaskFieldShape>();
+/**
+ * The fields of a periodic task's input, each with its rule and its sentence: the model's own check, and
+ * the body of the periodic-task API (a crontab without a zone gets `timezone`).
+ */
+export function taskFieldShape(timezone: string): TaskFieldShape {
+  let shape = shapes.get(timezone);
+  if (!shape) shapes.set(timezone, (shape = fieldShape(timezone)));
+  return shape;
+}
+
 const schemas = new Map<string, z.ZodType<PeriodicTaskInput>>();
 function inputSchema(timezone: string): z.ZodType<PeriodicTaskInput> {
   let s = schemas.get(timezone);
   if (!s) {
-    const shape = fieldShape(timezone);
-    s = z.object(shape, { error: 'a periodic task must be a JSON object' }).partial().strict() as unknown as z.ZodType<PeriodicTaskInput>;
+    s = z.object(taskFieldShape(timezone), { error: NOT_AN_OBJECT }).partial().strict() as unknown as z.ZodType<PeriodicTaskInput>;
     schemas.set(timezone, s);
   }
   return s;
@@ -118,16 +139,7 @@ export type FieldErrors = Record<string, string>;
 /** Validates a partial input; every error is keyed by its field path ("schedule.crontab.minute"). */
 export function parseTaskInput(input: unknown, timezone: string): { ok: true; value: PeriodicTaskInput } | { ok: false; errors: FieldErrors } {
   const r = inputSchema(timezone).safeParse(input);
-  if (r.success) return { ok: true, value: r.data };
-  const errors: FieldErrors = {};
-  for (const issue of r.error.issues) {
-    if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) errors[key] ??= `unknown field "${key}"`;
-      continue;
-    }
-    errors[issue.path.map(String).join('.') || '_'] ??= issue.message;
-  }
-  return { ok: false, errors };
+  return r.success ? { ok: true, value: r.data } : { ok: false, errors: fieldProblems(r.error.issues) };
 }
 
 /** Rules across fields, on the complete task. */

@@ -383,7 +383,7 @@ describe.each(DIALECTS)('periodic task API on %s', (dialect) => {
     expect(good.json().invalid).toBeUndefined();
     const unknown = await root.call('POST', '/api/v1/admin/schedules/preview?errors=loud', { schedule: every(1) });
     expect(unknown.statusCode).toBe(400);
-    expect(unknown.json()).toEqual({ error: { code: 'invalid_query', message: 'errors must be "inline" when given' } });
+    expect(unknown.json()).toEqual({ error: { code: 'invalid_query', message: 'errors: errors must be "inline" when given', fields: { errors: 'errors must be "inline" when given' } } });
   });
 
   it('lists the distinct schedules of a kind with the tasks using each, by permission', async () => {
@@ -483,6 +483,91 @@ describe.each(DIALECTS)('periodic task API on %s', (dialect) => {
     expect(await lastLog()).toMatchObject({ username: 'pt-bot', action: 'add', objectRepr: 'by a script' });
     expect(notified).toBe(before + 1);
     expect((await scripted.request({ method: 'DELETE', url: `${BASE}/${made.json<TaskJson>().id}` })).statusCode).toBe(403);
+  });
+
+  it('checks the caller before the input, and answers any bad input with beat’s field errors, never a 500', async () => {
+    const task = await create({ name: 'intruded' });
+    const deep = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`;
+    const raw = (c: AdminTestClient, method: 'POST' | 'PATCH' | 'GET' | 'DELETE', url: string, payload?: string, csrf?: string) =>
+      c.request({ method, url, headers: { ...(payload !== undefined ? { 'content-type': 'application/json' } : {}), ...(csrf ? { 'x-csrf-token': csrf } : {}) }, payload });
+    const badBodies = ['[]', '[{"name":"x"}]', '"text"', '1e400', 'null', '{"name":{"a":1},"schedule":[1]}', `{"args":${deep(60)},"colour":1}`];
+    const writes: ['POST' | 'PATCH', string][] = [['POST', BASE], ['PATCH', `${BASE}/${task.id}`], ['POST', `${BASE}/${task.id}/reset`], ['POST', `${BASE}/bulk`], ['POST', '/api/v1/admin/schedules/preview']];
+
+    // Nobody signed in: 401 whatever the body, the id or the query.
+    const anonymous = server.client();
+    for (const [method, url] of writes) for (const body of badBodies) expect((await raw(anonymous, method, url, body)).statusCode, `${method} ${url} ${body.slice(0, 30)}`).toBe(401);
+    for (const url of [`${BASE}/abc`, `${BASE}/0/runs?page=-1`, `${BASE}?pageSize=1e9&sort=colour`, '/api/v1/admin/schedules?kind=weekly'])
+      expect((await raw(anonymous, 'GET', url)).statusCode, url).toBe(401);
+
+    // Staff without the permission: 403 whatever the body or id; the CSRF check comes first too.
+    const intruder = await loggedIn('pt-intruder');
+    const csrf = await intruder.csrf();
+    for (const [method, url] of writes.slice(0, 3)) {
+      for (const body of badBodies) {
+        const res = await raw(intruder, method, url, body, csrf);
+        expect(res.statusCode, `${method} ${url} ${body.slice(0, 30)}`).toBe(403);
+        expect(res.json()).toMatchObject({ error: { code: 'permission_denied' } });
+      }
+      expect((await raw(intruder, method, url, '{"enabled":"maybe"}')).json(), `${method} ${url} without CSRF`).toMatchObject({ error: { code: 'csrf_failed' } });
+    }
+    for (const [method, url] of [['GET', `${BASE}/abc`], ['DELETE', `${BASE}/-1`], ['POST', `${BASE}/1.5/run`], ['GET', `${BASE}?sort=colour`]] as const)
+      expect((await raw(intruder, method, url, undefined, csrf)).statusCode, `${method} ${url}`).toBe(403);
+    // Which permission bulk and the schedule list need depends on the input: any staff user gets as far as checking it.
+    expect((await raw(intruder, 'POST', `${BASE}/bulk`, '{"ids":"all"}', csrf)).json()).toMatchObject({ error: { code: 'invalid_bulk_action' } });
+    expect((await raw(intruder, 'POST', `${BASE}/bulk`, `{"ids":[${task.id}],"action":"delete"}`, csrf)).statusCode).toBe(403);
+    expect((await raw(intruder, 'GET', '/api/v1/admin/schedules?kind=weekly')).json()).toMatchObject({ error: { code: 'invalid_query', fields: { kind: expect.any(String) } } });
+
+    // The superuser: every bad input a 400 naming the field, in beat's codes.
+    const sudo = server.client();
+    sudo.bearer = (await createToken(t.db, (await makeUser(t.db, 'pt-sudo', { isSuperuser: true })).id, 'intruder test')).token;
+    const expectFields = async (res: Promise<{ statusCode: number; body: string; json<T>(): T }>, code: string, field: string, label: string) => {
+      const r = await res;
+      expect(r.statusCode, `${label}: ${r.body.slice(0, 300)}`).toBe(400);
+      const { error } = r.json<{ error: { code: string; message: string; fields: Record<string, string> } }>();
+      expect(error.code, label).toBe(code);
+      expect(Object.keys(error.fields), label).toContain(field);
+      expect(typeof error.message, label).toBe('string');
+    };
+    const good = { name: 'never made', task: 'demo.noop', schedule: every(1) };
+    const bodies: [string, string, string][] = [
+      ['an array for the task', '[]', '_'],
+      ['a string for the task', '"text"', '_'],
+      ['null for the task', 'null', '_'],
+      ['an overflowing number for the task', '1e400', '_'],
+      ['a huge name', JSON.stringify({ ...good, name: 'x'.repeat(500_000) }), 'name'],
+      ['an object for the name', JSON.stringify({ ...good, name: { a: 1 } }), 'name'],
+      ['an array for the schedule', JSON.stringify({ ...good, schedule: [every(1)] }), 'schedule'],
+      ['an array for the crontab', JSON.stringify({ ...good, schedule: { crontab: ['0'] } }), 'schedule.crontab'],
+      ['a fraction for every', JSON.stringify({ ...good, schedule: every(1.5) }), 'schedule.interval.every'],
+      ['args 3,000 deep as text', JSON.stringify({ ...good, args: deep(3000) }), 'args'],
+      ['an array for kwargs', JSON.stringify({ ...good, kwargs: [1] }), 'kwargs'],
+      ['a string for priority', JSON.stringify({ ...good, priority: '1' }), 'priority'],
+      ['a key of every object', JSON.stringify({ ...good, toString: 'x', hasOwnProperty: 1 }), 'toString'],
+    ];
+    for (const [label, body, field] of bodies) {
+      await expectFields(raw(sudo, 'POST', BASE, body), 'invalid_periodic_task', field, `POST ${label}`);
+      await expectFields(raw(sudo, 'PATCH', `${BASE}/${task.id}`, body), 'invalid_periodic_task', field, `PATCH ${label}`);
+    }
+    await expectFields(raw(sudo, 'POST', `${BASE}/${task.id}/reset`, '{"fields":"all"}'), 'invalid_periodic_task', 'fields', 'reset with a string');
+    await expectFields(raw(sudo, 'POST', `${BASE}/${task.id}/reset`, '[]'), 'invalid_periodic_task', '_', 'reset with an array');
+    await expectFields(raw(sudo, 'POST', `${BASE}/bulk`, JSON.stringify({ ids: Array(2000).fill(task.id), action: 'enable' })), 'invalid_bulk_action', 'ids', 'bulk with 2000 ids');
+    await expectFields(raw(sudo, 'POST', `${BASE}/bulk`, JSON.stringify({ ids: [task.id, 'x', 2 ** 40], action: 'enable' })), 'invalid_bulk_action', 'ids', 'bulk with bad ids');
+    await expectFields(raw(sudo, 'POST', `${BASE}/bulk`, '{"ids":{"0":1},"action":["enable"]}'), 'invalid_bulk_action', 'action', 'bulk with an array for the action');
+    await expectFields(raw(sudo, 'POST', '/api/v1/admin/schedules/preview', '[]'), 'invalid_schedule', '_', 'preview of an array');
+    await expectFields(raw(sudo, 'POST', '/api/v1/admin/schedules/preview', '{"schedule":{"solar":{"event":"sunrise","latitude":"52"}}}'), 'invalid_schedule', 'schedule.solar.latitude', 'preview of a text latitude');
+    for (const [method, url] of [['GET', `${BASE}/abc`], ['GET', `${BASE}/0`], ['DELETE', `${BASE}/-1`], ['POST', `${BASE}/1.5/run`], ['GET', `${BASE}/99999999999/runs`], ['POST', `${BASE}/x1/reset`], ['PATCH', `${BASE}/%20`]] as const)
+      await expectFields(raw(sudo, method, url, method === 'PATCH' ? '{}' : undefined), 'invalid_request', 'id', `${method} ${url}`);
+    for (const [query, field] of [['page=0', 'page'], ['pageSize=1e9', 'pageSize'], ['page=1&page=2', 'page'], ['enabled=yes', 'enabled'], ['sort=colour', 'sort'], ['scheduleKind=weekly', 'scheduleKind'], [`search=${'x'.repeat(3000)}`, 'search'], ['source=admin&source=config', 'source']] as const)
+      await expectFields(raw(sudo, 'GET', `${BASE}?${query}`), 'invalid_query', field, `GET ?${query}`);
+    await expectFields(raw(sudo, 'GET', `${BASE}/${task.id}/runs?pageSize=0`), 'invalid_query', 'pageSize', 'runs ?pageSize=0');
+    await expectFields(raw(sudo, 'GET', '/api/v1/admin/schedules?kind=interval&sort=name'), 'invalid_query', 'sort', 'schedules ?sort=name');
+    // JSON that does not parse, or nests deeper than any handler reads, never reaches the guard or the schema: the parser's 400.
+    expect((await raw(anonymous, 'POST', BASE, '{"name":')).json()).toMatchObject({ error: { code: 'ctp_invalid_json_body' } });
+    const tooDeep = await raw(anonymous, 'POST', BASE, `{"args":${deep(3000)}}`);
+    expect(tooDeep.statusCode).toBe(400);
+    expect(tooDeep.json()).toMatchObject({ error: { code: expect.any(String), message: expect.stringMatching(/nest/i) } });
+    expect((await root.call('GET', `${BASE}?search=never%20made`)).json()).toMatchObject({ total: 0 });
+    expect((await root.call('GET', `${BASE}/${task.id}`)).json()).toMatchObject({ name: 'intruded', enabled: true, schedule: every(10) });
   });
 
   it('documents every route in the OpenAPI description under its tag', async () => {

@@ -3,30 +3,32 @@
 // periodictask permissions, audited, and every change wakes the beats (the `notify` option). The
 // guard and the audit log are handed in (app.ts gives the admin's), as to the monitor's routes.
 //
-// Bodies are validated by the beat model, not by the route schema, so every bad field comes back as
+// Params, queries and bodies are checked by the zod schemas of schemas.ts (bodies by the beat model's
+// own field rules) after the guard (preValidation), so every bad field comes back as
 // 400 {error:{code:'invalid_periodic_task', message, fields:{"schedule.crontab.minute": "…"}}}.
+// What a schema cannot know is checked here: whether the task is defined, its arguments' fit.
 // A config task may be deleted: the next beat start re-creates it unless it is removed from the file
 // (the response says so). Builtin tasks cannot be deleted, only disabled or changed.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
 import { added, changed, deleted, type AuditAction, type AuditActor, type ChangeMessage } from '../platform/audit.js';
 import { errorMessage } from '../platform/errors.js';
-import { pageQueryProps, parseId } from '../platform/json-api.js';
 import type { Logger } from '../platform/logger.js';
 import { getTaskDefinition } from '../tasks/index.js';
 import type { BeatAudit, BeatGuard, BeatPermission } from './access.js';
 import type { PeriodicTaskView } from './contract.js';
 import { beatError } from './errors.js';
-import { MANAGED_FIELDS, canonical, parseTaskInput, type FieldErrors, type ManagedField, type PeriodicTask, type PeriodicTaskInput } from './model.js';
+import { MANAGED_FIELDS, canonical, type FieldErrors, type PeriodicTask, type PeriodicTaskInput } from './model.js';
 import { registerScheduleRoutes } from './schedule-routes.js';
 import { describeSchedule } from './schedules/index.js';
 import { runHistory, runNow, type BeatClient } from './scheduler.js';
 import {
-  PERIODIC_TAGS, bulkBodySchema, bulkResultSchema, deletedSchema, errors, idParams, pageOf, periodicTaskListQuery, periodicTaskSchema,
-  passThrough, periodicTaskWriteSchema, resetBodySchema, runSchema, type SortField,
+  BULK_IDS_RULE, PERIODIC_TAGS, RESET_FIELDS_RULE, asListProblem, bulkBody, bulkResult, deletedView, errors, guardedRoute, idParams, pageOf, pageQuery,
+  periodicTaskCreateBody, periodicTaskListQuery, periodicTaskPatchBody, periodicTaskView, ranView, resetBody, runView, type SortField,
 } from './schemas.js';
 import type { RunClaims } from './claims.js';
-import type { ListQuery, PeriodicTasks } from './periodic-tasks.js';
+import type { PeriodicTasks } from './periodic-tasks.js';
 
 export interface BeatRouteDeps {
   tasks: PeriodicTasks;
@@ -61,9 +63,9 @@ function issueText(issue: z.core.$ZodIssue | undefined): string {
 
 /**
  * The checks the model cannot make: the task must be defined in this process unless `customTask`
- * says otherwise, and args/kwargs must fit its declared schemas.
+ * says otherwise, and args/kwargs must fit its declared schemas. Throws 400 naming each.
  */
-function taskErrors(value: PeriodicTaskInput, customTask: boolean, current?: PeriodicTask): FieldErrors {
+function checkTask(value: PeriodicTaskInput, customTask: boolean, current?: PeriodicTask): void {
   const errs: FieldErrors = {};
   const name = value.task ?? current?.task;
   const definition = name ? getTaskDefinition(name) : undefined;
@@ -76,39 +78,12 @@ function taskErrors(value: PeriodicTaskInput, customTask: boolean, current?: Per
     const kwargs = kwargsSchema?.safeParse(value.kwargs ?? current?.kwargs ?? {});
     if (kwargs && !kwargs.success) errs.kwargs = `kwargs do not fit ${definition.name}: ${issueText(kwargs.error.issues[0])}`;
   }
-  return errs;
-}
-
-/** Takes `customTask` off a write body and runs the API's own checks; throws 400 with every field error found. */
-function checkWrite(body: unknown, timezone: string, current?: PeriodicTask): unknown {
-  if (!body || typeof body !== 'object' || Array.isArray(body)) return body; // the model reports it
-  const { customTask, ...rest } = body as Record<string, unknown>;
-  const errs: FieldErrors = {};
-  if (customTask !== undefined && typeof customTask !== 'boolean') errs.customTask = 'customTask must be true or false';
-  const parsed = parseTaskInput(rest, timezone);
-  if (!parsed.ok) Object.assign(errs, parsed.errors);
-  else Object.assign(errs, taskErrors(parsed.value, customTask === true, current));
-  if (Object.keys(errs).length) {
-    if (!current) {
-      // A form gets every missing field at once.
-      if (!('name' in rest)) errs.name ??= 'name is required';
-      if (!('task' in rest)) errs.task ??= 'task is required';
-      if (!('schedule' in rest)) errs.schedule ??= 'choose exactly one schedule kind';
-    }
-    throw beatError.invalid_periodic_task(errs);
-  }
-  return rest;
-}
-
-/** The :id of a route whose parts are not schema-checked: 400 as the schema-checked routes answer when it is not an id. */
-function idOf(request: FastifyRequest): number {
-  const id = parseId((request.params as { id?: unknown }).id);
-  if (id === null) throw beatError.invalid_request('params/id must be a positive integer');
-  return id;
+  if (Object.keys(errs).length) throw beatError.invalid_periodic_task(errs);
 }
 
 /** The periodic-task and schedule routes under /api/v1/admin (periodic-tasks, schedules, registered-tasks). */
-export function registerBeatRoutes(app: FastifyInstance, options: BeatRouteDeps): void {
+export function registerBeatRoutes(server: FastifyInstance, options: BeatRouteDeps): void {
+  const app = server.withTypeProvider<ZodTypeProvider>();
   const { tasks, claims, client, guard, audit } = options;
   const timezone = options.timezone ?? tasks.timezone;
   const { logger } = options;
@@ -135,22 +110,34 @@ export function registerBeatRoutes(app: FastifyInstance, options: BeatRouteDeps)
     if (!task) throw beatError.periodic_task_not_found(id);
     return task;
   };
+  const guarded = (perm: BeatPermission | null, invalidBody?: (fields: FieldErrors) => Error) => guardedRoute(guard, perm, invalidBody);
 
-  app.get<{ Querystring: Omit<ListQuery, 'sort' | 'order'> & { sort?: SortField | `-${SortField}` } }>(
+  app.get(
     BASE,
-    { schema: { tags: PERIODIC_TAGS, summary: 'Periodic tasks: search, filter, sort, page (needs view_periodictask)', querystring: periodicTaskListQuery, response: { 200: pageOf(periodicTaskSchema, 'A page of periodic tasks'), ...errors } } },
+    {
+      ...guarded('view_periodictask'),
+      schema: {
+        tags: PERIODIC_TAGS,
+        summary: 'Periodic tasks: search, filter, sort, page (needs view_periodictask)',
+        querystring: periodicTaskListQuery,
+        response: { 200: pageOf(periodicTaskView, 'A page of periodic tasks'), ...errors },
+      },
+    },
     async (request) => {
       await guard(request, 'view_periodictask');
-      const { sort = 'name', ...query } = request.query;
+      const { sort, ...query } = request.query;
       const desc = sort.startsWith('-');
       const page = await tasks.list({ ...query, sort: (desc ? sort.slice(1) : sort) as SortField, order: desc ? 'desc' : 'asc' });
       return { ...page, items: page.items.map(render) };
     },
   );
 
-  app.get<{ Params: { id: number } }>(
+  app.get(
     `${BASE}/:id`,
-    { schema: { tags: PERIODIC_TAGS, summary: 'One periodic task (needs view_periodictask)', params: idParams, response: { 200: periodicTaskSchema, ...errors } } },
+    {
+      ...guarded('view_periodictask'),
+      schema: { tags: PERIODIC_TAGS, summary: 'One periodic task (needs view_periodictask)', params: idParams, response: { 200: periodicTaskView, ...errors } },
+    },
     async (request) => {
       await guard(request, 'view_periodictask');
       return render(await find(request.params.id));
@@ -160,18 +147,20 @@ export function registerBeatRoutes(app: FastifyInstance, options: BeatRouteDeps)
   app.post(
     BASE,
     {
-      validatorCompiler: passThrough,
+      ...guarded('add_periodictask'),
       schema: {
         tags: PERIODIC_TAGS,
         summary: 'Create a periodic task (needs add_periodictask). Required: name, task, schedule.',
         description: 'The task must be defined in this process unless customTask is true; args/kwargs must fit the task’s declared schemas.',
-        body: { ...periodicTaskWriteSchema, required: ['name', 'task', 'schedule'] },
-        response: { 201: periodicTaskSchema, ...errors },
+        body: periodicTaskCreateBody(timezone),
+        response: { 201: periodicTaskView, ...errors },
       },
     },
     async (request, reply) => {
       const actor = await guard(request, 'add_periodictask');
-      const task = await tasks.create(checkWrite(request.body, timezone));
+      const { customTask, ...input } = request.body;
+      checkTask(input, customTask === true);
+      const task = await tasks.create(input);
       await record(actor, task, 'add', added());
       await notify();
       return reply.status(201).send(render(task));
@@ -181,38 +170,40 @@ export function registerBeatRoutes(app: FastifyInstance, options: BeatRouteDeps)
   app.patch(
     `${BASE}/:id`,
     {
-      validatorCompiler: passThrough,
+      ...guarded('change_periodictask'),
       schema: {
         tags: PERIODIC_TAGS,
         summary: 'Change some fields of a periodic task (needs change_periodictask)',
         description: 'On a config or builtin task, a field set away from its declared value becomes an override that config re-syncs keep; the name of such a task cannot change. Changing the schedule, start time, expiry or enabled moves the next run (computed from now: enabling never fires at once).',
         params: idParams,
-        body: periodicTaskWriteSchema,
-        response: { 200: periodicTaskSchema, ...errors },
+        body: periodicTaskPatchBody(timezone),
+        response: { 200: periodicTaskView, ...errors },
       },
     },
     async (request) => {
       const actor = await guard(request, 'change_periodictask');
-      const before = await find(idOf(request));
-      return afterChange(actor, before, await tasks.update(before.id, checkWrite(request.body, timezone, before)));
+      const before = await find(request.params.id);
+      const { customTask, ...input } = request.body;
+      checkTask(input, customTask === true, before);
+      return afterChange(actor, before, await tasks.update(before.id, input));
     },
   );
 
   app.delete(
     `${BASE}/:id`,
     {
-      validatorCompiler: passThrough,
+      ...guarded('delete_periodictask'),
       schema: {
         tags: PERIODIC_TAGS,
         summary: 'Delete a periodic task and its run history (needs delete_periodictask)',
         description: 'A task from seler.config.json is deleted too, but the next beat start re-creates it unless it is removed from the file (restoredOnBeatStart: true); disable it to stop it for good. A builtin task cannot be deleted (400, fields.source).',
         params: idParams,
-        response: { 200: deletedSchema, ...errors },
+        response: { 200: deletedView, ...errors },
       },
     },
     async (request) => {
       const actor = await guard(request, 'delete_periodictask');
-      const task = await find(idOf(request));
+      const task = await find(request.params.id);
       if (!(await tasks.delete(task.id, { allowConfig: true }))) throw beatError.periodic_task_not_found(task.id);
       await record(actor, task, 'delete', deleted());
       await notify();
@@ -231,33 +222,34 @@ export function registerBeatRoutes(app: FastifyInstance, options: BeatRouteDeps)
   app.post(
     `${BASE}/:id/run`,
     {
-      validatorCompiler: passThrough,
+      ...guarded('change_periodictask'),
       schema: {
         tags: PERIODIC_TAGS,
         summary: 'Run a periodic task now, with its arguments and options (needs change_periodictask); also when disabled',
         description: 'Recorded as a manual run in the history; the schedule is not moved. 400 run_failed when the task refuses the arguments.',
         params: idParams,
-        response: { 202: { type: 'object', properties: { taskId: { type: 'string' }, url: { type: 'string', description: '/api/v1/tasks/<taskId>' } } }, ...errors },
+        response: { 202: ranView, ...errors },
       },
     },
     async (request, reply) => {
       const actor = await guard(request, 'change_periodictask');
-      const task = await find(idOf(request));
+      const task = await find(request.params.id);
       const { taskId } = await runNow({ tasks, claims, client, logger }, task.id);
       await record(actor, task, 'other', `Ran now as task ${taskId}.`);
       return reply.status(202).send({ taskId, url: `/api/v1/tasks/${taskId}` });
     },
   );
 
-  app.get<{ Params: { id: number }; Querystring: { page?: number; pageSize?: number } }>(
+  app.get(
     `${BASE}/:id/runs`,
     {
+      ...guarded('view_periodictask'),
       schema: {
         tags: PERIODIC_TAGS,
         summary: 'The run history of a periodic task, newest first, with each run’s state from the result store (needs view_periodictask)',
         params: idParams,
-        querystring: { type: 'object', properties: pageQueryProps },
-        response: { 200: pageOf(runSchema, 'A page of runs'), ...errors },
+        querystring: pageQuery,
+        response: { 200: pageOf(runView, 'A page of runs'), ...errors },
       },
     },
     async (request) => {
@@ -278,54 +270,41 @@ export function registerBeatRoutes(app: FastifyInstance, options: BeatRouteDeps)
   app.post(
     `${BASE}/:id/reset`,
     {
-      validatorCompiler: passThrough,
+      ...guarded('change_periodictask', (fields) => beatError.invalid_periodic_task(asListProblem(fields, 'fields', RESET_FIELDS_RULE))),
       schema: {
         tags: PERIODIC_TAGS,
         summary: 'Make a config or builtin task follow its declaration again (needs change_periodictask)',
         description: 'Every overridden field, or only `fields`. An admin task has no declaration: 400 with fields.source.',
         params: idParams,
-        body: resetBodySchema,
-        response: { 200: periodicTaskSchema, ...errors },
+        body: resetBody,
+        response: { 200: periodicTaskView, ...errors },
       },
     },
     async (request) => {
       const actor = await guard(request, 'change_periodictask');
-      const before = await find(idOf(request));
-      const body = (request.body ?? {}) as { fields?: unknown };
-      const fields = body.fields;
-      if (typeof body !== 'object' || Array.isArray(body) || Object.keys(body).some((k) => k !== 'fields'))
-        throw beatError.invalid_periodic_task({ _: 'the body may only be {"fields": [...]}' });
-      if (fields !== undefined && (!Array.isArray(fields) || fields.some((f) => !(MANAGED_FIELDS as unknown[]).includes(f))))
-        throw beatError.invalid_periodic_task({ fields: `fields must be a list of: ${MANAGED_FIELDS.join(', ')}` });
-      return afterChange(actor, before, await tasks.resetToDeclared(before.id, fields as ManagedField[] | undefined));
+      const before = await find(request.params.id);
+      return afterChange(actor, before, await tasks.resetToDeclared(before.id, request.body.fields));
     },
   );
 
   app.post(
     `${BASE}/bulk`,
     {
-      validatorCompiler: passThrough,
+      // Any staff user gets as far as the action: which permission it needs depends on it.
+      ...guarded(null, (fields) => beatError.invalid_bulk_action(asListProblem(fields, 'ids', BULK_IDS_RULE))),
       schema: {
         tags: PERIODIC_TAGS,
         summary: 'Enable, disable or delete several periodic tasks',
         description: 'Each id is reported in exactly one list. Deleting follows the single delete’s rules (config tasks come back at the next beat start; builtins are refused).',
-        body: bulkBodySchema,
-        response: { 200: bulkResultSchema, ...errors },
+        body: bulkBody,
+        response: { 200: bulkResult, ...errors },
       },
     },
     async (request) => {
-      const actor = await guard(request, null);
-      const body = request.body as { ids?: unknown; action?: unknown } | null;
-      const errs: FieldErrors = {};
-      const ids = Array.isArray(body?.ids) ? body.ids.map(parseId) : null;
-      if (!ids || ids.length === 0 || ids.length > 1000 || ids.some((id) => id === null)) errs.ids = 'ids must be a list of 1 to 1000 periodic task ids';
-      const action = body?.action;
-      if (action !== 'enable' && action !== 'disable' && action !== 'delete') errs.action = 'action must be one of enable, disable, delete';
-      if (Object.keys(errs).length) throw beatError.invalid_bulk_action(errs);
-      const perm: BeatPermission = action === 'delete' ? 'delete_periodictask' : 'change_periodictask';
-      await guard(request, perm);
-      const result = { action: action as string, changed: [] as number[], unchanged: [] as number[], notFound: [] as number[], refused: [] as { id: number; message: string }[], restoredOnBeatStart: [] as number[] };
-      for (const id of [...new Set(ids as number[])]) {
+      const { ids, action } = request.body;
+      const actor = await guard(request, action === 'delete' ? 'delete_periodictask' : 'change_periodictask');
+      const result = { action, changed: [] as number[], unchanged: [] as number[], notFound: [] as number[], refused: [] as { id: number; message: string }[], restoredOnBeatStart: [] as number[] };
+      for (const id of [...new Set(ids)]) {
         const task = await tasks.get(id);
         if (!task) {
           result.notFound.push(id);
@@ -353,5 +332,5 @@ export function registerBeatRoutes(app: FastifyInstance, options: BeatRouteDeps)
     },
   );
 
-  registerScheduleRoutes(app, { tasks, timezone, guard });
+  registerScheduleRoutes(server, { tasks, timezone, guard });
 }

@@ -4,18 +4,17 @@
 // with their argument schemas as JSON Schema (the form's task picker and argument fields).
 import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../platform/errors.js';
 import { pageWindow } from '../platform/json-api.js';
 import { registeredTasks } from '../tasks/index.js';
 import type { BeatGuard } from './access.js';
 import { beatError } from './errors.js';
-import { canonical, withDefaultZone, type FieldErrors } from './model.js';
+import { canonical } from './model.js';
+import { describeSchedule, intervalMs, offsetAt, scheduleKind, upcomingRuns, type Schedule } from './schedules/index.js';
 import {
-  describeSchedule, intervalMs, offsetAt, parseSchedule, scheduleKind, upcomingRuns, type Schedule, type ScheduleKind,
-} from './schedules/index.js';
-import {
-  PERIODIC_TAGS, SCHEDULE_TAGS, errors, pageOf, passThrough, previewBodySchema, previewSchema, registeredTaskSchema, scheduleListQuery, scheduleUsageSchema,
+  PERIODIC_TAGS, SCHEDULE_TAGS, errors, guardedRoute, pageOf, previewBody, previewQuery, previewView, registeredTaskView, scheduleListQuery, scheduleUsageView,
 } from './schemas.js';
 import type { PeriodicTasks } from './periodic-tasks.js';
 
@@ -30,27 +29,11 @@ export function localIso(ms: number, timeZone: string): string {
   return `${new Date(ms + offsetMs).toISOString().slice(0, 23)}${offset < 0 ? '-' : '+'}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
 }
 
-const startTimeSchema = z.iso.datetime({ offset: true }).nullable().optional();
-
-/** The preview of POST /api/v1/admin/schedules/preview; throws 400 invalid_schedule naming each field ("schedule.crontab.minute"). */
-export function previewSchedule(body: unknown, timezone: string, now = Date.now()) {
-  if (!body || typeof body !== 'object' || Array.isArray(body)) throw beatError.invalid_schedule({ _: 'send {"schedule": {...}, "startTime"?: "…"}' });
-  const { schedule: raw, startTime, ...rest } = body as Record<string, unknown>;
-  const errs: FieldErrors = {};
-  for (const key of Object.keys(rest)) errs[key] = `unknown field "${key}"`;
-  if (!startTimeSchema.safeParse(startTime).success) errs.startTime = 'startTime must be an ISO 8601 date and time with a zone, e.g. 2026-12-01T10:00:00Z';
-  let schedule: Schedule | undefined;
-  if (raw === undefined || raw === null) {
-    errs.schedule = 'choose exactly one schedule kind';
-  } else {
-    // As on the task: a crontab without a zone gets the installation's.
-    const parsed = parseSchedule(withDefaultZone(timezone)(raw));
-    if (parsed.ok) schedule = parsed.schedule;
-    else for (const e of parsed.errors) errs[e.path ? `schedule.${e.path}` : 'schedule'] ??= e.message;
-  }
-  if (Object.keys(errs).length || !schedule) throw beatError.invalid_schedule(errs);
+/** The preview of POST /api/v1/admin/schedules/preview, for a body its schema (previewBody) accepted. */
+export function previewSchedule(body: { schedule: Schedule; startTime?: string | null }, timezone: string, now = Date.now()) {
+  const { schedule, startTime } = body;
   const zone = 'crontab' in schedule ? schedule.crontab.timezone : timezone;
-  const start = typeof startTime === 'string' ? Date.parse(startTime) : null;
+  const start = startTime ? Date.parse(startTime) : null;
   const from = start !== null && start - 1 > now ? start - 1 : now;
   const next = upcomingRuns(schedule, new Date(from), PREVIEW_COUNT, start !== null ? new Date(start) : undefined);
   return {
@@ -73,7 +56,7 @@ function compareSchedules(a: { schedule: Schedule; description: string }, b: { s
   return a.description.localeCompare(b.description);
 }
 
-function jsonSchemaOf(schema: z.ZodType | undefined): unknown {
+function jsonSchemaOf(schema: z.ZodType | undefined): Record<string, unknown> | null {
   if (!schema) return null;
   try {
     return z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
@@ -82,49 +65,54 @@ function jsonSchemaOf(schema: z.ZodType | undefined): unknown {
   }
 }
 
-export function registerScheduleRoutes(app: FastifyInstance, options: { tasks: PeriodicTasks; timezone: string; guard: BeatGuard }): void {
-  const { tasks, guard } = options;
+export function registerScheduleRoutes(server: FastifyInstance, options: { tasks: PeriodicTasks; timezone: string; guard: BeatGuard }): void {
+  const app = server.withTypeProvider<ZodTypeProvider>();
+  const { tasks, guard, timezone } = options;
 
   app.post(
     '/api/v1/admin/schedules/preview',
     {
-      validatorCompiler: passThrough,
+      ...guardedRoute(guard, null, beatError.invalid_schedule),
+      // A bad schedule is still an answer with ?errors=inline: the handler sees the schema's verdict.
+      attachValidation: true,
       schema: {
         tags: SCHEDULE_TAGS,
         summary: 'A schedule in words and its next five due times, for the periodic-task form (any staff user)',
         description:
           'A bad schedule is a 400 invalid_schedule with fields named like the task form’s: schedule, schedule.crontab.minute, schedule.crontab.timezone, schedule.interval.every, startTime. ' +
           'With `?errors=inline` (a form previewing as the user types) it is a 200 whose `invalid` holds that error instead.',
-        querystring: { type: 'object', properties: { errors: { type: 'string', enum: ['inline'] } }, additionalProperties: false },
-        body: previewBodySchema,
-        response: { 200: previewSchema, ...errors },
+        querystring: previewQuery,
+        body: previewBody(timezone),
+        response: { 200: previewView, ...errors },
       },
     },
     async (request) => {
       await guard(request, null);
-      const query = request.query as { errors?: unknown };
-      if (query.errors !== undefined && query.errors !== 'inline') throw beatError.invalid_query('errors must be "inline" when given');
-      try {
-        return await previewSchedule(request.body, options.timezone);
-      } catch (err) {
-        if (query.errors === 'inline' && err instanceof AppError && err.status === 400) return { invalid: { code: err.code, message: err.message, ...err.details } };
-        throw err;
+      const refused = request.validationError;
+      if (refused) {
+        // A body refused before the query was checked: inline only when asked for exactly that.
+        const inline = refused.validationContext === 'body' && (request.query as { errors?: unknown }).errors === 'inline';
+        if (inline && refused instanceof AppError) return { invalid: { code: refused.code, message: refused.message, ...(refused.details as { fields?: Record<string, string> }) } };
+        throw refused;
       }
+      return previewSchedule(request.body, timezone);
     },
   );
 
-  app.get<{ Querystring: { kind: ScheduleKind; search?: string; enabled?: boolean; sort?: string; page?: number; pageSize?: number } }>(
+  app.get(
     '/api/v1/admin/schedules',
     {
+      // Any staff user gets as far as the kind: which permission it needs depends on it.
+      ...guardedRoute(guard, null),
       schema: {
         tags: SCHEDULE_TAGS,
         summary: 'The distinct schedules of one kind in use, with the periodic tasks using each (needs view_<kind>schedule)',
         querystring: scheduleListQuery,
-        response: { 200: pageOf(scheduleUsageSchema, 'A page of schedules'), ...errors },
+        response: { 200: pageOf(scheduleUsageView, 'A page of schedules'), ...errors },
       },
     },
     async (request) => {
-      const { kind, search, enabled, sort = 'schedule' } = request.query;
+      const { kind, search, enabled, sort } = request.query;
       await guard(request, `view_${kind}schedule`);
       const needle = search?.trim().toLowerCase();
       const all = (await tasks.tasksBySchedule(kind))
@@ -153,10 +141,12 @@ export function registerScheduleRoutes(app: FastifyInstance, options: { tasks: P
   app.get(
     '/api/v1/admin/registered-tasks',
     {
+      ...guardedRoute(guard, null),
       schema: {
         tags: PERIODIC_TAGS,
         summary: 'The tasks this process defines, with their argument schemas as JSON Schema (any staff user)',
-        response: { 200: { type: 'array', items: registeredTaskSchema }, 401: errors[401], 403: errors[403] } },
+        response: { 200: z.array(registeredTaskView), 401: errors[401], 403: errors[403] },
+      },
     },
     async (request) => {
       await guard(request, null);

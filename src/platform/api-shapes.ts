@@ -27,8 +27,17 @@ export const dateTime = z.iso.datetime({ offset: true });
 /** A query flag: `true` or `false`, as a query string carries it. */
 export const queryFlag = z.enum(['true', 'false']).transform((value) => value === 'true');
 
-/** A database id in a path: a positive 32-bit integer. */
-export const idParams = z.object({ id: z.coerce.number().int().min(1).max(MAX_ID) });
+/**
+ * A database id in a path: a positive 32-bit integer, written in digits (not `1e3`, `0x10` or ` 7`, which
+ * a plain number coercion would take for 1000, 16 and 7).
+ */
+export const idParams = z.object({
+  id: z
+    .string()
+    .regex(/^\d{1,10}$/, 'must be a positive integer')
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(MAX_ID)),
+});
 
 export const pageQueryShape = {
   page: z.coerce.number().int().min(1).max(MAX_PAGE).default(1),
@@ -45,15 +54,22 @@ export type FieldProblems = Record<string, string>;
 /** The field problems of zod issues (an unknown key is named as its own field). */
 export function fieldProblems(issues: readonly { code?: string; path: readonly PropertyKey[]; message: string; keys?: readonly string[] }[]): FieldProblems {
   const fields: FieldProblems = {};
+  // Own keys only, defined rather than assigned: a field named toString, constructor or __proto__ is a field too.
+  const put = (field: string, problem: string) => {
+    if (!Object.hasOwn(fields, field)) Object.defineProperty(fields, field, { value: problem, enumerable: true, writable: true, configurable: true });
+  };
   for (const issue of issues) {
     if (issue.code === 'unrecognized_keys' && issue.keys) {
-      for (const key of issue.keys) fields[[...issue.path.map(String), key].join('.')] ??= `unknown field "${key}"`;
+      for (const key of issue.keys) put([...issue.path.map(String), key].join('.'), `unknown field "${key}"`);
       continue;
     }
-    fields[issue.path.map(String).join('.') || '_'] ??= issue.message;
+    put(issue.path.map(String).join('.') || '_', issue.message);
   }
   return fields;
 }
+
+/** The part of a request a schema failed on (Fastify checks params, then body, querystring, headers; the first failure answers). */
+export type RequestPart = 'params' | 'body' | 'querystring' | 'headers';
 
 /** What fastify-type-provider-zod hands Fastify for a failed validation: one entry per zod issue. */
 interface ZodValidationEntry {
@@ -67,11 +83,12 @@ interface ZodValidationEntry {
  * A route option: a request that fails the route's zod schema answers with the feature's own 400 naming
  * each bad field (`make(fields)`, an entry of its error catalogue such as `fieldErrors`), not the generic
  * `invalid_request`. Guarded routes pair it with their guard in `preValidation`, so a caller without the
- * permission learns nothing about the body (401/403 first).
+ * permission learns nothing about the body (401/403 first). `make` is told which part failed, for a
+ * route answering a bad `:id` or query value with other codes than a bad body.
  */
-export function invalidFieldsAs(make: (fields: FieldProblems) => Error) {
+export function invalidFieldsAs(make: (fields: FieldProblems, part: RequestPart) => Error) {
   return {
-    schemaErrorFormatter: (errors: readonly unknown[]) =>
+    schemaErrorFormatter: (errors: readonly unknown[], part: RequestPart) =>
       make(
         fieldProblems(
           (errors as ZodValidationEntry[]).map((entry) => ({
@@ -81,6 +98,7 @@ export function invalidFieldsAs(make: (fields: FieldProblems) => Error) {
             keys: entry.params?.keys,
           })),
         ),
+        part,
       ),
   };
 }

@@ -99,7 +99,7 @@ const byKind = z
 
 /** Validates and normalizes a schedule (cron fields lower-cased, zone spelled canonically, `at` in UTC, crontab defaults `*` and UTC). */
 export const scheduleSchema: z.ZodType<Schedule> = z
-  .looseObject({}, { error: 'schedule must be an object' })
+  .looseObject({}, { error: (issue) => (issue.input === undefined ? 'choose exactly one schedule kind' : 'schedule must be an object') })
   // Forms may send the unused kinds as null.
   .transform((v) => Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null && x !== undefined)))
   .superRefine((v, ctx) => {
