@@ -34,9 +34,8 @@ export interface ControlRouteDeps {
 }
 
 /** A bad control body: the error of its first bad field (a missing or unknown command is invalid_command). */
-const invalidControl = invalidInputAs((problems) => {
-  if (problems[0]?.part !== 'body') return undefined;
-  switch (problems[0].field) {
+const invalidControl = invalidInputAs('body', (fields) => {
+  switch (Object.keys(fields)[0]) {
     case 'value':
       return monitoringError.invalid_concurrency(MAX_CONCURRENCY);
     case 'queue':
@@ -46,12 +45,8 @@ const invalidControl = invalidInputAs((problems) => {
   }
 });
 
-/** A bad rate: what parseRate said of it, or the general sentence (not a short text). */
-const invalidRate = invalidInputAs((problems) => {
-  const [first] = problems;
-  if (first?.part !== 'body') return undefined;
-  return monitoringError.invalid_rate_limit(first.field === 'rate' && first.code === 'custom' ? first.message : undefined);
-});
+/** A bad rate: what parseRate said of it, or the general sentence (see rateLimitBody). */
+const invalidRate = invalidInputAs('body', (fields) => monitoringError.invalid_rate_limit(fields.rate));
 
 function describeControl(control: WorkerControl): string {
   switch (control.command) {

@@ -31,11 +31,11 @@ const ACTION: Record<JobAction, { perm: MonitorPermission; verb: string; summary
 };
 
 /** A bad query of the job browser: an unknown parameter first, then the first bad one in the schema's order. */
-const invalidJobsQuery = invalidInputAs((problems) => {
-  if (problems[0]?.part !== 'querystring') return undefined;
-  const unknown = problems.find((p) => p.code === 'unrecognized_keys');
-  if (unknown) return monitoringError.invalid_request(unknown.keys[0] ?? '');
-  switch (problems[0].field) {
+const invalidJobsQuery = invalidInputAs('querystring', (fields) => {
+  const named = Object.keys(fields);
+  const unknown = named.find((field) => !Object.hasOwn(schema.jobsQuerySchema.shape, field));
+  if (unknown !== undefined) return monitoringError.invalid_request(unknown);
+  switch (named[0]) {
     case 'state':
       return monitoringError.invalid_state(JOB_STATES);
     case 'page':
@@ -49,7 +49,7 @@ const invalidJobsQuery = invalidInputAs((problems) => {
   }
 });
 
-const invalidIds = invalidInputAs((problems) => (problems[0]?.part === 'body' ? monitoringError.invalid_ids(MAX_BULK_IDS) : undefined));
+const invalidIds = invalidInputAs('body', () => monitoringError.invalid_ids(MAX_BULK_IDS));
 
 /** Only a queue BullMQ knows: its name is a key's part, so nothing else is looked up. */
 async function requireQueue(client: TaskClient, name: string): Promise<void> {

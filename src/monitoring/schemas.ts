@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { MAX_PAGE, dateTime as instant, errorResponse } from '../platform/api-shapes.js';
 import { EVENT_CURSOR_PATTERN, JOB_STATES, MAX_BULK_IDS, MAX_CONCURRENCY, MAX_JOBS_PAGE, parseRate } from '../tasks/index.js';
+import { RATE_LIMIT_HELP } from './errors.js';
 import { TASK_STATES } from './keys.js';
 import { MAX_LIMIT, MAX_SCAN } from './store.js';
 
@@ -184,10 +185,10 @@ export const pausedSchema = answer({ queue: str, paused: bool, changed: bool });
 
 export const taskNameParams = z.object({ task: z.string().max(200) });
 
-/** A rate limit as text, trimmed; what parseRate refuses is an issue carrying its sentence. */
+/** A rate limit as text, trimmed: anything else is said in RATE_LIMIT_HELP, what parseRate refuses in its own words. */
 const rateText = z
-  .string()
-  .max(20)
+  .string({ error: RATE_LIMIT_HELP })
+  .max(20, { error: RATE_LIMIT_HELP })
   .trim()
   .superRefine((rate, ctx) => {
     if (rate === 'none') return;
