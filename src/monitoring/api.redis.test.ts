@@ -207,6 +207,23 @@ describe('the monitor API', () => {
       const denied = await get('/api/v1/monitor/overview', 'nobody');
       expect(denied).toEqual({ status: 403, body: { error: { code: 'permission_denied', message: 'You do not have the "view_task" permission.' } } });
     });
+
+    it('refuses strangers before looking at their input: 401/403, not a 400 that would describe it', async () => {
+      const probes: [string, string, unknown][] = [
+        ['GET', '/api/v1/monitor/tasks?limit=-1&state=DONE', undefined],
+        ['GET', '/api/v1/monitor/overview?minutes=1e400', undefined],
+        ['GET', `/api/v1/monitor/tasks/${'x'.repeat(250)}`, undefined],
+        ['GET', '/api/v1/monitor/events?lastEventId=nope', undefined],
+        ['POST', '/api/v1/monitor/tasks/some-id/revoke', { terminate: 'yes', reason: 'r'.repeat(1000) }],
+        ['POST', '/api/v1/monitor/queues/default/retry-failed', { limit: -5 }],
+        ['POST', '/api/v1/monitor/queues/default/clean-failed', { limit: 'all' }],
+        ['DELETE', `/api/v1/monitor/tasks/${'x'.repeat(250)}`, undefined],
+      ];
+      for (const [method, path, body] of probes) {
+        expect((await call(null, method, path, body)).status, `${method} ${path}`).toBe(401);
+        expect((await call('nobody', method, path, body)).status, `${method} ${path}`).toBe(403);
+      }
+    });
   });
 
   describe('actions', () => {

@@ -64,6 +64,52 @@ describe('operator controls', () => {
     expect((await heartbeat())?.concurrency).toBe(5);
   });
 
+  it('answers intruders with 401/403 before looking at their input, and odd input with the controls’ own 400s, never a 500', async () => {
+    const raw = async (who: string | null, method: string, path: string, payload: string) => {
+      const headers: Record<string, string> = { 'content-type': 'application/json', ...(who ? { authorization: `Bearer ${tokens[who]}` } : {}) };
+      const res = await fetch(`${app.baseUrl}/api/v1/monitor${path}`, { method, headers, body: payload });
+      return { status: res.status, body: (await res.json()) as { error?: { code: string; message: string } } };
+    };
+    const worker = `/workers/${encodeURIComponent(app.worker!.name)}/control`;
+    const badControls: [string, string][] = [
+      ['{"command":"concurrency","value":1e400}', 'invalid_concurrency'],
+      ['{"command":"concurrency","value":9007199254740993}', 'invalid_concurrency'],
+      ['{"command":"concurrency","value":-1}', 'invalid_concurrency'],
+      ['{"command":"concurrency","value":null}', 'invalid_concurrency'],
+      ['{"command":"concurrency","value":[8]}', 'invalid_concurrency'],
+      ['{"command":"add-consumer","queue":{}}', 'invalid_queue'],
+      ['{"command":"add-consumer","queue":["a"]}', 'invalid_queue'],
+      ['{"command":"add-consumer","queue":""}', 'invalid_queue'],
+      [JSON.stringify({ command: 'cancel-consumer', queue: 'q'.repeat(100_000) }), 'invalid_queue'],
+      ['{"command":["shutdown"]}', 'invalid_command'],
+      ['{"command":"__proto__"}', 'invalid_command'],
+      ['{"command":1}', 'invalid_command'],
+      ['"shutdown"', 'invalid_command'],
+      ['0', 'invalid_command'],
+    ];
+    for (const [payload, code] of badControls) {
+      const what = payload.slice(0, 60);
+      expect((await raw(null, 'POST', worker, payload)).status, what).toBe(401);
+      expect((await raw('viewer', 'POST', worker, payload)).status, what).toBe(403);
+      const res = await raw('operator', 'POST', worker, payload);
+      expect(res.status, what).toBe(400);
+      expect(res.body.error!.code, what).toBe(code);
+    }
+    const badRates = ['{"rate":null}', '{"rate":["1/s"]}', '{"rate":1e400}', '{}', 'null', '[]', JSON.stringify({ rate: '1/s'.repeat(100_000) }), '{"rate":"1e400/s"}', '{"rate":"-1/s"}'];
+    for (const payload of badRates) {
+      const what = payload.slice(0, 60);
+      expect((await raw(null, 'PUT', '/rate-limits/demo.add', payload)).status, what).toBe(401);
+      expect((await raw('viewer', 'PUT', '/rate-limits/demo.add', payload)).status, what).toBe(403);
+      const res = await raw('operator', 'PUT', '/rate-limits/demo.add', payload);
+      expect(res.status, what).toBe(400);
+      expect(res.body.error!.code, what).toBe('invalid_rate_limit');
+    }
+    // What parseRate refuses is said in its own words; a text too long in the general sentence.
+    expect((await raw('operator', 'PUT', '/rate-limits/demo.add', '{"rate":"0/s"}')).body.error!.message).not.toBe((await raw('operator', 'PUT', '/rate-limits/demo.add', '{"rate":5}')).body.error!.message);
+    expect((await heartbeat())?.concurrency).toBe(5);
+    expect((await call('viewer', 'GET', '/rate-limits')).body.items.find((r: { task: string }) => r.task === 'demo.add')?.override ?? null).toBeNull();
+  });
+
   it('starts and stops consuming a queue', async () => {
     const before = await app.runtime.client.enqueue('demo.add', { args: [1, 1], queue: 'ctl-b' });
     await sleep(500);

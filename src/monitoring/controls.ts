@@ -4,6 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { monitoringError } from './errors.js';
+import { guardFirst, invalidInputAs } from './input-errors.js';
 import { closeRedis, createRedis, type RedisTarget } from '../platform/redis.js';
 import {
   MAX_CONCURRENCY,
@@ -12,7 +13,6 @@ import {
   getTaskDefinition,
   knownQueueNames,
   liveWorkers,
-  parseRate,
   rateLimitOverrides,
   registeredTasks,
   setRateLimit,
@@ -23,7 +23,6 @@ import type { MonitorAudit, MonitorGuard } from './routes.js';
 import * as schema from './schemas.js';
 
 const BASE = '/api/v1/monitor';
-const QUEUE_NAME = /^[\w.-]{1,100}$/;
 /** How long the web waits for a worker to answer a control command. */
 const REPLY_TIMEOUT_MS = 3000;
 
@@ -34,29 +33,20 @@ export interface ControlRouteDeps {
   audit: MonitorAudit;
 }
 
-/** The body of a control request, checked before anything is sent to a worker. */
-function parseControl(body: unknown): WorkerControl {
-  const b = (body ?? {}) as Record<string, unknown>;
-  const command = b.command;
-  if (typeof command !== 'string' || !(WORKER_CONTROL_COMMANDS as readonly string[]).includes(command))
-    throw monitoringError.invalid_command(WORKER_CONTROL_COMMANDS);
-  switch (command) {
-    case 'concurrency': {
-      const value = b.value;
-      if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_CONCURRENCY)
-        throw monitoringError.invalid_concurrency(MAX_CONCURRENCY);
-      return { command, value };
-    }
-    case 'add-consumer':
-    case 'cancel-consumer': {
-      const queue = b.queue;
-      if (typeof queue !== 'string' || !QUEUE_NAME.test(queue)) throw monitoringError.invalid_queue();
-      return { command, queue };
-    }
+/** A bad control body: the error of its first bad field (a missing or unknown command is invalid_command). */
+const invalidControl = invalidInputAs('body', (fields) => {
+  switch (Object.keys(fields)[0]) {
+    case 'value':
+      return monitoringError.invalid_concurrency(MAX_CONCURRENCY);
+    case 'queue':
+      return monitoringError.invalid_queue();
     default:
-      return { command: 'shutdown' };
+      return monitoringError.invalid_command(WORKER_CONTROL_COMMANDS);
   }
-}
+});
+
+/** A bad rate: what parseRate said of it, or the general sentence (see rateLimitBody). */
+const invalidRate = invalidInputAs('body', (fields) => monitoringError.invalid_rate_limit(fields.rate));
 
 function describeControl(control: WorkerControl): string {
   switch (control.command) {
@@ -76,7 +66,7 @@ export function registerControlRoutes(server: FastifyInstance, deps: ControlRout
   const { client, guard, audit } = deps;
   const redis = client.redis;
 
-  app.post<{ Params: { name: string }; Body: unknown }>(
+  app.post(
     `${BASE}/workers/:name/control`,
     {
       schema: {
@@ -89,11 +79,13 @@ export function registerControlRoutes(server: FastifyInstance, deps: ControlRout
         body: schema.controlBody,
         response: { 200: schema.controlReplySchema, ...schema.errors, 504: schema.errors[404] },
       },
-      validatorCompiler: () => (data) => ({ value: data }),
+      ...guardFirst(guard, 'change_worker'),
+      ...invalidControl,
     },
     async (request) => {
+      // Checked in preValidation: this call only reads who it was (the identity is kept on the request).
       const actor = await guard(request, 'change_worker');
-      const control = parseControl(request.body);
+      const control: WorkerControl = request.body;
       const name = request.params.name;
       if (!(await liveWorkers(redis, client.keys)).some((w) => w.name === name)) throw monitoringError.worker_not_found(name);
       const blocking = createRedis(deps.redisTarget, { name: 'seler-web-control', maxRetriesPerRequest: 1 });
@@ -123,6 +115,7 @@ export function registerControlRoutes(server: FastifyInstance, deps: ControlRout
           params: schema.queueParams,
           response: { 200: schema.pausedSchema, ...schema.errors },
         },
+        ...guardFirst(guard, 'change_worker'),
       },
       async (request) => {
         const actor = await guard(request, 'change_worker');
@@ -162,7 +155,7 @@ export function registerControlRoutes(server: FastifyInstance, deps: ControlRout
     },
   );
 
-  app.put<{ Params: { task: string }; Body: unknown }>(
+  app.put(
     `${BASE}/rate-limits/:task`,
     {
       schema: {
@@ -172,21 +165,13 @@ export function registerControlRoutes(server: FastifyInstance, deps: ControlRout
         body: schema.rateLimitBody,
         response: { 200: schema.rateLimitSchema, ...schema.errors },
       },
-      validatorCompiler: () => (data) => ({ value: data }),
+      ...guardFirst(guard, 'change_worker'),
+      ...invalidRate,
     },
     async (request) => {
       const actor = await guard(request, 'change_worker');
       const task = checkTaskName(request.params.task);
-      const rate = (request.body as { rate?: unknown } | null)?.rate;
-      if (typeof rate !== 'string' || rate.length > 20) throw monitoringError.invalid_rate_limit();
-      const normalized = rate.trim() === 'none' ? 'none' : rate.trim();
-      if (normalized !== 'none') {
-        try {
-          parseRate(normalized);
-        } catch (err) {
-          throw monitoringError.invalid_rate_limit((err as Error).message);
-        }
-      }
+      const normalized = request.body.rate;
       await setRateLimit(redis, client.keys, task, normalized);
       await audit(actor, { action: 'change', objectType: 'task type', objectId: task, objectRepr: task, message: `Rate limit set to ${normalized}` });
       return rateLimitView(task, normalized);
@@ -202,6 +187,7 @@ export function registerControlRoutes(server: FastifyInstance, deps: ControlRout
         params: schema.taskNameParams,
         response: { 200: schema.rateLimitSchema, ...schema.errors },
       },
+      ...guardFirst(guard, 'change_worker'),
     },
     async (request) => {
       const actor = await guard(request, 'change_worker');

@@ -2,6 +2,8 @@
 import { errorCatalogue } from '../platform/errors.js';
 
 const wholeNumber = (field: string) => (min: number, max: number) => `${field} must be a whole number from ${min} to ${max}`;
+/** What a rate limit looks like (the 400 of a rate that is not a short text). */
+export const RATE_LIMIT_HELP = 'rate must be a text such as "10/s", "100/m", "1000/h", "5000/d" or "none"';
 const METRICS_AUTH = 'GET /metrics needs "Authorization: Bearer <SELER_METRICS_TOKEN>".';
 
 export const MONITORING_ERRORS = {
@@ -30,7 +32,7 @@ export const MONITORING_ERRORS = {
   invalid_concurrency: { status: 400, message: (max: number) => `value must be a whole number from 1 to ${max}` },
   invalid_queue: { status: 400, message: () => 'queue must be a queue name: letters, digits, "_", "." and "-" (at most 100)' },
   /** Without `problem`: not a short text; with it: what parseRate refused. */
-  invalid_rate_limit: { status: 400, message: (problem?: string) => problem ?? 'rate must be a text such as "10/s", "100/m", "1000/h", "5000/d" or "none"' },
+  invalid_rate_limit: { status: 400, message: (problem?: string) => problem ?? RATE_LIMIT_HELP },
   /** The worker refused the control command (its reason). */
   control_refused: { status: 400, message: (why: string) => why },
   worker_no_reply: { status: 504, message: (name: string, seconds: number) => `The worker "${name}" did not answer within ${seconds} s.` },

@@ -1,20 +1,12 @@
 // Bull Board's job browser under /api/v1/monitor/queues/:name/jobs: a queue's jobs by state, a page at
 // a time, and retry / remove / promote of a selection of ids, answered id by id and written to the
 // admin history. Permissions are checked before the input, so a stranger learns nothing from a 400.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { MAX_PAGE } from '../platform/api-shapes.js';
 import { monitoringError } from './errors.js';
-import {
-  JOB_ACTIONS,
-  MAX_BULK_IDS,
-  MAX_JOBS_PAGE,
-  JOB_STATES,
-  actOnJobs,
-  isJobState,
-  knownQueueNames,
-  listQueueJobs,
-  type JobAction,
-  type TaskClient,
-} from '../tasks/index.js';
+import { guardFirst, invalidInputAs } from './input-errors.js';
+import { JOB_ACTIONS, MAX_BULK_IDS, MAX_JOBS_PAGE, JOB_STATES, actOnJobs, knownQueueNames, listQueueJobs, type JobAction, type TaskClient } from '../tasks/index.js';
 import type { JobBulkResult, QueueJobPage } from './contract.js';
 import type { MonKeys } from './keys.js';
 import type { MonitorAudit, MonitorGuard, MonitorPermission } from './routes.js';
@@ -22,7 +14,6 @@ import * as schema from './schemas.js';
 import { forgetTasks } from './store.js';
 
 const BASE = '/api/v1/monitor/queues/:name/jobs';
-const QUEUE_NAME = /^[\w.-]{1,100}$/;
 /** How many ids an audit entry names; the rest are counted. */
 const AUDIT_IDS = 20;
 
@@ -39,29 +30,37 @@ const ACTION: Record<JobAction, { perm: MonitorPermission; verb: string; summary
   remove: { perm: 'delete_task', verb: 'Removed', summary: 'Delete the given tasks of a queue and their results, in any state but running. Needs delete_task' },
 };
 
-function wholeNumber(raw: unknown, field: 'page' | 'limit', min: number, max: number, fallback: number): number {
-  if (raw === undefined || raw === '') return fallback;
-  const n = typeof raw === 'string' && /^\d{1,9}$/.test(raw) ? Number(raw) : NaN;
-  if (!Number.isInteger(n) || n < min || n > max) throw monitoringError[`invalid_${field}`](min, max);
-  return n;
-}
+/** A bad query of the job browser: an unknown parameter first, then the first bad one in the schema's order. */
+const invalidJobsQuery = invalidInputAs('querystring', (fields) => {
+  const named = Object.keys(fields);
+  const unknown = named.find((field) => !Object.hasOwn(schema.jobsQuerySchema.shape, field));
+  if (unknown !== undefined) return monitoringError.invalid_request(unknown);
+  switch (named[0]) {
+    case 'state':
+      return monitoringError.invalid_state(JOB_STATES);
+    case 'page':
+      return monitoringError.invalid_page(1, MAX_PAGE);
+    case 'limit':
+      return monitoringError.invalid_limit(1, MAX_JOBS_PAGE);
+    case 'order':
+      return monitoringError.invalid_order();
+    default:
+      return undefined;
+  }
+});
 
+const invalidIds = invalidInputAs('body', () => monitoringError.invalid_ids(MAX_BULK_IDS));
+
+/** Only a queue BullMQ knows: its name is a key's part, so nothing else is looked up. */
 async function requireQueue(client: TaskClient, name: string): Promise<void> {
-  if (!QUEUE_NAME.test(name) || !(await knownQueueNames(client)).includes(name)) throw monitoringError.queue_not_found(name.slice(0, 100));
+  if (!schema.QUEUE_NAME.test(name) || !(await knownQueueNames(client)).includes(name)) throw monitoringError.queue_not_found(name.slice(0, 100));
 }
 
-function parseIds(body: unknown): string[] {
-  const ids = (body as { ids?: unknown } | null)?.ids;
-  if (!Array.isArray(ids) || ids.length === 0 || ids.length > MAX_BULK_IDS || !ids.every((id) => typeof id === 'string'))
-    throw monitoringError.invalid_ids(MAX_BULK_IDS);
-  return ids as string[];
-}
-
-export function registerJobRoutes(app: FastifyInstance, deps: JobRouteDeps): void {
+export function registerJobRoutes(server: FastifyInstance, deps: JobRouteDeps): void {
+  const app = server.withTypeProvider<ZodTypeProvider>();
   const { client, guard, audit } = deps;
-  const checkedLater = { validatorCompiler: () => (data: unknown) => ({ value: data }) };
 
-  app.get<{ Params: { name: string }; Querystring: Record<string, string | undefined> }>(
+  app.get(
     BASE,
     {
       schema: {
@@ -71,19 +70,11 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobRouteDeps): voi
         querystring: schema.jobsQuerySchema,
         response: { 200: schema.jobPageSchema, 400: schema.errors[400], 401: schema.errors[401], 403: schema.errors[403], 404: schema.errors[404] },
       },
-      ...checkedLater,
+      ...guardFirst(guard, 'view_task'),
+      ...invalidJobsQuery,
     },
-    async (request: FastifyRequest<{ Params: { name: string }; Querystring: Record<string, string | undefined> }>): Promise<QueueJobPage> => {
-      await guard(request, 'view_task');
-      const query = request.query ?? {};
-      const unknown = Object.keys(query).find((k) => !['state', 'page', 'limit', 'order'].includes(k));
-      if (unknown) throw monitoringError.invalid_request(unknown);
-      const state = query.state ?? 'waiting';
-      if (!isJobState(state)) throw monitoringError.invalid_state(JOB_STATES);
-      const page = wholeNumber(query.page, 'page', 1, 1_000_000, 1);
-      const limit = wholeNumber(query.limit, 'limit', 1, MAX_JOBS_PAGE, 25);
-      const order = query.order ?? 'desc';
-      if (order !== 'asc' && order !== 'desc') throw monitoringError.invalid_order();
+    async (request): Promise<QueueJobPage> => {
+      const { state, page, limit, order } = request.query;
       const name = request.params.name;
       await requireQueue(client, name);
       const result = await listQueueJobs(client, name, state, { page, limit, order });
@@ -93,7 +84,7 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobRouteDeps): voi
 
   for (const action of JOB_ACTIONS) {
     const { perm, verb, summary } = ACTION[action];
-    app.post<{ Params: { name: string }; Body: unknown }>(
+    app.post(
       `${BASE}/${action}`,
       {
         schema: {
@@ -104,11 +95,13 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobRouteDeps): voi
           body: schema.bulkIdsBody,
           response: { 200: schema.bulkResultSchema, ...schema.errors },
         },
-        ...checkedLater,
+        ...guardFirst(guard, perm),
+        ...invalidIds,
       },
       async (request): Promise<JobBulkResult> => {
+        // Checked in preValidation: this call only reads who it was (the identity is kept on the request).
         const actor = await guard(request, perm);
-        const ids = parseIds(request.body);
+        const { ids } = request.body;
         const name = request.params.name;
         await requireQueue(client, name);
         const results = await actOnJobs(client, name, action, ids, actor.username);

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
 import { monitoringError } from './errors.js';
+import { guardFirst } from './input-errors.js';
 import { closeStreamsOnShutdown, openEventStream } from '../platform/sse.js';
 import { EVENT_CURSOR_PATTERN, eventCursor, isValidTaskId, type EventHub, type TaskClient, type TaskEvent } from '../tasks/index.js';
 import { collectQueues, collectWorkers } from './collectors.js';
@@ -77,6 +78,7 @@ export function registerMonitorRoutes(server: FastifyInstance, deps: MonitorRout
         querystring: schema.overviewQuery,
         response: { 200: schema.overviewSchema, 401: schema.errors[401], 403: schema.errors[403] },
       },
+      ...guardFirst(guard, 'view_task'),
     },
     async (request): Promise<Overview> => {
       await view(request);
@@ -144,6 +146,7 @@ export function registerMonitorRoutes(server: FastifyInstance, deps: MonitorRout
         querystring: schema.listQuerySchema,
         response: { 200: schema.listSchema, 400: schema.errors[400], 401: schema.errors[401], 403: schema.errors[403] },
       },
+      ...guardFirst(guard, 'view_task'),
     },
     async (request) => {
       await view(request);
@@ -161,6 +164,7 @@ export function registerMonitorRoutes(server: FastifyInstance, deps: MonitorRout
         params: schema.idParams,
         response: { 200: schema.detailSchema, 401: schema.errors[401], 403: schema.errors[403], 404: schema.errors[404] },
       },
+      ...guardFirst(guard, 'view_task'),
     },
     async (request) => {
       await view(request);
@@ -187,6 +191,7 @@ export function registerMonitorRoutes(server: FastifyInstance, deps: MonitorRout
           ...(body ? { body } : {}),
           response: { 200: schema.detailSchema, ...schema.errors },
         },
+        ...guardFirst(guard, perm),
       },
       async (request) => {
         const actor = await guard(request, perm);
@@ -231,6 +236,7 @@ export function registerMonitorRoutes(server: FastifyInstance, deps: MonitorRout
         params: schema.idParams,
         response: { 202: schema.runAgainSchema, ...schema.errors },
       },
+      ...guardFirst(guard, 'change_task'),
     },
     async (request, reply) => {
       const actor = await guard(request, 'change_task');
@@ -251,6 +257,7 @@ export function registerMonitorRoutes(server: FastifyInstance, deps: MonitorRout
         params: schema.idParams,
         response: { 200: schema.deletedSchema, ...schema.errors },
       },
+      ...guardFirst(guard, 'delete_task'),
     },
     async (request) => {
       const actor = await guard(request, 'delete_task');
@@ -272,6 +279,7 @@ export function registerMonitorRoutes(server: FastifyInstance, deps: MonitorRout
         body: schema.bulkBody,
         response: { 200: schema.retriedAllSchema, ...schema.errors },
       },
+      ...guardFirst(guard, 'change_task'),
     },
     async (request) => {
       const actor = await guard(request, 'change_task');
@@ -291,6 +299,7 @@ export function registerMonitorRoutes(server: FastifyInstance, deps: MonitorRout
         body: schema.bulkBody,
         response: { 200: schema.cleanedSchema, ...schema.errors },
       },
+      ...guardFirst(guard, 'delete_task'),
     },
     async (request) => {
       const actor = await guard(request, 'delete_task');
@@ -332,6 +341,7 @@ function registerEventStream(server: FastifyInstance, deps: MonitorRouteDeps): v
         querystring: schema.eventsQuery,
         response: { 401: schema.errors[401], 403: schema.errors[403] },
       },
+      ...guardFirst(guard, 'view_task'),
     },
     async (request, reply) => {
       await guard(request, 'view_task');

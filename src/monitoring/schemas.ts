@@ -1,8 +1,9 @@
 // The monitor API's shapes in zod: Fastify validates and serializes with them and /docs is generated
 // from them. Response objects list every property the pages read; as before, none is required.
 import { z } from 'zod';
-import { dateTime as instant, errorResponse } from '../platform/api-shapes.js';
-import { EVENT_CURSOR_PATTERN, JOB_STATES, MAX_BULK_IDS, MAX_JOBS_PAGE } from '../tasks/index.js';
+import { MAX_PAGE, dateTime as instant, errorResponse } from '../platform/api-shapes.js';
+import { EVENT_CURSOR_PATTERN, JOB_STATES, MAX_BULK_IDS, MAX_CONCURRENCY, MAX_JOBS_PAGE, parseRate } from '../tasks/index.js';
+import { RATE_LIMIT_HELP } from './errors.js';
 import { TASK_STATES } from './keys.js';
 import { MAX_LIMIT, MAX_SCAN } from './store.js';
 
@@ -159,12 +160,17 @@ export const runAgainSchema = z.object({ id: z.string().describe('the new task')
 
 export const workerParams = z.object({ name: z.string().max(300) });
 
+/** A queue a worker is told to consume or leave. */
+export const QUEUE_NAME = /^[\w.-]{1,100}$/;
+const consumedQueue = z.string().regex(QUEUE_NAME).describe('The queue: letters, digits, "_", "." and "-" (at most 100)');
+
 export const controlBody = z
-  .object({
-    command: z.enum(['concurrency', 'add-consumer', 'cancel-consumer', 'shutdown']),
-    value: z.number().int().min(1).max(1000).optional().describe('concurrency: the new number of tasks run at once'),
-    queue: z.string().max(100).optional().describe('add-consumer, cancel-consumer: the queue'),
-  })
+  .discriminatedUnion('command', [
+    z.object({ command: z.literal('concurrency'), value: z.number().int().min(1).max(MAX_CONCURRENCY).describe('The new number of tasks run at once') }),
+    z.object({ command: z.literal('add-consumer'), queue: consumedQueue }),
+    z.object({ command: z.literal('cancel-consumer'), queue: consumedQueue }),
+    z.object({ command: z.literal('shutdown') }),
+  ])
   .meta({ examples: [{ command: 'concurrency', value: 8 }] });
 
 export const controlReplySchema = answer({
@@ -179,8 +185,22 @@ export const pausedSchema = answer({ queue: str, paused: bool, changed: bool });
 
 export const taskNameParams = z.object({ task: z.string().max(200) });
 
+/** A rate limit as text, trimmed: anything else is said in RATE_LIMIT_HELP, what parseRate refuses in its own words. */
+const rateText = z
+  .string({ error: RATE_LIMIT_HELP })
+  .max(20, { error: RATE_LIMIT_HELP })
+  .trim()
+  .superRefine((rate, ctx) => {
+    if (rate === 'none') return;
+    try {
+      parseRate(rate);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    }
+  });
+
 export const rateLimitBody = z
-  .object({ rate: z.string().max(20).describe('"10/s", "100/m", "1000/h", "5000/d", or "none" for no limit') })
+  .object({ rate: rateText.describe('"10/s", "100/m", "1000/h", "5000/d", or "none" for no limit') })
   .meta({ examples: [{ rate: '10/m' }] });
 
 export const rateLimitSchema = answer({
@@ -216,12 +236,14 @@ export const eventsQuery = z.object({
 
 // The job browser and its bulk actions.
 
-export const jobsQuerySchema = z.object({
-  state: z.enum(JOB_STATES).default('waiting').describe('Where BullMQ keeps the jobs (Bull Board’s tabs)'),
-  page: z.coerce.number().int().min(1).max(1_000_000).default(1),
-  limit: z.coerce.number().int().min(1).max(MAX_JOBS_PAGE).default(25),
-  order: z.enum(['desc', 'asc']).default('desc').describe('desc: newest first (completed and failed by finish time, delayed by due time)'),
-});
+export const jobsQuerySchema = z
+  .object({
+    state: z.enum(JOB_STATES).default('waiting').describe('Where BullMQ keeps the jobs (Bull Board’s tabs)'),
+    page: z.coerce.number().int().min(1).max(MAX_PAGE).default(1),
+    limit: z.coerce.number().int().min(1).max(MAX_JOBS_PAGE).default(25),
+    order: z.enum(['desc', 'asc']).default('desc').describe('desc: newest first (completed and failed by finish time, delayed by due time)'),
+  })
+  .strict();
 
 export const queueJobSchema = answer({
   id: str,
@@ -251,7 +273,10 @@ export const jobPageSchema = answer({
 });
 
 export const bulkIdsBody = z
-  .object({ ids: z.array(z.string().max(200)).min(1).max(MAX_BULK_IDS).describe(`Task ids of this queue (at most ${MAX_BULK_IDS})`) })
+  .object({
+    // Any text: an id no task can have (too long, odd characters) is answered not_found like any other unknown id.
+    ids: z.array(z.string()).min(1).max(MAX_BULK_IDS).describe(`Task ids of this queue (at most ${MAX_BULK_IDS})`),
+  })
   .meta({ examples: [{ ids: ['2f1c0b7e-4c1d-4a7e-9b1f-0c2d3e4f5a6b'] }] });
 
 export const bulkResultSchema = answer({

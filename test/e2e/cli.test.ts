@@ -1,8 +1,8 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { makeJpeg } from '../../src/thumbnails/test-images.js';
 import { waitFor } from '../helpers/app.js';
 import { cliArgs, freePort, repoRoot, runCli, spawnCli } from '../helpers/cli.js';
@@ -16,16 +16,8 @@ function tempDir(): string {
 }
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-// A test that fails half-way must not leave its seler (and that seler's private redis-server) running.
-const children: ChildProcess[] = [];
-function tracked(...args: Parameters<typeof spawnCli>): ChildProcess {
-  const child = spawnCli(...args);
-  children.push(child);
-  return child;
-}
-afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-});
+// A test that fails or times out half-way leaves nothing running: the helper stops what spawnCli started
+// (its whole process group, and so its private redis-server) when the test ends (test/e2e/cli-cleanup.test.ts).
 
 function redisServersFor(dataDir: string): string[] {
   try {
@@ -42,7 +34,7 @@ describe('seler start on the embedded defaults', () => {
   it('starts a private Redis and SQLite, serves the lab API, and stops everything on SIGTERM', async () => {
     const dataDir = tempDir();
     const port = await freePort();
-    const child = tracked(['start', '--port', String(port)], { env: { SELER_DATA_DIR: dataDir, SELER_LOG_LEVEL: 'info' } });
+    const child = spawnCli(['start', '--port', String(port)], { env: { SELER_DATA_DIR: dataDir, SELER_LOG_LEVEL: 'info' } });
     let logs = '';
     let errors = '';
     child.stdout!.on('data', (d) => (logs += d));
@@ -80,7 +72,7 @@ describe('seler start on the embedded defaults', () => {
   it('SELER_LOG_FORMAT=pretty: readable log lines and one plain ready line naming the data, the database and how to create a superuser', async () => {
     const dataDir = tempDir();
     const port = await freePort();
-    const child = tracked(['web', '--port', String(port)], { env: { SELER_DATA_DIR: dataDir, REDIS_URL: testRedisUrl(), SELER_REDIS_PREFIX: uniquePrefix('cli'), SELER_LOG_FORMAT: 'pretty' } });
+    const child = spawnCli(['web', '--port', String(port)], { env: { SELER_DATA_DIR: dataDir, REDIS_URL: testRedisUrl(), SELER_REDIS_PREFIX: uniquePrefix('cli'), SELER_LOG_FORMAT: 'pretty' } });
     let logs = '';
     child.stdout!.on('data', (d) => (logs += d));
     try {
@@ -100,7 +92,7 @@ describe('seler start on the embedded defaults', () => {
   it('leaves no redis-server behind when seler itself is killed with SIGKILL', async () => {
     const dataDir = tempDir();
     const port = await freePort();
-    const child = tracked(['start', '--port', String(port)], { env: { SELER_DATA_DIR: dataDir } });
+    const child = spawnCli(['start', '--port', String(port)], { env: { SELER_DATA_DIR: dataDir } });
     await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok, 30_000, 200);
     expect(redisServersFor(dataDir).length).toBe(1);
     child.kill('SIGKILL');
@@ -221,7 +213,7 @@ describe('bad input on the command line', () => {
 
   it('calls a task and waits for its result through a worker process', async () => {
     const env = redisEnv();
-    const worker = tracked(['worker', '-Q', 'default', '-c', '2'], { env });
+    const worker = spawnCli(['worker', '-Q', 'default', '-c', '2'], { env });
     try {
       const call = await runCli(['call', 'demo.add', '--args', '[2, 3]'], { env });
       expect(call.code, call.stderr).toBe(0);
@@ -305,7 +297,7 @@ describe('light commands load only what they need', () => {
 describe('seler lab on a closed pipe', () => {
   it('`seler lab all | head -1` stops quietly, exits 0 and leaves none of its keys', async () => {
     const prefix = uniquePrefix('epipe');
-    const child = tracked(['lab', 'all', '--prefix', prefix, '--rounds', '1'], { env: { REDIS_URL: testRedisUrl(), SELER_DATA_DIR: tempDir() } });
+    const child = spawnCli(['lab', 'all', '--prefix', prefix, '--rounds', '1'], { env: { REDIS_URL: testRedisUrl(), SELER_DATA_DIR: tempDir() } });
     let stderr = '';
     child.stderr!.on('data', (d) => (stderr += d));
     // Like head: read the first lines, then close the pipe while seler is still writing.
