@@ -2,9 +2,8 @@
 // responses with them, and /docs is generated from them. Request bodies reuse the beat model's field
 // rules (model.ts), so a bad field gets the same sentence from the API as from the model; responses
 // list what the API sends (a property missing here is dropped from the response).
-import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { MAX_ID, dateTime, invalidFieldsAs, invalidResponse, pageQueryShape, queryFlag, type FieldProblems } from '../platform/api-shapes.js';
+import { MAX_ID, dateTime, guardFirst, invalidFieldsAs, invalidResponse, pageQueryShape, queryFlag, type FieldProblems } from '../platform/api-shapes.js';
 import type { BeatGuard, BeatPermission } from './access.js';
 import { MISSED_RUN_POLICIES, OVERLAP_POLICIES, RUN_TRIGGERS, TASK_SOURCES } from './contract.js';
 import { beatError } from './errors.js';
@@ -24,9 +23,7 @@ export const SCHEDULE_TAGS = ['schedules'];
  */
 export function guardedRoute(guard: BeatGuard, perm: BeatPermission | null, invalidBody: (fields: FieldProblems) => Error = beatError.invalid_periodic_task) {
   return {
-    preValidation: async (request: FastifyRequest) => {
-      await guard(request, perm);
-    },
+    ...guardFirst(guard, perm),
     ...invalidFieldsAs((fields, part) =>
       part === 'params' ? beatError.invalid_request(fields) : part === 'querystring' ? beatError.invalid_query(fields) : invalidBody(fields),
     ),

@@ -4,7 +4,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { monitoringError } from './errors.js';
-import { guardFirst, invalidInputAs } from './input-errors.js';
+import { guardFirst } from '../platform/api-shapes.js';
+import { invalidInputAs } from './input-errors.js';
 import { closeRedis, createRedis, type RedisTarget } from '../platform/redis.js';
 import {
   MAX_CONCURRENCY,

@@ -1,6 +1,5 @@
 // Monitoring's own 400s (invalid_page, invalid_ids, invalid_command …) for input its routes' zod schemas
-// refuse, as the API answered before zod checked these routes, and the guard that runs before them.
-import type { FastifyRequest } from 'fastify';
+// refuse, as the API answered before zod checked these routes.
 import { invalidFieldsAs, type FieldProblems, type RequestPart } from '../platform/api-shapes.js';
 
 /**
@@ -15,13 +14,4 @@ export function invalidInputAs(part: RequestPart, answer: (fields: FieldProblems
       // A plain error keeps Fastify's validation marks: the error handler answers invalid_request with it.
       new Error(Object.entries(fields).map(([field, problem]) => `${field} ${problem}`).join('; ')),
   );
-}
-
-/** A route option: the guard runs before validation, so a caller without the permission learns nothing from a 400. */
-export function guardFirst<Permission extends string>(guard: (request: FastifyRequest, perm: Permission) => Promise<unknown>, perm: Permission) {
-  return {
-    preValidation: async (request: FastifyRequest) => {
-      await guard(request, perm);
-    },
-  };
 }

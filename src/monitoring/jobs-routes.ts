@@ -3,9 +3,9 @@
 // admin history. Permissions are checked before the input, so a stranger learns nothing from a 400.
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { MAX_PAGE } from '../platform/api-shapes.js';
 import { monitoringError } from './errors.js';
-import { guardFirst, invalidInputAs } from './input-errors.js';
+import { MAX_PAGE, guardFirst } from '../platform/api-shapes.js';
+import { invalidInputAs } from './input-errors.js';
 import { JOB_ACTIONS, MAX_BULK_IDS, MAX_JOBS_PAGE, JOB_STATES, actOnJobs, knownQueueNames, listQueueJobs, type JobAction, type TaskClient } from '../tasks/index.js';
 import type { JobBulkResult, QueueJobPage } from './contract.js';
 import type { MonKeys } from './keys.js';

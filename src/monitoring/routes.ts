@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
 import { monitoringError } from './errors.js';
-import { guardFirst } from './input-errors.js';
+import { guardFirst } from '../platform/api-shapes.js';
 import { closeStreamsOnShutdown, openEventStream } from '../platform/sse.js';
 import { EVENT_CURSOR_PATTERN, eventCursor, isValidTaskId, type EventHub, type TaskClient, type TaskEvent } from '../tasks/index.js';
 import { collectQueues, collectWorkers } from './collectors.js';

@@ -1,6 +1,7 @@
 // The zod shapes every JSON API shares: the error bodies, ids, pages. Routes declare their params,
 // query, body and responses with zod; Fastify validates and serializes with them and /docs is
 // generated from them (http.ts), so each shape is written once.
+import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 
 export const DEFAULT_PAGE_SIZE = 50;
@@ -100,5 +101,14 @@ export function invalidFieldsAs(make: (fields: FieldProblems, part: RequestPart)
         ),
         part,
       ),
+  };
+}
+
+/** A route option: the guard runs before validation, so a caller without the permission learns nothing from a 400 (the handler asks the guard again for the actor; guards answer that from the first call). */
+export function guardFirst<Permission>(guard: (request: FastifyRequest, perm: Permission) => Promise<unknown>, perm: Permission) {
+  return {
+    preValidation: async (request: FastifyRequest) => {
+      await guard(request, perm);
+    },
   };
 }

@@ -105,11 +105,10 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
   installInputLimits(app);
   const routes: RegisteredRoute[] = [];
   routesByServer.set(app.server, routes);
+  // Every route declares its input and answers in zod (api-shapes.ts): validated and serialized with it.
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
   app.addHook('onRoute', (route) => {
-    if (isZodSchema(route.schema)) {
-      route.validatorCompiler ??= validatorCompiler as unknown as typeof route.validatorCompiler;
-      route.serializerCompiler ??= serializerCompiler as unknown as typeof route.serializerCompiler;
-    }
     for (const method of [route.method].flat()) routes.push({ method, url: route.url, schema: asJsonSchema(route.schema) });
   });
 
