@@ -1,27 +1,17 @@
 // A `seler` command a test starts through test/helpers/cli.ts does not outlive that test: neither when the
 // test times out nor when the test process itself is killed, and neither does its private redis-server.
 // Each case runs a small Vitest of its own (fixtures/cli-left-running.*) and looks at what is left after it.
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/app.js';
-import { groupAlive, processAlive, repoRoot } from '../helpers/cli.js';
+import { groupAlive, processAlive, redisServersFor, repoRoot } from '../helpers/cli.js';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-function redisServersFor(dataDir: string): string[] {
-  try {
-    // The server itself, not the small shell that watches it (whose command line names it too).
-    return execFileSync('pgrep', ['-af', 'redis-server'], { encoding: 'utf8' })
-      .split('\n')
-      .filter((line) => line.includes(dataDir) && !line.split(' ')[1]?.endsWith('sh'));
-  } catch {
-    return [];
-  }
-}
 
 /** Runs the fixture in a Vitest of its own; resolves with what it reported once that Vitest has exited. */
 async function runFixture(mode: 'timeout' | 'killed') {

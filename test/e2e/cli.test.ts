@@ -1,11 +1,11 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeJpeg } from '../../src/thumbnails/test-images.js';
 import { waitFor } from '../helpers/app.js';
-import { cliArgs, freePort, repoRoot, runCli, spawnCli } from '../helpers/cli.js';
+import { cliArgs, freePort, redisServersFor, repoRoot, runCli, spawnCli } from '../helpers/cli.js';
 import { testRedis, testRedisUrl, uniquePrefix } from '../helpers/redis.js';
 
 const dirs: string[] = [];
@@ -19,16 +19,6 @@ afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
 // A test that fails or times out half-way leaves nothing running: the helper stops what spawnCli started
 // (its whole process group, and so its private redis-server) when the test ends (test/e2e/cli-cleanup.test.ts).
 
-function redisServersFor(dataDir: string): string[] {
-  try {
-    // The server itself, not the small shell that watches it (whose command line names it too).
-    return execFileSync('pgrep', ['-af', 'redis-server'], { encoding: 'utf8' })
-      .split('\n')
-      .filter((line) => line.includes(dataDir) && !line.split(' ')[1]?.endsWith('sh'));
-  } catch {
-    return [];
-  }
-}
 
 describe('seler start on the embedded defaults', () => {
   it('starts a private Redis and SQLite, serves the lab API, and stops everything on SIGTERM', async () => {

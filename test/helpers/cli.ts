@@ -3,7 +3,7 @@
 // test that started it ends (passed, failed or timed out), when the file ends, when this process exits,
 // and, should this process be killed outright, by the command itself (test/helpers/exit-with-parent.mjs).
 // A private redis-server the command started stops with it (its own guard, src/platform/private-redis.ts).
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
@@ -112,6 +112,18 @@ function readOr<T>(read: () => T, fallback: T): T {
     return read();
   } catch {
     return fallback;
+  }
+}
+
+/** The private redis-server processes (their `pgrep -af` lines) running on a data directory. */
+export function redisServersFor(dataDir: string): string[] {
+  try {
+    // The server itself, not the small shell that watches it (whose command line names it too).
+    return execFileSync('pgrep', ['-af', 'redis-server'], { encoding: 'utf8' })
+      .split('\n')
+      .filter((line) => line.includes(dataDir) && !line.split(' ')[1]?.endsWith('sh'));
+  } catch {
+    return [];
   }
 }
 
