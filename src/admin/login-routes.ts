@@ -20,7 +20,6 @@ import { adminError } from './errors.js';
 
 const BAD_CREDENTIALS = 'Please enter the correct username and password for a staff account. Note that both fields may be case-sensitive.';
 
-
 function wantsJson(request: FastifyRequest): boolean {
   if ((request.headers['content-type'] ?? '').includes('application/json')) return true;
   const accept = request.headers.accept ?? '';
