@@ -11,9 +11,9 @@ export interface ProcInfo {
   cpuSeconds: number;
 }
 
-function readStat(pid: number): ProcInfo | undefined {
+function readStat(pid: number, file = `/proc/${pid}/stat`): ProcInfo | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(file, 'utf8');
     const close = stat.lastIndexOf(')');
     const comm = stat.slice(stat.indexOf('(') + 1, close);
     const fields = stat.slice(close + 2).split(' '); // fields[0] is field 3 (state)
@@ -43,6 +43,28 @@ export function processTree(root: number): ProcInfo[] {
     }
   }
   return tree;
+}
+
+/**
+ * CPU seconds of a process's threads, summed by kind: `main` (the JavaScript thread), and the others by
+ * their name (`libuv-worker`: fs, DNS, sharp's calls; `V8 DefaultWorke`: V8's compiler and GC helpers;
+ * libvips's own threads are `vips-*` or `sharp-*` per libvips version).
+ */
+export function threadCpu(pid: number): Map<string, number> {
+  const byKind = new Map<string, number>();
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return byKind; // gone
+  }
+  for (const tid of tids) {
+    const thread = readStat(Number(tid), `/proc/${pid}/task/${tid}/stat`);
+    if (!thread) continue;
+    const kind = thread.pid === pid ? 'main' : thread.comm.replace(/[-_]?\d+$/, '');
+    byKind.set(kind, (byKind.get(kind) ?? 0) + thread.cpuSeconds);
+  }
+  return byKind;
 }
 
 /** VmHWM (peak resident set) in MiB; 0 for a process that is gone. */

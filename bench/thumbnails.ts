@@ -18,7 +18,7 @@ import { freePort, repoRoot } from '../test/helpers/cli.js';
 import { bareSharp, type BareFormat, type BarePhoto } from './bare-sharp.js';
 import { uploadAndFetch, type UploadTiming } from './client.js';
 import { IMAGE_EXT, PHOTOS_DIR } from './corpus.js';
-import { isNode, isRedis, peakRssMiB, processTree, resetPeakRss, type ProcInfo } from './procfs.js';
+import { isNode, isRedis, peakRssMiB, processTree, resetPeakRss, threadCpu, type ProcInfo } from './procfs.js';
 import { percentile } from './util.js';
 
 interface Mode {
@@ -127,6 +127,16 @@ async function commandCalls(redis: Redis): Promise<Map<string, number>> {
   return calls;
 }
 
+/** CPU seconds of each root's node processes by kind of thread (main, libuv-worker, V8's helpers, libvips). */
+function threadsByRole(seler: Seler): Map<string, number>[] {
+  return seler.roots.map((r) => {
+    const sum = new Map<string, number>();
+    for (const p of processTree(r.pid!).filter((p) => isNode(p) && !isRedis(p)))
+      for (const [kind, seconds] of threadCpu(p.pid)) sum.set(kind, (sum.get(kind) ?? 0) + seconds);
+    return sum;
+  });
+}
+
 /** CPU seconds of each root's own node processes (web and worker apart with --roles split). */
 function cpuByRole(seler: Seler): number[] {
   return seler.roots.map((r) => processTree(r.pid!).filter((p) => isNode(p) && !isRedis(p)).reduce((s, p) => s + p.cpuSeconds, 0));
@@ -153,6 +163,8 @@ interface Row {
   cpuClient: number;
   /** Per root process (start; or web, worker), CPU s per image. */
   cpuRoles: number[];
+  /** Per root process, CPU s per image by kind of thread. */
+  threadRoles: Map<string, number>[];
   redisCommands: number;
   topCommands: string;
   peakRss: number;
@@ -190,6 +202,7 @@ async function runMode(seler: Seler, mode: Mode, photos: Photo[], rounds: number
   for (const p of treeOf(seler).filter(isNode)) resetPeakRss(p.pid);
   const cpuBefore = cpuOf(treeOf(seler));
   const rolesBefore = cpuByRole(seler);
+  const threadsBefore = threadsByRole(seler);
   const callsBefore = await commandCalls(seler.redis);
   const clientCpu = process.cpuUsage();
   const timings: UploadTiming[] = [];
@@ -213,6 +226,7 @@ async function runMode(seler: Seler, mode: Mode, photos: Photo[], rounds: number
   const procs = treeOf(seler);
   const cpuAfter = cpuOf(procs);
   const rolesAfter = cpuByRole(seler);
+  const threadsAfter = threadsByRole(seler);
   const callsAfter = await commandCalls(seler.redis);
   const bareAfter = await runBare();
   const bare = {
@@ -236,6 +250,7 @@ async function runMode(seler: Seler, mode: Mode, photos: Photo[], rounds: number
     cpuBare: bare.cpuPerImage,
     cpuClient: (used.user + used.system) / 1e6 / n,
     cpuRoles: rolesAfter.map((c, i) => (c - rolesBefore[i]!) / n),
+    threadRoles: threadsAfter.map((after, i) => new Map([...after].map(([kind, s]) => [kind, (s - (threadsBefore[i]!.get(kind) ?? 0)) / n]))),
     redisCommands: diff.reduce((s, [, c]) => s + c, 0) / n,
     topCommands: diff
       .slice(0, 6)
@@ -277,6 +292,10 @@ function printTable(rows: Row[]): void {
   if (rows[0]?.cpuRoles.length === 2) {
     console.log('\nCPU s per image by process (web / worker):');
     for (const r of rows) console.log(`  ${r.mode.label.padEnd(26)} ${r.cpuRoles.map((c) => c.toFixed(3)).join(' / ')}`);
+    console.log('\nCPU s per image by thread (web | worker; main is the JavaScript thread):');
+    const byThread = (m: Map<string, number>) =>
+      [...m].filter(([, s]) => s >= 0.0005).sort((a, b) => b[1] - a[1]).map(([kind, s]) => `${kind} ${s.toFixed(3)}`).join(', ');
+    for (const r of rows) console.log(`  ${r.mode.label.padEnd(26)} ${r.threadRoles.map(byThread).join(' | ')}`);
     console.log('\nPeak RSS MiB by process (web / worker):');
     for (const r of rows) console.log(`  ${r.mode.label.padEnd(26)} ${r.peakRssRoles.map((m) => m.toFixed(0)).join(' / ')}`);
     console.log(`  worker, whole run: ${Math.max(...rows.map((r) => r.peakRssRoles[1]!)).toFixed(0)} MiB`);
