@@ -75,12 +75,7 @@ export const logEntrySchema = z.object({
   changeMessage: z.unknown().describe('Django-style JSON: [{"added":{}}], [{"changed":{"fields":[…]}}], [{"deleted":{}}]'),
 }) satisfies z.ZodType<LogEntry>;
 
-export const meSchema = z.object({
-  id,
-  username: z.string(),
-  email: z.string(),
-  isStaff: z.boolean(),
-  isSuperuser: z.boolean(),
+export const meSchema = userSchema.pick({ id: true, username: true, email: true, isStaff: true, isSuperuser: true }).extend({
   permissions: z.array(codename).describe('Every permission the user has (direct, through groups, or as superuser)'),
   authenticatedBy: z.enum(['session', 'token']),
 });

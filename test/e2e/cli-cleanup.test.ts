@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/app.js';
-import { groupAlive, processAlive, redisServersFor, repoRoot } from '../helpers/cli.js';
+import { groupAlive, repoRoot } from '../helpers/cli.js';
+import { isAlive, redisServerPids } from '../helpers/redis-processes.js';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -38,8 +39,8 @@ async function runFixture(mode: 'timeout' | 'killed') {
 /** No process the command ran is left: its group, what it started in groups of their own, its redis-server. */
 async function nothingLeftOf(run: { pid: number; tree: number[]; redis: number[]; dataDir: string }) {
   expect(run.redis, 'the private redis-server is among what it ran').toHaveLength(1);
-  await waitFor(async () => [run.pid, ...run.tree].every((pid) => !processAlive(pid)), 10_000, 100);
-  expect(redisServersFor(run.dataDir)).toEqual([]);
+  await waitFor(async () => [run.pid, ...run.tree].every((pid) => !isAlive(pid)), 10_000, 100);
+  expect(redisServerPids(run.dataDir)).toEqual([]);
 }
 
 describe('a CLI command started by a test', () => {

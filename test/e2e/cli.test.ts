@@ -5,7 +5,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeJpeg } from '../../src/thumbnails/test-images.js';
 import { waitFor } from '../helpers/app.js';
-import { cliArgs, freePort, redisServersFor, repoRoot, runCli, spawnCli } from '../helpers/cli.js';
+import { cliArgs, freePort, repoRoot, runCli, spawnCli } from '../helpers/cli.js';
+import { redisServerPids } from '../helpers/redis-processes.js';
 import { testRedis, testRedisUrl, uniquePrefix } from '../helpers/redis.js';
 
 const dirs: string[] = [];
@@ -32,7 +33,7 @@ describe('seler start on the embedded defaults', () => {
     const base = `http://127.0.0.1:${port}`;
     await waitFor(async () => (await fetch(`${base}/readyz`).catch(() => undefined))?.ok, 30_000, 200);
     expect(existsSync(path.join(dataDir, 'seler.db'))).toBe(true);
-    expect(redisServersFor(dataDir).length).toBe(1);
+    expect(redisServerPids(dataDir).length).toBe(1);
 
     const body = new FormData();
     body.append('image_file', new Blob([await makeJpeg({ width: 200, height: 100 })]), 'rob.jpg');
@@ -55,7 +56,7 @@ describe('seler start on the embedded defaults', () => {
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(errors).toBe('');
-    await waitFor(async () => redisServersFor(dataDir).length === 0, 10_000, 100);
+    await waitFor(async () => redisServerPids(dataDir).length === 0, 10_000, 100);
     expect(existsSync(path.join(dataDir, 'redis', 'appendonlydir'))).toBe(true);
   }, 60_000);
 
@@ -84,9 +85,9 @@ describe('seler start on the embedded defaults', () => {
     const port = await freePort();
     const child = spawnCli(['start', '--port', String(port)], { env: { SELER_DATA_DIR: dataDir } });
     await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok, 30_000, 200);
-    expect(redisServersFor(dataDir).length).toBe(1);
+    expect(redisServerPids(dataDir).length).toBe(1);
     child.kill('SIGKILL');
-    await waitFor(async () => redisServersFor(dataDir).length === 0, 10_000, 100);
+    await waitFor(async () => redisServerPids(dataDir).length === 0, 10_000, 100);
   }, 60_000);
 
   it('explains how to get a Redis when none is configured and redis-server is not installed', async () => {
@@ -237,7 +238,7 @@ describe('the data directory does not silently follow the working directory', ()
         `Run this in the folder where you run "seler start", or set SELER_DATA_DIR (now ${path.join(elsewhere, 'data')}).\n`,
     );
     expect(existsSync(path.join(elsewhere, 'data', 'seler.db'))).toBe(false);
-    expect(redisServersFor(elsewhere)).toEqual([]);
+    expect(redisServerPids(elsewhere)).toEqual([]);
   });
 
   it('seler call says which Redis it queued on (stdout stays the id alone)', async () => {

@@ -3,13 +3,14 @@
 // test that started it ends (passed, failed or timed out), when the file ends, when this process exits,
 // and, should this process be killed outright, by the command itself (test/helpers/exit-with-parent.mjs).
 // A private redis-server the command started stops with it (its own guard, src/platform/private-redis.ts).
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { afterAll, onTestFinished } from 'vitest';
+import { isAlive } from './redis-processes.js';
 
 export const repoRoot = path.resolve(import.meta.dirname, '../..');
 const entry = path.join(repoRoot, 'src', 'main.ts');
@@ -115,27 +116,6 @@ function readOr<T>(read: () => T, fallback: T): T {
   }
 }
 
-/** The private redis-server processes (their `pgrep -af` lines) running on a data directory. */
-export function redisServersFor(dataDir: string): string[] {
-  try {
-    // The server itself, not the small shell that watches it (whose command line names it too).
-    return execFileSync('pgrep', ['-af', 'redis-server'], { encoding: 'utf8' })
-      .split('\n')
-      .filter((line) => line.includes(dataDir) && !line.split(' ')[1]?.endsWith('sh'));
-  } catch {
-    return [];
-  }
-}
-
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function gone(alive: () => boolean, withinMs: number): Promise<boolean> {
   const until = Date.now() + withinMs;
   while (alive()) {
@@ -160,7 +140,7 @@ export async function stopCli(child: ChildProcess, graceMs = STOP_GRACE_MS): Pro
       await gone(() => groupAlive(child), 5_000);
     }
   }
-  if (!(await gone(() => below.some(processAlive), graceMs))) for (const pid of below) killQuietly(pid, 'SIGKILL');
+  if (!(await gone(() => below.some(isAlive), graceMs))) for (const pid of below) killQuietly(pid, 'SIGKILL');
   started.delete(child);
 }
 
